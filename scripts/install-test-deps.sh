@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that Petrel's interoperability tests drive:
+# real SMTP clients and peers. Idempotent; run as root (CI runs it first).
+set -euo pipefail
+
+packages=(
+  swaks            # SMTP/LMTP/submission client
+  openssl          # s_client for TLS, SNI and STARTTLS checks
+  postfix          # real MTA relaying into our MX and delivering to our LMTP; smtp-source for the benchmark
+  postfix-lmdb
+  python3          # Debian's python for smtplib-based tests
+  procps           # ps/pkill used by the crash tests
+  curl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  # Postfix asks how to configure itself; tests write their own main.cf.
+  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The distribution's own Postfix instance must not run: tests start private
+# instances from their own configuration directories.
+if command -v postfix >/dev/null 2>&1; then
+  postfix stop >/dev/null 2>&1 || true
+fi
+echo "test dependencies installed: ${packages[*]}"

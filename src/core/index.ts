@@ -1,0 +1,4 @@
+export * from './errors.js';
+export * from './address.js';
+export * from './ids.js';
+export * from './clock.js';
