@@ -1,0 +1,105 @@
+/*
+ * The configuration schema: every key Petrel reads, declared once, with its
+ * type, its default and a sentence saying what it does. `petrel init` and
+ * docs/CONFIGURATION.md are generated from this file, so they cannot drift.
+ *
+ * The defaults are the development profile that `npm start` runs with no
+ * configuration file: every role on 127.0.0.1, on the "+1000" ports.
+ *
+ * Security: the configuration is operator input, trusted; values are still
+ * validated so a typo stops start-up with the key and the reason.
+ */
+import { z } from 'zod';
+import { parseDuration, parseSize } from './units.js';
+
+/** A key with its default and its sentence. */
+function key<T extends z.ZodType>(schema: T, defaultValue: z.output<T>, doc: string) {
+  return schema.default(defaultValue as never).describe(doc);
+}
+
+/** A section: a table of keys, all optional. */
+function section<T extends z.ZodRawShape>(doc: string, shape: T) {
+  return z.object(shape).strict().prefault({} as never).describe(doc);
+}
+
+const size = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const bytes = parseSize(v);
+  if (bytes === undefined) {
+    ctx.addIssue({ code: 'custom', message: `"${v}" is not a size (use a number of bytes or a unit: 512K, 50M, 2G)` });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const ms = parseDuration(v);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration (use 250ms, 30s, 5m, 1h or 2d)` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/** "host:port", "[v6]:port" or "unix:/path". */
+const listenAddress = z.string().refine((v) => /^unix:\/.+/.test(v) || /^(\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):\d{1,5}$/.test(v), {
+  message: 'must be "host:port", "[ipv6]:port" or "unix:/path/to/socket"',
+});
+
+const hostname = z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/, 'must be a host name such as mail.example.com');
+
+function listener(doc: string, enabled: boolean, listen: string[]) {
+  return section(doc, {
+    enabled: key(z.boolean(), enabled, 'Whether this role runs in this process.'),
+    listen: key(z.array(listenAddress), listen, 'Addresses to listen on: "host:port", "[ipv6]:port", or "unix:/path" where the role allows it.'),
+  });
+}
+
+export const configSchema = z
+  .object({
+    hostname: key(hostname, 'localhost', 'This server\'s host name: used in SMTP banners, EHLO, Received headers and the self-signed certificate. In production, the name your MX record points at.'),
+    data_dir: key(z.string().min(1), './data', 'Where Petrel keeps its database, message files and generated certificates. Relative paths are relative to the working directory.'),
+
+    log: section('Logging.', {
+      level: key(z.enum(['debug', 'info', 'warn', 'error']), 'info', 'The least severe level written to standard output.'),
+    }),
+
+    mx: listener('MX: receives mail for hosted domains from the Internet; never relays. Standard port 25.', true, ['127.0.0.1:1025']),
+    submission: listener('Submission with STARTTLS: authenticated users send mail; AUTH only after TLS. Standard port 587.', true, ['127.0.0.1:1587']),
+    submissions: listener('Submission over implicit TLS. Standard port 465.', true, ['127.0.0.1:1465']),
+    lmtp: listener('LMTP: delivery into mailboxes for an external MTA such as Postfix (virtual_transport). Keep it on loopback or a unix socket. Standard port 24.', true, ['127.0.0.1:1024']),
+
+    tls: section('Certificates for every TLS listener, chosen by SNI.', {
+      certs_dir: key(z.string(), '', 'A directory in the Let\'s Encrypt layout (live/<name>/fullchain.pem and privkey.pem). Empty means <data_dir>/certs; /etc/letsencrypt works as is.'),
+      default_name: key(z.string(), '', 'The name whose certificate answers clients that send no SNI or an unknown name. Empty means the host name\'s certificate.'),
+      certificate: key(
+        z.array(z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict()),
+        [],
+        'Extra certificates: a list of { cert = "fullchain.pem", key = "privkey.pem" } file pairs; their names come from the certificates.',
+      ),
+    }),
+
+    smtp: section('Limits and behaviour shared by the MX, submission and LMTP listeners.', {
+      max_message_size: key(size, 50 * 1024 * 1024, 'The largest message accepted, announced in EHLO SIZE and enforced at MAIL and at the end of DATA.'),
+      max_recipients: key(z.number().int().min(1).max(10_000), 100, 'Recipients accepted in one transaction; more get 452 4.5.3.'),
+      max_received_headers: key(z.number().int().min(10).max(500), 50, 'A message with more Received headers than this is looping: 554 5.4.0.'),
+      max_connections: key(z.number().int().min(1), 1000, 'Concurrent SMTP connections per listener.'),
+      max_connections_per_ip: key(z.number().int().min(1), 20, 'Concurrent SMTP connections from one client address (IPv6 grouped by /64).'),
+      max_errors: key(z.number().int().min(1).max(1000), 20, 'Errors in one session before it is ended with 421; after half of them each error reply is delayed.'),
+      error_delay: key(duration, 1000, 'The delay added to each error reply once a session has made half of max_errors.'),
+      greeting_delay: key(duration, 0, 'How long to wait before the MX banner; a client that talks first is dropped (early talker). 0 keeps only the library\'s short check.'),
+      timeout: key(duration, 300_000, 'Idle time allowed between client commands, and per DATA chunk.'),
+      subaddress_separator: key(z.string().max(1), '+', 'The character that separates a user from a tag (user+tag@example.com delivers to user@example.com). Empty turns sub-addressing off.'),
+    }),
+
+    storage: section('Where and how messages are stored.', {
+      fsync: key(z.boolean(), true, 'fsync message files and the database before acknowledging. Turning this off risks losing acknowledged mail on a power cut; only for throwaway test instances.'),
+    }),
+
+    shutdown: section('Stopping.', {
+      grace: key(duration, 30_000, 'On SIGTERM, how long transactions in flight may take to finish before the process exits anyway.'),
+    }),
+  })
+  .strict();
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
