@@ -1,0 +1,1 @@
+export { FileBlobStore, sha256, type BlobStore } from './files.js';

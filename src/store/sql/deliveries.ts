@@ -1,0 +1,88 @@
+/*
+ * The delivery commit: the one transaction after which Petrel answers 250.
+ * Several messages share it (group commit): their blob rows, one mailbox
+ * entry per local recipient with the next UID and MODSEQ, quota usage, and
+ * the outbound queue rows for remote recipients.
+ *
+ * Security: quota is checked here, under the transaction, so concurrent
+ * deliveries cannot both squeeze under it.
+ * Standards: RFC 9051 (UIDs strictly ascending per mailbox), RFC 7162.
+ */
+import { DEFAULT_MAILBOXES, INBOX } from '../../core/mailbox-names.js';
+import type { DeliveryRequest, DeliveryResult, DeliveryStore, LocalOutcome } from '../types.js';
+import type { SqlDriver, SqlExecutor } from './driver.js';
+import { ensureMailboxesIn } from './mailboxes.js';
+
+export class SqlDeliveryStore implements DeliveryStore {
+  constructor(
+    private readonly db: SqlDriver,
+    private readonly now: () => number,
+  ) {}
+
+  commit(requests: readonly DeliveryRequest[]): Promise<DeliveryResult[]> {
+    return this.db.transaction(async (tx) => {
+      const results: DeliveryResult[] = [];
+      for (const request of requests) results.push(await this.commitOne(tx, request));
+      return results;
+    });
+  }
+
+  private async commitOne(tx: SqlExecutor, request: DeliveryRequest): Promise<DeliveryResult> {
+    const now = this.now();
+    const { blob } = request;
+    await tx.run('INSERT INTO blobs (hash, size, mime, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING', [blob.hash, blob.size, blob.index, now]);
+    const local: LocalOutcome[] = [];
+    for (const target of request.local) local.push(await this.deliverLocal(tx, request, target, now));
+    if (request.outbound && request.outbound.recipients.length > 0) {
+      const { sender, recipients, source, accountId } = request.outbound;
+      await tx.run('INSERT INTO queue (queue_id, sender, blob_hash, size, source, account_id, message_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+        request.queueId,
+        sender,
+        blob.hash,
+        blob.size,
+        source,
+        accountId,
+        request.messageId,
+        now,
+      ]);
+      for (const recipient of new Set(recipients)) {
+        await tx.run("INSERT INTO queue_recipients (queue_id, recipient, status, next_attempt) VALUES (?, ?, 'queued', ?)", [request.queueId, recipient, now]);
+      }
+    }
+    return { local };
+  }
+
+  private async deliverLocal(tx: SqlExecutor, request: DeliveryRequest, target: DeliveryRequest['local'][number], now: number): Promise<LocalOutcome> {
+    const account = await tx.get<{ quota_bytes: number; used_bytes: number; enabled: number }>('SELECT quota_bytes, used_bytes, enabled FROM accounts WHERE id = ?', [target.accountId]);
+    if (!account) return { ok: false, reason: 'no-account' };
+    if (Number(account.enabled) !== 1) return { ok: false, reason: 'disabled' };
+    const quota = Number(account.quota_bytes);
+    if (target.enforceQuota && quota > 0 && Number(account.used_bytes) + request.blob.size > quota) return { ok: false, reason: 'quota' };
+
+    let mailbox = await tx.get<{ id: number; uidnext: number; highest_modseq: number }>('SELECT id, uidnext, highest_modseq FROM mailboxes WHERE account_id = ? AND name = ?', [
+      target.accountId,
+      target.mailbox,
+    ]);
+    if (!mailbox) {
+      await ensureMailboxesIn(tx, target.accountId, target.mailbox === INBOX ? DEFAULT_MAILBOXES : [...DEFAULT_MAILBOXES, { name: target.mailbox, specialUse: null }], now);
+      mailbox = await tx.get('SELECT id, uidnext, highest_modseq FROM mailboxes WHERE account_id = ? AND name = ?', [target.accountId, target.mailbox]);
+    }
+    const mailboxId = Number(mailbox!.id);
+    const uid = Number(mailbox!.uidnext);
+    const modseq = Number(mailbox!.highest_modseq) + 1;
+    await tx.run('INSERT INTO messages (mailbox_id, uid, modseq, internal_date, save_date, size, blob_hash, message_id, queue_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', [
+      mailboxId,
+      uid,
+      modseq,
+      request.internalDate,
+      now,
+      request.blob.size,
+      request.blob.hash,
+      request.messageId,
+      request.queueId,
+    ]);
+    await tx.run('UPDATE mailboxes SET uidnext = ?, highest_modseq = ?, message_count = message_count + 1, total_size = total_size + ? WHERE id = ?', [uid + 1, modseq, request.blob.size, mailboxId]);
+    await tx.run('UPDATE accounts SET used_bytes = used_bytes + ? WHERE id = ?', [request.blob.size, target.accountId]);
+    return { ok: true, mailboxId, uid };
+  }
+}

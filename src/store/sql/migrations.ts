@@ -1,0 +1,140 @@
+/*
+ * Versioned schema migrations, written once for both SQL dialects. Each
+ * migration runs in its own transaction and is recorded in
+ * schema_migrations; a database newer than this code refuses to open.
+ *
+ * Conventions: ids are 64-bit integers, timestamps milliseconds since the
+ * epoch (BIGINT), booleans INTEGER 0/1, text is UTF-8.
+ *
+ * Security: none at run time; operator-triggered at start-up.
+ */
+import type { Dialect, SqlDriver } from './driver.js';
+
+interface Migration {
+  version: number;
+  name: string;
+  statements: (d: Dialect) => string[];
+}
+
+const id = (d: Dialect) => (d === 'sqlite' ? 'INTEGER PRIMARY KEY' : 'BIGSERIAL PRIMARY KEY');
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'directory, mailboxes, messages, blobs, queue',
+    statements: (d) => [
+      `CREATE TABLE domains (
+        id ${id(d)},
+        name TEXT NOT NULL,
+        ascii TEXT NOT NULL UNIQUE,
+        alias_of BIGINT NULL REFERENCES domains(id) ON DELETE CASCADE,
+        created_at BIGINT NOT NULL
+      )`,
+      `CREATE TABLE accounts (
+        id ${id(d)},
+        domain_id BIGINT NOT NULL REFERENCES domains(id) ON DELETE CASCADE,
+        local TEXT NOT NULL,
+        password TEXT NOT NULL,
+        quota_bytes BIGINT NOT NULL DEFAULT 0,
+        used_bytes BIGINT NOT NULL DEFAULT 0,
+        enabled INTEGER NOT NULL DEFAULT 1,
+        created_at BIGINT NOT NULL,
+        UNIQUE (domain_id, local)
+      )`,
+      `CREATE TABLE aliases (
+        id ${id(d)},
+        domain_id BIGINT NOT NULL REFERENCES domains(id) ON DELETE CASCADE,
+        local TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        UNIQUE (domain_id, local)
+      )`,
+      `CREATE TABLE alias_targets (
+        alias_id BIGINT NOT NULL REFERENCES aliases(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        target TEXT NOT NULL,
+        PRIMARY KEY (alias_id, position)
+      )`,
+      `CREATE TABLE mailboxes (
+        id ${id(d)},
+        account_id BIGINT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        special_use TEXT NULL,
+        uidvalidity BIGINT NOT NULL,
+        uidnext BIGINT NOT NULL DEFAULT 1,
+        highest_modseq BIGINT NOT NULL DEFAULT 1,
+        message_count BIGINT NOT NULL DEFAULT 0,
+        total_size BIGINT NOT NULL DEFAULT 0,
+        subscribed INTEGER NOT NULL DEFAULT 1,
+        created_at BIGINT NOT NULL,
+        UNIQUE (account_id, name)
+      )`,
+      `CREATE TABLE blobs (
+        hash TEXT PRIMARY KEY,
+        size BIGINT NOT NULL,
+        mime TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+      )`,
+      `CREATE TABLE messages (
+        id ${id(d)},
+        mailbox_id BIGINT NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+        uid BIGINT NOT NULL,
+        modseq BIGINT NOT NULL,
+        flags TEXT NOT NULL DEFAULT '',
+        internal_date BIGINT NOT NULL,
+        save_date BIGINT NOT NULL,
+        size BIGINT NOT NULL,
+        blob_hash TEXT NOT NULL REFERENCES blobs(hash),
+        message_id TEXT NULL,
+        queue_id TEXT NULL,
+        UNIQUE (mailbox_id, uid)
+      )`,
+      `CREATE INDEX messages_blob ON messages (blob_hash)`,
+      `CREATE TABLE queue (
+        queue_id TEXT PRIMARY KEY,
+        sender TEXT NOT NULL,
+        blob_hash TEXT NOT NULL REFERENCES blobs(hash),
+        size BIGINT NOT NULL,
+        source TEXT NOT NULL,
+        account_id BIGINT NULL REFERENCES accounts(id) ON DELETE SET NULL,
+        message_id TEXT NULL,
+        held INTEGER NOT NULL DEFAULT 0,
+        created_at BIGINT NOT NULL
+      )`,
+      `CREATE TABLE queue_recipients (
+        queue_id TEXT NOT NULL REFERENCES queue(queue_id) ON DELETE CASCADE,
+        recipient TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt BIGINT NOT NULL,
+        last_reply TEXT NULL,
+        PRIMARY KEY (queue_id, recipient)
+      )`,
+      `CREATE INDEX queue_recipients_due ON queue_recipients (status, next_attempt)`,
+    ],
+  },
+];
+
+export const LATEST_VERSION = migrations[migrations.length - 1]!.version;
+
+/** Applies pending migrations; returns the versions applied. */
+export async function migrate(driver: SqlDriver, now: () => number = Date.now): Promise<number[]> {
+  await driver.run(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`);
+  const applied: number[] = [];
+  // Each step re-reads the version inside its transaction, so two processes
+  // starting at once cannot both apply the same migration.
+  for (const migration of migrations) {
+    const done = await driver.transaction(async (tx) => {
+      const row = await tx.get<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
+      const current = row?.v ?? 0;
+      if (current > LATEST_VERSION) {
+        throw new Error(`the database is at schema version ${current}, newer than this Petrel (${LATEST_VERSION}); upgrade Petrel`);
+      }
+      if (current >= migration.version) return false;
+      for (const statement of migration.statements(driver.dialect)) await tx.run(statement);
+      await tx.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [migration.version, migration.name, now()]);
+      return true;
+    });
+    if (done) applied.push(migration.version);
+  }
+  return applied;
+}

@@ -1,0 +1,31 @@
+/*
+ * The metadata store over any SQL driver: the repositories of this folder
+ * put together, after migrations.
+ *
+ * Security: see the repositories.
+ */
+import type { MetadataStore } from '../types.js';
+import { SqlDeliveryStore } from './deliveries.js';
+import { SqlDirectoryStore } from './directory.js';
+import type { SqlDriver } from './driver.js';
+import { SqlMailboxStore } from './mailboxes.js';
+import { migrate } from './migrations.js';
+import { SqlQueueStore } from './queue.js';
+
+export async function openSqlStore(driver: SqlDriver, now: () => number = Date.now): Promise<MetadataStore> {
+  await migrate(driver, now);
+  return {
+    directory: new SqlDirectoryStore(driver, now),
+    mailboxes: new SqlMailboxStore(driver, now),
+    deliveries: new SqlDeliveryStore(driver, now),
+    queue: new SqlQueueStore(driver),
+    async isBlobReferenced(hash: string): Promise<boolean> {
+      const row = await driver.get(
+        'SELECT 1 AS x FROM messages WHERE blob_hash = ? UNION ALL SELECT 1 AS x FROM queue WHERE blob_hash = ? LIMIT 1',
+        [hash, hash],
+      );
+      return row !== undefined;
+    },
+    close: () => driver.close(),
+  };
+}
