@@ -88,7 +88,11 @@ export const configSchema = z
       error_delay: key(duration, 1000, 'The delay added to each error reply once a session has made half of max_errors.'),
       greeting_delay: key(duration, 0, 'How long to wait before the MX banner; a client that talks first is dropped (early talker). 0 keeps only the library\'s short check.'),
       timeout: key(duration, 300_000, 'Idle time allowed between client commands, and per DATA chunk.'),
+    }),
+
+    directory: section('Users, domains and how addresses resolve.', {
       subaddress_separator: key(z.string().max(1), '+', 'The character that separates a user from a tag (user+tag@example.com delivers to user@example.com). Empty turns sub-addressing off.'),
+      postmaster: key(z.string(), '', 'Where postmaster@ of a domain without its own postmaster user or alias is delivered. Empty means the oldest user of that domain.'),
     }),
 
     storage: section('Where and how messages are stored.', {
