@@ -450,6 +450,7 @@ describe('indexMessage: content fields', () => {
         bodyStart: 0,
         bodyEnd: 0,
         bodyLines: 1,
+        binarySize: 4,
         type: 'application',
         subtype: 'pdf',
         params: [['name', 'café.pdf']],

@@ -34,6 +34,7 @@ import { emptyEnvelope, buildEnvelope, buildSummary } from './envelope.js';
 import { readHeaderFields, type HeaderField } from './header-fields.js';
 import { MAX_BOUNDARY_BYTES, resolveMimeLimits, type MimeLimits } from './limits.js';
 import { applyContentFields, newPart, paramValue } from './part-header.js';
+import { transferDecodedSize } from './transfer-size.js';
 import type { Envelope, MessageIndex, MimePart } from './types.js';
 
 const LF = 0x0a;
@@ -81,6 +82,7 @@ export function indexMessage(message: Buffer, limits?: Partial<MimeLimits>): Mes
 function fallbackIndex(size: number): MessageIndex {
   const root = newPart(0);
   root.bodyEnd = size;
+  root.binarySize = null;
   return {
     v: 1, size, root, partCount: 1, truncated: true, envelope: emptyEnvelope(),
     summary: { messageId: null, subject: null, from: null, date: null, fromCount: 0 },
@@ -268,6 +270,11 @@ class Indexer {
         part.bodyEnd = parentEnd;
         part.bodyLines = 0;
       }
+      // leaves never overlap, so counting their bodies stays linear; containers are not scanned
+      part.binarySize =
+        open.mode === 'leaf'
+          ? transferDecodedSize(this.buf, part.bodyStart, part.bodyEnd, part.encoding)
+          : transferDecodedSize(this.buf, part.bodyStart, part.bodyEnd, isIdentity(part.encoding) ? part.encoding : 'unknown');
       parentEnd = part.bodyEnd;
     }
     for (let i = stack.length - 1; i > keep; i--) this.unregister(stack[i] as Open);
@@ -280,6 +287,10 @@ class Indexer {
     if (open.shadow === undefined) this.boundaries.delete(open.key);
     else this.boundaries.set(open.key, open.shadow);
   }
+}
+
+function isIdentity(encoding: string | null): boolean {
+  return encoding === null || encoding === '7bit' || encoding === '8bit' || encoding === 'binary';
 }
 
 /** The boundary as the Latin-1 key lines are matched with, or undefined when it cannot be one. */

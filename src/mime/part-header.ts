@@ -21,6 +21,7 @@ export function newPart(headerStart: number): MimePart {
     bodyStart: headerStart,
     bodyEnd: headerStart,
     bodyLines: 0,
+    binarySize: 0,
     type: 'text',
     subtype: 'plain',
     params: [['charset', 'us-ascii']],

@@ -47,6 +47,13 @@ export interface MimePart {
   bodyEnd: number;
   /** Lines in the body: line breaks in it, plus one if it ends without one. */
   bodyLines: number;
+  /**
+   * BINARY.SIZE: octets the body decodes to under its Content-Transfer-Encoding
+   * (see transfer-size.ts); null for an unknown encoding (IMAP's UNKNOWN-CTE).
+   * For an indexed multipart or message it is the body size when the encoding
+   * is an identity one, else null.
+   */
+  binarySize: number | null;
   /** Lower case. Defaults per RFC 2045: text/plain with charset us-ascii; message/rfc822 inside multipart/digest. */
   type: string;
   subtype: string;
