@@ -5,6 +5,9 @@ set -euo pipefail
 
 packages=(
   swaks            # SMTP/LMTP/submission client
+  libnet-ssleay-perl     # swaks: TLS
+  libauthen-sasl-perl    # swaks: AUTH
+  libio-socket-ssl-perl
   openssl          # s_client for TLS, SNI and STARTTLS checks
   postfix          # real MTA relaying into our MX and delivering to our LMTP; smtp-source for the benchmark
   postfix-lmdb

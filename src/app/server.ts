@@ -1,0 +1,141 @@
+/*
+ * The running server: wires configuration, stores, certificates and the
+ * listeners of every enabled role, and handles the process signals.
+ *
+ *   SIGTERM/SIGINT  stop accepting, let transactions in flight finish within
+ *                   [shutdown] grace, answer idle clients 421, exit 0.
+ *   SIGHUP          reload the configuration's reloadable parts and every
+ *                   certificate.
+ *
+ * Security: binds the configured addresses (loopback by default); writes
+ * <data>/petrel.pid so `petrel cert reload` can signal this process.
+ */
+import { rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { loadConfig, type LoadedConfig } from '../config/load.js';
+import { Committer } from '../delivery/committer.js';
+import { SmtpEndpoint, type SmtpRole } from '../endpoints/smtp/endpoint.js';
+import { formatListen, parseListen } from '../net/listen.js';
+import type { Logger } from '../telemetry/logger.js';
+import { openCertificateRegistry, type CertificateRegistry } from '../tls/index.js';
+import { openBlobs, openStores, type StoreContext } from './context.js';
+
+export interface Listening {
+  role: SmtpRole;
+  address: string;
+}
+
+export interface RunningServer {
+  listening: Listening[];
+  stores: StoreContext;
+  certificates: CertificateRegistry;
+  committer: Committer;
+  reload(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const ROLES: SmtpRole[] = ['mx', 'submission', 'submissions', 'lmtp'];
+
+/** A cached free-space check: MAIL answers 452 4.3.1 below the threshold. */
+function spaceChecker(dir: string, minimum: number): () => boolean {
+  let checked = 0;
+  let ok = true;
+  return () => {
+    const now = Date.now();
+    if (now - checked > 5000) {
+      checked = now;
+      try {
+        const s = statfsSync(dir);
+        ok = s.bavail * s.bsize >= minimum;
+      } catch {
+        ok = true;
+      }
+    }
+    return ok;
+  };
+}
+
+export async function startServer(loaded: LoadedConfig, logger: Logger): Promise<RunningServer> {
+  let { config } = loaded;
+  const stores = await openStores(loaded);
+  const blobs = await openBlobs(stores.paths, config.storage.fsync);
+  const certificates = await openCertificateRegistry(
+    {
+      certsDir: stores.paths.certs,
+      certificates: config.tls.certificate,
+      defaultName: config.tls.default_name || undefined,
+      selfSignedDir: stores.paths.selfSigned,
+      hostname: config.hostname,
+    },
+    logger.child({}, 'tls'),
+  );
+  await certificates.setHostedDomains(await stores.directory.hostedNames());
+  const committer = new Committer(blobs, stores.store.deliveries, logger.child({}, 'commit'));
+  const hasSpace = spaceChecker(stores.paths.root, Math.max(100 * 1024 * 1024, 2 * config.smtp.max_message_size));
+
+  // Shared by every endpoint and updated in place on SIGHUP.
+  const limits = { ...config.smtp };
+  const endpoints: SmtpEndpoint[] = [];
+  const listening: Listening[] = [];
+  try {
+    for (const role of ROLES) {
+      const section = config[role];
+      if (!section.enabled) continue;
+      const endpoint = new SmtpEndpoint({
+        role,
+        hostname: config.hostname,
+        directory: stores.directory,
+        committer,
+        certificates,
+        limits,
+        logger,
+        hasSpace,
+      });
+      endpoints.push(endpoint);
+      for (const text of section.listen) {
+        const address = parseListen(text);
+        await endpoint.listen(address);
+        listening.push({ role, address: formatListen(address) });
+        logger.info('listening', { role, address: formatListen(address) });
+      }
+    }
+  } catch (err) {
+    await Promise.all(endpoints.map((e) => e.close(0)));
+    certificates.close();
+    await stores.close();
+    throw err;
+  }
+  writeFileSync(stores.paths.pidFile, `${process.pid}\n`);
+
+  return {
+    listening,
+    stores,
+    certificates,
+    committer,
+    async reload() {
+      try {
+        const fresh = loadConfig({ file: loaded.file, dataDir: loaded.dataDir });
+        if (JSON.stringify(fresh.config.mx) !== JSON.stringify(config.mx) || JSON.stringify(fresh.config.lmtp) !== JSON.stringify(config.lmtp)) {
+          logger.warn('reload: listener changes take effect at the next restart');
+        }
+        config = fresh.config;
+        Object.assign(limits, config.smtp);
+      } catch (err) {
+        logger.error('reload: configuration invalid, keeping the running one', { reason: err instanceof Error ? err.message : String(err) });
+      }
+      await certificates.setHostedDomains(await stores.directory.hostedNames());
+      const result = await certificates.reload();
+      logger.info('reloaded', { certificates: result.loaded, errors: result.errors.length || undefined });
+      for (const e of result.errors) logger.warn('certificate not loaded', { reason: e });
+    },
+    async stop() {
+      const grace = config.shutdown.grace;
+      logger.info('stopping', { grace_ms: grace });
+      await Promise.all(endpoints.map((e) => e.close(grace)));
+      await committer.idle();
+      certificates.close();
+      await stores.close();
+      rmSync(stores.paths.pidFile, { force: true });
+      logger.info('stopped');
+    },
+  };
+}

@@ -1,0 +1,417 @@
+/*
+ * The SMTP-family listeners on smtp-server: MX (25), submission (587,
+ * STARTTLS), submissions (465, implicit TLS) and LMTP (24). smtp-server
+ * does the framing, STARTTLS (with the plaintext purge), AUTH exchanges,
+ * early-talker and HTTP-verb detection; this file holds the policy:
+ * per-client limits, who may log in, which sender and recipients are
+ * allowed, error limits with tarpitting, and handing DATA to the pipeline.
+ *
+ * Every role refuses relaying unless authenticated; LMTP trusts its client
+ * (an MTA on loopback) only to the extent of delivering to hosted users.
+ *
+ * Security: fully exposed to the Internet (MX) or to users (submission).
+ * Peer input: commands (capped at MAX_COMMAND_LINE), addresses (parsed by
+ * core/address, relay hacks refused), message bytes (size-capped while
+ * streaming, then core cleanup). AUTH only after TLS. Replies carry
+ * generic text; the log gets the detail.
+ * Standards: RFC 5321, RFC 6409 (submission), RFC 8314 (implicit TLS),
+ * RFC 2033 (LMTP), RFC 4954 (AUTH), RFC 3207 (STARTTLS), RFC 1870 (SIZE),
+ * RFC 3463 (enhanced codes).
+ */
+import { once } from 'node:events';
+import { rm } from 'node:fs/promises';
+import tls from 'node:tls';
+import type { Readable } from 'node:stream';
+import { SMTPServer, type SMTPServerAddress, type SMTPServerAuthentication, type SMTPServerSession } from 'smtp-server';
+import { parseAddress } from '../../core/address.js';
+import { MailError, asMailError } from '../../core/errors.js';
+import { newQueueId } from '../../core/ids.js';
+import type { Directory } from '../../directory/directory.js';
+import type { Target } from '../../directory/resolve.js';
+import type { Committer } from '../../delivery/committer.js';
+import { ConnectionLimiter } from '../../net/connection-limiter.js';
+import { normalizeIp } from '../../net/ip.js';
+import type { ListenAddress } from '../../net/listen.js';
+import { acceptMessage, type AcceptRecipient, type Source } from '../../pipeline/accept.js';
+import type { AccountRecord } from '../../store/types.js';
+import type { Logger } from '../../telemetry/logger.js';
+import type { CertificateRegistry } from '../../tls/index.js';
+import { installEnhancedCodePassThrough } from './enhanced-codes.js';
+import { HANDSHAKE_TIMEOUT_MS, MAX_COMMAND_LINE, MAX_UNAUTHENTICATED_COMMANDS } from './limits.js';
+
+export type SmtpRole = 'mx' | 'submission' | 'submissions' | 'lmtp';
+
+export interface SmtpLimits {
+  max_message_size: number;
+  max_recipients: number;
+  max_received_headers: number;
+  max_connections: number;
+  max_connections_per_ip: number;
+  max_errors: number;
+  error_delay: number;
+  greeting_delay: number;
+  timeout: number;
+}
+
+export interface SmtpEndpointDeps {
+  role: SmtpRole;
+  hostname: string;
+  directory: Directory;
+  committer: Committer;
+  certificates: CertificateRegistry;
+  limits: SmtpLimits;
+  logger: Logger;
+  /** False when the data disk is nearly full: MAIL answers 452 4.3.1. */
+  hasSpace?: () => boolean;
+}
+
+interface SessionState {
+  log: Logger;
+  errors: number;
+  account?: AccountRecord;
+  recipients: AcceptRecipient[];
+}
+
+const SOURCES: Record<SmtpRole, Source> = { mx: 'mx', submission: 'submission', submissions: 'submission', lmtp: 'lmtp' };
+
+/** An Error in the shape smtp-server replies with: code plus "x.y.z text". */
+function replyError(err: MailError): Error & { responseCode: number } {
+  return Object.assign(new Error(`${err.enhanced} ${err.text}`), { responseCode: err.code });
+}
+
+const fail = (code: MailError['code'], enhanced: string, text: string, detail?: string) => new MailError({ code, enhanced, text, module: 'smtp', detail });
+
+async function readMessage(stream: Readable, limit: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let over = false;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) over = true;
+    if (!over) chunks.push(chunk);
+  }
+  return over ? undefined : Buffer.concat(chunks, size);
+}
+
+export class SmtpEndpoint {
+  readonly role: SmtpRole;
+  readonly server: SMTPServer;
+  private readonly deps: SmtpEndpointDeps;
+  private readonly sessions = new WeakMap<SMTPServerSession, SessionState>();
+  private readonly limiter: ConnectionLimiter;
+  private readonly listeners: { close(): void }[] = [];
+  private unsubscribe: (() => void) | undefined;
+  private tlsServer: tls.Server | undefined;
+  private inData = 0;
+
+  constructor(deps: SmtpEndpointDeps) {
+    installEnhancedCodePassThrough();
+    this.deps = deps;
+    this.role = deps.role;
+    this.limiter = new ConnectionLimiter(deps.limits.max_connections_per_ip);
+    const protocol = deps.role === 'lmtp' ? 'lmtp' : 'smtp';
+    const tlsOptions = deps.certificates.serverOptions(protocol);
+    const submission = deps.role === 'submission' || deps.role === 'submissions';
+    this.server = new SMTPServer({
+      ...(tlsOptions as object),
+      name: deps.hostname,
+      banner: 'Petrel',
+      lmtp: deps.role === 'lmtp',
+      // Implicit TLS is terminated by our own tls.Server (for the ALPN policy) and handed over already secure.
+      secure: deps.role === 'submissions',
+      secured: deps.role === 'submissions',
+      size: deps.limits.max_message_size,
+      rejectOversized: true,
+      maxClients: deps.limits.max_connections,
+      maxRecipients: deps.limits.max_recipients,
+      maxCommandLength: MAX_COMMAND_LINE,
+      maxAllowedUnauthenticatedCommands: submission ? MAX_UNAUTHENTICATED_COMMANDS : false,
+      socketTimeout: deps.limits.timeout,
+      closeTimeout: 30_000,
+      disableReverseLookup: true,
+      authMethods: ['PLAIN', 'LOGIN'],
+      authOptional: !submission,
+      allowInsecureAuth: false,
+      disabledCommands: submission ? [] : ['AUTH'],
+      hideDSN: false,
+      logger: false,
+      onConnect: (session, cb) => this.onConnect(session, cb),
+      onClose: (session) => this.onClose(session),
+      onAuth: (auth, session, cb) => void this.onAuth(auth, session, cb),
+      onMailFrom: (address, session, cb) => void this.onMailFrom(address, session, cb),
+      onRcptTo: (address, session, cb) => void this.onRcptTo(address, session, cb),
+      onData: (stream, session, cb) => void this.onData(stream, session, cb as (err?: Error | null, message?: unknown) => void),
+    } as ConstructorParameters<typeof SMTPServer>[0]);
+    this.server.on('error', (err) => deps.logger.warn('smtp server error', { role: this.role, reason: err.message }));
+    this.unsubscribe = deps.certificates.onChange(() => {
+      const fresh = deps.certificates.serverOptions(protocol);
+      (this.server as unknown as { updateSecureContext(o: tls.TlsOptions): void }).updateSecureContext(fresh);
+      this.tlsServer?.setSecureContext(fresh);
+    });
+  }
+
+  /** Transactions between the end of DATA and the reply. */
+  get transactionsInFlight(): number {
+    return this.inData;
+  }
+
+  async listen(address: ListenAddress): Promise<void> {
+    if (this.role === 'submissions') {
+      const server = tls.createServer({ ...this.deps.certificates.serverOptions('smtp'), handshakeTimeout: HANDSHAKE_TIMEOUT_MS }, (socket) => {
+        this.server.server.emit('connection', socket);
+      });
+      server.on('tlsClientError', (err, socket) => {
+        this.deps.logger.info('tls handshake failed', { role: this.role, client: socket.remoteAddress ? normalizeIp(socket.remoteAddress) : undefined, reason: err.message });
+      });
+      this.tlsServer = server;
+      await this.bind(server, address);
+      this.listeners.push(server);
+      return;
+    }
+    if (address.kind === 'unix') await rm(address.path, { force: true });
+    await this.bind(this.server.server, address);
+    this.listeners.push(this.server.server);
+  }
+
+  private async bind(server: { listen(...args: unknown[]): unknown; once(e: string, f: (...a: unknown[]) => void): unknown }, address: ListenAddress): Promise<void> {
+    const listening = once(server as never, 'listening');
+    if (address.kind === 'unix') server.listen(address.path);
+    else server.listen(address.port, address.host);
+    await listening;
+  }
+
+  /**
+   * Stops accepting, lets transactions in flight finish within graceMs,
+   * tells idle clients 421, and resolves when every connection is gone.
+   */
+  async close(graceMs: number): Promise<void> {
+    this.unsubscribe?.();
+    this.tlsServer?.close();
+    const connections = (this.server as unknown as { connections: Set<{ session: SMTPServerSession; send(c: number, m: string): void; close(): void; _dataStream: unknown }> }).connections;
+    const closed = new Promise<void>((resolve) => {
+      (this.server as unknown as { options: { closeTimeout: number } }).options.closeTimeout = graceMs;
+      this.server.close(() => resolve());
+    });
+    const deadline = Date.now() + graceMs;
+    const sweep = setInterval(() => {
+      for (const c of connections) {
+        const busy = (c.session.envelope && c.session.envelope.mailFrom) || c._dataStream;
+        if (!busy || Date.now() > deadline) {
+          c.send(421, `${this.deps.hostname} Service shutting down`);
+        }
+      }
+    }, 50);
+    await closed;
+    clearInterval(sweep);
+  }
+
+  private state(session: SMTPServerSession): SessionState {
+    let s = this.sessions.get(session);
+    if (!s) {
+      s = { log: this.deps.logger.child({ session: session.id }, `smtp[${this.role}]`), errors: 0, recipients: [] };
+      this.sessions.set(session, s);
+    }
+    return s;
+  }
+
+  /** Answers an error, counting it: delays after half the limit, 421 at the limit. */
+  private refuse(session: SMTPServerSession, err: MailError, cb: (err?: Error | null) => void, event: string, fields: Record<string, string | undefined> = {}): void {
+    const s = this.state(session);
+    s.errors++;
+    s.log.info(event, { ...fields, reply: err.reply, detail: err.detail, errors: s.errors });
+    const { max_errors: max, error_delay: delay } = this.deps.limits;
+    if (s.errors >= max) {
+      s.log.warn('too many errors', { client: session.remoteAddress, errors: s.errors });
+      cb(replyError(fail(421, '4.7.0', `${this.deps.hostname} Error: too many errors`)));
+      return;
+    }
+    if (s.errors >= Math.ceil(max / 2) && delay > 0) {
+      setTimeout(() => cb(replyError(err)), delay).unref();
+      return;
+    }
+    cb(replyError(err));
+  }
+
+  private onConnect(session: SMTPServerSession, cb: (err?: Error | null) => void): void {
+    const client = normalizeIp(session.remoteAddress);
+    const s = this.state(session);
+    if (!this.limiter.acquire(client)) {
+      s.log.warn('connection refused', { client, reason: 'too many connections from this client' });
+      (session as { petrelNoSlot?: boolean }).petrelNoSlot = true;
+      cb(replyError(fail(421, '4.7.0', `${this.deps.hostname} Too many connections from your address, try again later`)));
+      return;
+    }
+    s.log.info('connect', { client: `[${client}]:${session.remotePort}`, secure: session.secure ? 'tls' : undefined });
+    const delay = this.role === 'mx' ? this.deps.limits.greeting_delay : 0;
+    if (delay > 0) setTimeout(() => cb(), delay).unref();
+    else cb();
+  }
+
+  private onClose(session: SMTPServerSession): void {
+    const s = this.state(session);
+    if (!(session as { petrelNoSlot?: boolean }).petrelNoSlot) this.limiter.release(normalizeIp(session.remoteAddress));
+    s.log.info('disconnect', { client: `[${normalizeIp(session.remoteAddress)}]`, errors: s.errors || undefined });
+  }
+
+  private async onAuth(auth: SMTPServerAuthentication, session: SMTPServerSession, cb: (err: Error | null | undefined, response?: { user?: unknown }) => void): Promise<void> {
+    const s = this.state(session);
+    try {
+      const username = auth.username ?? '';
+      const account = await this.deps.directory.authenticate(username, auth.password ?? '');
+      if (!account) {
+        this.refuse(session, fail(535, '5.7.8', 'Authentication credentials invalid'), (e) => cb(e ?? null), 'auth failed', { method: auth.method, user: username.slice(0, 320) });
+        return;
+      }
+      s.account = account;
+      s.log.info('auth ok', { method: auth.method, user: `${account.local}@${account.domain}` });
+      cb(null, { user: account.id });
+    } catch (err) {
+      const e = asMailError(err, 'auth');
+      s.log.error('auth error', { detail: e.detail });
+      cb(replyError(fail(454, '4.7.0', 'Temporary authentication failure')));
+    }
+  }
+
+  private async onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error | null) => void): Promise<void> {
+    const s = this.state(session);
+    s.recipients = [];
+    const sender = address.address;
+    try {
+      if (this.deps.hasSpace && !this.deps.hasSpace()) {
+        this.refuse(session, fail(452, '4.3.1', 'Insufficient system storage'), cb, 'reject MAIL', { from: `<${sender}>` });
+        return;
+      }
+      if (s.account && (this.role === 'submission' || this.role === 'submissions')) {
+        if (!(await this.deps.directory.maySendAs(s.account, sender))) {
+          this.refuse(session, fail(553, '5.7.1', `Sender address rejected: not owned by user ${s.account.local}@${s.account.domain}`), cb, 'reject MAIL', { from: `<${sender}>` });
+          return;
+        }
+      }
+      s.log.debug('mail from', { from: `<${sender}>`, size: address.args && typeof address.args === 'object' ? (address.args as Record<string, string>).SIZE : undefined });
+      cb();
+    } catch (err) {
+      const e = asMailError(err, 'smtp');
+      s.log.error('MAIL failed', { detail: e.detail });
+      cb(replyError(e));
+    }
+  }
+
+  private async onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error | null) => void): Promise<void> {
+    const s = this.state(session);
+    const to = address.address;
+    const from = session.envelope.mailFrom ? `<${session.envelope.mailFrom.address}>` : undefined;
+    try {
+      const parsed = parseAddress(to);
+      const authenticated = s.account !== undefined;
+      if (!parsed.ok) {
+        const relayForm = ['source-route', 'percent-hack', 'bang-path', 'ip-literal', 'quoted-local'].includes(parsed.problem);
+        const err = relayForm && !authenticated && this.role !== 'lmtp'
+          ? fail(554, '5.7.1', `<${to}>: Relay access denied`, parsed.problem)
+          : fail(501, '5.1.3', 'Bad recipient address syntax', parsed.problem);
+        this.refuse(session, err, cb, 'reject RCPT', { from, to: `<${to}>` });
+        return;
+      }
+      const resolution = await this.deps.directory.resolve(parsed.address);
+      let targets: Target[];
+      switch (resolution.kind) {
+        case 'not-hosted':
+          if (!authenticated) {
+            const err = this.role === 'lmtp' ? fail(550, '5.1.1', `<${to}>: Recipient address rejected: User unknown`) : fail(554, '5.7.1', `<${to}>: Relay access denied`);
+            this.refuse(session, err, cb, 'reject RCPT', { from, to: `<${to}>` });
+            return;
+          }
+          targets = [{ kind: 'remote', address: to }];
+          break;
+        case 'unknown':
+          this.refuse(session, fail(550, '5.1.1', `<${to}>: Recipient address rejected: User unknown`), cb, 'reject RCPT', { from, to: `<${to}>` });
+          return;
+        case 'disabled':
+          this.refuse(session, fail(550, '5.2.1', `<${to}>: Mailbox disabled`), cb, 'reject RCPT', { from, to: `<${to}>` });
+          return;
+        case 'deliver':
+          targets = resolution.targets;
+          break;
+      }
+      const mailFrom = session.envelope.mailFrom;
+      const declared = Number(mailFrom ? (mailFrom.args as Record<string, string> | false | undefined || {}).SIZE : 0) || 0;
+      const mailboxes = targets.filter((t) => t.kind === 'mailbox');
+      if (targets.length === 1 && mailboxes.length === 1) {
+        const { account } = mailboxes[0]!;
+        if (account.quotaBytes > 0 && account.usedBytes + declared >= account.quotaBytes) {
+          this.refuse(session, fail(452, '4.2.2', `<${to}>: Mailbox full`), cb, 'reject RCPT', { from, to: `<${to}>` });
+          return;
+        }
+      }
+      s.recipients.push({ address: to, targets });
+      cb();
+    } catch (err) {
+      const e = asMailError(err, 'smtp');
+      s.log.error('RCPT failed', { to: `<${to}>`, detail: e.detail });
+      cb(replyError(e));
+    }
+  }
+
+  private async onData(stream: Readable, session: SMTPServerSession, cb: (err?: Error | null, message?: unknown) => void): Promise<void> {
+    const s = this.state(session);
+    const queueId = newQueueId();
+    const log = s.log.child({ queue: queueId });
+    const recipients = s.recipients;
+    s.recipients = [];
+    this.inData++;
+    try {
+      const bytes = await readMessage(stream, this.deps.limits.max_message_size);
+      if (bytes === undefined) {
+        log.info('reject DATA', { reply: '552 5.3.4 Message size exceeds fixed limit' });
+        cb(null); // smtp-server answers 552 itself (rejectOversized)
+        return;
+      }
+      const sender = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+      const secure = session.secure;
+      const cipher = (session as { tlsOptions?: { name?: string; standardName?: string; version?: string } | false }).tlsOptions;
+      const protocol = (this.role === 'lmtp' ? 'LMTP' : 'ESMTP') + (secure ? 'S' : '') + (s.account ? 'A' : '');
+      const lmtp = this.role === 'lmtp';
+      const accepted = await acceptMessage(
+        {
+          queueId,
+          source: SOURCES[this.role],
+          sender,
+          recipients,
+          bytes,
+          received: {
+            helo: session.hostNameAppearsAs || 'unknown',
+            clientIp: normalizeIp(session.remoteAddress),
+            hostname: this.deps.hostname,
+            protocol,
+            tls: secure && cipher ? { version: cipher.version ?? 'TLS', cipher: cipher.standardName ?? cipher.name ?? 'unknown' } : undefined,
+          },
+          addMissingHeaders: this.role === 'submission' || this.role === 'submissions',
+          accountId: s.account?.id ?? null,
+          lineEndings: this.role === 'mx' ? 'strict' : 'normalize',
+          enforceQuota: lmtp || recipients.length === 1,
+          maxReceived: this.deps.limits.max_received_headers,
+          log,
+        },
+        this.deps.committer,
+      );
+      log.info('accepted', { from: `<${sender}>`, size: accepted.size, nrcpt: recipients.length, 'message-id': accepted.messageId });
+      if (lmtp) {
+        cb(null, accepted.outcomes.map((o) => (o.ok ? `2.0.0 Ok: delivered as ${queueId}` : replyError(o.error))));
+        return;
+      }
+      const failures = accepted.outcomes.filter((o): o is { ok: false; error: MailError } => !o.ok);
+      if (failures.length === accepted.outcomes.length && failures.length > 0) {
+        cb(replyError(failures[0]!.error));
+        return;
+      }
+      cb(null, `2.0.0 Ok: queued as ${queueId}`);
+    } catch (err) {
+      const e = asMailError(err, 'smtp');
+      if (e.code === 451) log.error('DATA failed', { detail: e.detail });
+      else log.info('reject DATA', { reply: e.reply, detail: e.detail });
+      s.errors++;
+      cb(replyError(e));
+    } finally {
+      this.inData--;
+    }
+  }
+}

@@ -1,0 +1,176 @@
+/*
+ * Accepting a received message: cleanup, MIME indexing, and the durable
+ * commit that places it in local mailboxes and the outbound queue. The SMTP,
+ * submission and LMTP endpoints all end here; whatever this resolves to is
+ * what they answer after DATA.
+ *
+ *   bytes -> line endings -> header size, hop count -> Message-ID/Date
+ *   (submission) -> Received -> MIME index -> group commit -> outcomes
+ *
+ * Local recipients are delivered in the same transaction that accepts the
+ * message (no second hop through the queue); remote ones are queued in it.
+ *
+ * Security: reads untrusted message bytes. Everything thrown out of here is
+ * a MailError with a generic reply; the detail goes to the log only.
+ * Standards: RFC 5321 (reply codes), RFC 2033 (one outcome per recipient).
+ */
+import { MailError, asMailError } from '../core/errors.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Committer } from '../delivery/committer.js';
+import type { Target } from '../directory/resolve.js';
+import { indexMessage } from '../mime/index.js';
+import type { LocalOutcome } from '../store/types.js';
+import { INBOX } from '../core/mailbox-names.js';
+import { checkLineEndings, countHeader, headerLength, newMessageId, receivedHeader, rfc5322Date, type ReceivedInfo } from './cleanup.js';
+
+/** Largest header block accepted; larger is refused, not truncated. */
+export const MAX_HEADER_BYTES = 1024 * 1024;
+
+export type Source = 'mx' | 'submission' | 'lmtp';
+
+export interface AcceptRecipient {
+  /** As the client wrote it in RCPT TO. */
+  address: string;
+  targets: Target[];
+}
+
+export interface Inbound {
+  queueId: string;
+  source: Source;
+  sender: string;
+  recipients: AcceptRecipient[];
+  bytes: Buffer;
+  received: Omit<ReceivedInfo, 'queueId' | 'date' | 'recipient'>;
+  /** Submitted mail gets a Message-ID and Date when it lacks them. */
+  addMissingHeaders: boolean;
+  /** The authenticated account, for submission. */
+  accountId: number | null;
+  /** Refuse bare CR/LF (strict) or repair them (normalize). */
+  lineEndings: 'strict' | 'normalize';
+  /** Enforce quota at commit (LMTP, or one SMTP recipient); else allow overshoot. */
+  enforceQuota: boolean;
+  maxReceived: number;
+  log: Logger;
+}
+
+export type RecipientOutcome = { ok: true } | { ok: false; error: MailError };
+
+export interface Accepted {
+  queueId: string;
+  messageId: string | null;
+  size: number;
+  outcomes: RecipientOutcome[];
+}
+
+const reject = (code: MailError['code'], enhanced: string, text: string, detail?: string) => new MailError({ code, enhanced, text, module: 'cleanup', detail });
+
+function headerValue(header: Buffer, name: string): string | null {
+  const re = new RegExp(`(?:^|\\r\\n)${name}[ \\t]*:[ \\t]*([^\\r\\n]*)`, 'i');
+  const m = re.exec(header.toString('latin1'));
+  return m ? m[1]!.trim() : null;
+}
+
+function outcomeError(failure: Exclude<LocalOutcome, { ok: true }>): MailError {
+  switch (failure.reason) {
+    case 'quota':
+      return new MailError({ code: 552, enhanced: '5.2.2', text: 'Mailbox full', module: 'delivery' });
+    case 'disabled':
+      return new MailError({ code: 550, enhanced: '5.2.1', text: 'Mailbox disabled', module: 'delivery' });
+    case 'no-account':
+      return new MailError({ code: 550, enhanced: '5.1.1', text: 'User unknown', module: 'delivery' });
+  }
+}
+
+export async function acceptMessage(inbound: Inbound, committer: Committer, now: Date = new Date()): Promise<Accepted> {
+  const { log } = inbound;
+  const lines = checkLineEndings(inbound.bytes, inbound.lineEndings);
+  if (!lines.ok) {
+    throw reject(550, '5.5.2', `Message contains a bare ${lines.problem === 'bare-lf' ? '<LF>' : '<CR>'}; lines must end with <CR><LF>`, lines.problem);
+  }
+  let bytes = lines.bytes;
+  const headerEnd = headerLength(bytes);
+  if (headerEnd > MAX_HEADER_BYTES) throw reject(552, '5.3.4', 'Message header too large');
+  const header = bytes.subarray(0, headerEnd);
+  const hops = countHeader(header, 'received');
+  if (hops > inbound.maxReceived) throw reject(554, '5.4.0', 'Too many hops (mail loop?)', `received=${hops}`);
+
+  let messageId = headerValue(header, 'message-id');
+  const added: string[] = [];
+  if (inbound.addMissingHeaders) {
+    if (!messageId) {
+      messageId = newMessageId(inbound.queueId, inbound.received.hostname);
+      added.push(`Message-ID: ${messageId}\r\n`);
+    }
+    if (!headerValue(header, 'date')) added.push(`Date: ${rfc5322Date(now)}\r\n`);
+  }
+  const single = inbound.recipients.length === 1 ? inbound.recipients[0]!.address : undefined;
+  const received = receivedHeader({ ...inbound.received, queueId: inbound.queueId, date: now, recipient: single });
+  // A message whose "header" has no blank line yet (just a body) still gets ours on top.
+  bytes = Buffer.concat([Buffer.from(received + added.join(''), 'latin1'), bytes]);
+
+  const index = JSON.stringify(indexMessage(bytes));
+
+  // One mailbox entry per account, however many recipients reach it.
+  const accounts: number[] = [];
+  const remote: string[] = [];
+  for (const r of inbound.recipients) {
+    for (const t of r.targets) {
+      if (t.kind === 'mailbox') {
+        if (!accounts.includes(t.account.id)) accounts.push(t.account.id);
+      } else if (!remote.includes(t.address)) {
+        remote.push(t.address);
+      }
+    }
+  }
+
+  let result;
+  try {
+    result = await committer.commit({
+      bytes,
+      index,
+      request: {
+        internalDate: now.getTime(),
+        messageId,
+        queueId: inbound.queueId,
+        local: accounts.map((accountId) => ({ accountId, mailbox: INBOX, enforceQuota: inbound.enforceQuota })),
+        outbound: remote.length > 0 ? { sender: inbound.sender, recipients: remote, source: inbound.source, accountId: inbound.accountId } : undefined,
+      },
+    });
+  } catch (err) {
+    throw asMailError(err, 'commit');
+  }
+
+  const byAccount = new Map<number, LocalOutcome>();
+  accounts.forEach((id, i) => byAccount.set(id, result.local[i]!));
+
+  const outcomes: RecipientOutcome[] = inbound.recipients.map((r) => {
+    let delivered = false;
+    let failure: MailError | undefined;
+    for (const t of r.targets) {
+      if (t.kind === 'remote') {
+        delivered = true;
+        log.info('queued', { queue: inbound.queueId, to: `<${t.address}>`, orig_to: t.address === r.address ? undefined : `<${r.address}>`, status: 'queued', relay: 'outbound' });
+        continue;
+      }
+      const outcome = byAccount.get(t.account.id)!;
+      if (outcome.ok) {
+        delivered = true;
+        log.info('delivered', {
+          queue: inbound.queueId,
+          to: `<${t.address}>`,
+          orig_to: t.address === r.address.toLowerCase() ? undefined : `<${r.address}>`,
+          status: 'delivered',
+          mailbox: INBOX,
+          uid: outcome.uid,
+          'message-id': messageId,
+        });
+      } else {
+        failure = outcomeError(outcome);
+        log.info('not delivered', { queue: inbound.queueId, to: `<${t.address}>`, status: 'rejected', reason: outcome.reason, reply: failure.reply });
+      }
+    }
+    return delivered || !failure ? { ok: true } : { ok: false, error: failure };
+  });
+
+  return { queueId: inbound.queueId, messageId, size: bytes.length, outcomes };
+}
