@@ -1,0 +1,144 @@
+/*
+ * A real Petrel process for end-to-end tests: its own data directory and
+ * configuration on free loopback ports, started through the same entry
+ * point as `npm start` (src/main.ts via tsx), with helpers to run the CLI
+ * against it, read its log, and stop or kill it.
+ *
+ * Security: test only; everything listens on 127.0.0.1.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { run, type RunResult } from './tools.js';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+const MAIN = join(ROOT, 'src', 'main.ts');
+const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs');
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const server = createServer();
+    server.on('error', rej);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => res(port));
+    });
+  });
+}
+
+export interface Ports {
+  mx: number;
+  submission: number;
+  submissions: number;
+  lmtp: number;
+}
+
+export interface PetrelOptions {
+  /** Extra TOML appended to the generated configuration (sections not otherwise written). */
+  extraToml?: string;
+  /** TOML lines placed inside [smtp]. */
+  smtp?: string;
+  hostname?: string;
+  fsync?: boolean;
+  /** Reuse a data directory (restart after a crash). */
+  dataDir?: string;
+  ports?: Ports;
+}
+
+export class PetrelProcess {
+  child: ChildProcess | undefined;
+  log = '';
+  private waiters: { pattern: RegExp; resolve: () => void }[] = [];
+
+  constructor(
+    readonly dataDir: string,
+    readonly configFile: string,
+    readonly ports: Ports,
+    readonly hostname: string,
+  ) {}
+
+  static async create(options: PetrelOptions = {}): Promise<PetrelProcess> {
+    const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'petrel-e2e-'));
+    const ports = options.ports ?? { mx: await freePort(), submission: await freePort(), submissions: await freePort(), lmtp: await freePort() };
+    const hostname = options.hostname ?? 'mx.petrel.test';
+    const configFile = join(dataDir, 'petrel.toml');
+    writeFileSync(
+      configFile,
+      [
+        `hostname = "${hostname}"`,
+        `data_dir = "${dataDir}"`,
+        `[log]\nlevel = "debug"`,
+        `[mx]\nlisten = ["127.0.0.1:${ports.mx}"]`,
+        `[submission]\nlisten = ["127.0.0.1:${ports.submission}"]`,
+        `[submissions]\nlisten = ["127.0.0.1:${ports.submissions}"]`,
+        `[lmtp]\nlisten = ["127.0.0.1:${ports.lmtp}"]`,
+        `[storage]\nfsync = ${options.fsync ?? true}`,
+        `[shutdown]\ngrace = "5s"`,
+        `[smtp]\n${options.smtp ?? ''}`,
+        options.extraToml ?? '',
+      ].join('\n') + '\n',
+    );
+    return new PetrelProcess(dataDir, configFile, ports, hostname);
+  }
+
+  /** Starts `petrel serve` and waits until every listener is up. */
+  async start(): Promise<void> {
+    this.log = '';
+    const child = spawn(process.execPath, ['--import', TSX, MAIN, 'serve', '--config', this.configFile], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    const onData = (d: Buffer) => {
+      this.log += d.toString();
+      this.waiters = this.waiters.filter((w) => {
+        if (w.pattern.test(this.log)) {
+          w.resolve();
+          return false;
+        }
+        return true;
+      });
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    const exited = new Promise<never>((_, rej) => child.once('exit', (code) => rej(new Error(`petrel exited with ${code} during start:\n${this.log}`))));
+    await Promise.race([this.waitForLog(/Petrel is running/, 30_000), exited]);
+  }
+
+  /** Resolves when the log matches (or already does). */
+  waitForLog(pattern: RegExp, timeoutMs = 10_000): Promise<void> {
+    if (pattern.test(this.log)) return Promise.resolve();
+    return new Promise((res, rej) => {
+      const timer = setTimeout(() => rej(new Error(`timed out waiting for ${pattern} in log:\n${this.log.slice(-3000)}`)), timeoutMs);
+      this.waiters.push({ pattern, resolve: () => (clearTimeout(timer), res()) });
+    });
+  }
+
+  /** Runs the petrel CLI against this instance's configuration. */
+  cli(args: string[], input?: string): Promise<RunResult> {
+    return run(process.execPath, ['--import', TSX, MAIN, ...args, '--config', this.configFile], { input, timeoutMs: 60_000 });
+  }
+
+  async addUser(address: string, password: string, quota?: string): Promise<void> {
+    const r = await this.cli(['user', 'add', address, '--password-stdin', ...(quota ? ['--quota', quota] : [])], `${password}\n`);
+    if (r.code !== 0) throw new Error(`user add failed: ${r.stderr}`);
+  }
+
+  async addDomain(name: string, aliasOf?: string): Promise<void> {
+    const r = await this.cli(['domain', 'add', name, ...(aliasOf ? ['--alias-of', aliasOf] : [])]);
+    if (r.code !== 0) throw new Error(`domain add failed: ${r.stderr}`);
+  }
+
+  /** Sends a signal and waits for the exit code. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
+    const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+    child.kill(signal);
+    return exited;
+  }
+
+  async destroy(): Promise<void> {
+    await this.stop('SIGKILL');
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
