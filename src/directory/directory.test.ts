@@ -87,6 +87,7 @@ describe('directory administration', () => {
     await assert.rejects(directory.addUser('alice@example.com', 'pw'), /already exists/);
     await assert.rejects(directory.addDomain('not a domain'), /not a valid domain/);
     await assert.rejects(directory.addAlias('x@example.com', []), /at least one target/);
+    await assert.rejects(directory.addAlias('x@example.org', ['alice@example.com']), /alias domain/);
   });
 
   it('stores IDN domains in Unicode', async () => {

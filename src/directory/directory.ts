@@ -146,6 +146,7 @@ export class Directory {
     const source = aliasSource(from);
     const domain = await this.store.getDomain(source.domain);
     if (!domain) throw new DirectoryError(`domain ${domainToDisplay(source.domain)} is not hosted here`);
+    if (domain.aliasOf) throw new DirectoryError(`${domain.name} is an alias domain of ${domainToDisplay(domain.aliasOf)}: its addresses are those of ${domainToDisplay(domain.aliasOf)}; add the alias there`);
     const clean = targets.map((t) => {
       const a = addressOrThrow(t);
       return `${a.local}@${a.domain}`;
