@@ -68,6 +68,8 @@ export interface SmtpEndpointDeps {
 interface SessionState {
   log: Logger;
   errors: number;
+  /** The client whose per-IP slot this session holds; unset if it never got one. */
+  slot?: string;
   account?: AccountRecord;
   recipients: AcceptRecipient[];
 }
@@ -237,10 +239,10 @@ export class SmtpEndpoint {
     const s = this.state(session);
     if (!this.limiter.acquire(client)) {
       s.log.warn('connection refused', { client, reason: 'too many connections from this client' });
-      (session as { petrelNoSlot?: boolean }).petrelNoSlot = true;
       cb(replyError(fail(421, '4.7.0', `${this.deps.hostname} Too many connections from your address, try again later`)));
       return;
     }
+    s.slot = client;
     s.log.info('connect', { client: `[${client}]:${session.remotePort}`, secure: session.secure ? 'tls' : undefined });
     const delay = this.role === 'mx' ? this.deps.limits.greeting_delay : 0;
     if (delay > 0) setTimeout(() => cb(), delay).unref();
@@ -248,9 +250,11 @@ export class SmtpEndpoint {
   }
 
   private onClose(session: SMTPServerSession): void {
+    // An early talker is dropped before onConnect: its session has no address and no slot.
     const s = this.state(session);
-    if (!(session as { petrelNoSlot?: boolean }).petrelNoSlot) this.limiter.release(normalizeIp(session.remoteAddress));
-    s.log.info('disconnect', { client: `[${normalizeIp(session.remoteAddress)}]`, errors: s.errors || undefined });
+    if (s.slot !== undefined) this.limiter.release(s.slot);
+    s.slot = undefined;
+    s.log.info('disconnect', { client: session.remoteAddress ? `[${normalizeIp(session.remoteAddress)}]` : undefined, errors: s.errors || undefined });
   }
 
   private async onAuth(auth: SMTPServerAuthentication, session: SMTPServerSession, cb: (err: Error | null | undefined, response?: { user?: unknown }) => void): Promise<void> {
