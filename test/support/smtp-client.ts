@@ -18,7 +18,7 @@ export class RawSmtp {
   private waiting: (() => void) | undefined;
   closed = false;
 
-  private constructor(readonly socket: Socket) {
+  constructor(readonly socket: Socket) {
     socket.on('data', (d: Buffer) => {
       this.buffer += d.toString('latin1');
       this.waiting?.();
