@@ -17,6 +17,11 @@ function key<T extends z.ZodType>(schema: T, defaultValue: z.output<T>, doc: str
   return schema.default(defaultValue as never).describe(doc);
 }
 
+/** A key whose default is written as the operator would write it ("50M", "5m") and parsed like input. */
+function keyInput<T extends z.ZodType>(schema: T, defaultInput: z.input<T>, doc: string) {
+  return schema.prefault(defaultInput as never).describe(doc);
+}
+
 /** A section: a table of keys, all optional. */
 function section<T extends z.ZodRawShape>(doc: string, shape: T) {
   return z.object(shape).strict().prefault({} as never).describe(doc);
@@ -79,15 +84,15 @@ export const configSchema = z
     }),
 
     smtp: section('Limits and behaviour shared by the MX, submission and LMTP listeners.', {
-      max_message_size: key(size, 50 * 1024 * 1024, 'The largest message accepted, announced in EHLO SIZE and enforced at MAIL and at the end of DATA.'),
+      max_message_size: keyInput(size, '50M', 'The largest message accepted, announced in EHLO SIZE and enforced at MAIL and at the end of DATA.'),
       max_recipients: key(z.number().int().min(1).max(10_000), 100, 'Recipients accepted in one transaction; more get 452 4.5.3.'),
       max_received_headers: key(z.number().int().min(10).max(500), 50, 'A message with more Received headers than this is looping: 554 5.4.0.'),
       max_connections: key(z.number().int().min(1), 1000, 'Concurrent SMTP connections per listener.'),
       max_connections_per_ip: key(z.number().int().min(1), 20, 'Concurrent SMTP connections from one client address (IPv6 grouped by /64).'),
       max_errors: key(z.number().int().min(1).max(1000), 20, 'Errors in one session before it is ended with 421; after half of them each error reply is delayed.'),
-      error_delay: key(duration, 1000, 'The delay added to each error reply once a session has made half of max_errors.'),
-      greeting_delay: key(duration, 0, 'How long to wait before the MX banner; a client that talks first is dropped (early talker). 0 keeps only the library\'s short check.'),
-      timeout: key(duration, 300_000, 'Idle time allowed between client commands, and per DATA chunk.'),
+      error_delay: keyInput(duration, '1s', 'The delay added to each error reply once a session has made half of max_errors.'),
+      greeting_delay: keyInput(duration, '0s', 'How long to wait before the MX banner; a client that talks first is dropped (early talker). 0 keeps only the library\'s short check.'),
+      timeout: keyInput(duration, '5m', 'Idle time allowed between client commands, and per DATA chunk.'),
     }),
 
     directory: section('Users, domains and how addresses resolve.', {
@@ -100,7 +105,7 @@ export const configSchema = z
     }),
 
     shutdown: section('Stopping.', {
-      grace: key(duration, 30_000, 'On SIGTERM, how long transactions in flight may take to finish before the process exits anyway.'),
+      grace: keyInput(duration, '30s', 'On SIGTERM, how long transactions in flight may take to finish before the process exits anyway.'),
     }),
   })
   .strict();

@@ -28,9 +28,11 @@ export function describeSchema(): SchemaSection[] {
     const current: SchemaSection = { path, doc, keys: [] };
     sections.push(current);
     for (const [name, field] of Object.entries(shape)) {
-      if (field instanceof z.ZodPrefault) {
+      if (field instanceof z.ZodPrefault && field.unwrap() instanceof z.ZodObject) {
         const inner = field.unwrap() as unknown as z.ZodObject;
         walk(inner.shape as Record<string, z.ZodType>, [...path, name], field.description ?? '');
+      } else if (field instanceof z.ZodPrefault) {
+        current.keys.push({ path: [...path, name], doc: field.description ?? '', defaultValue: field._zod.def.defaultValue });
       } else if (field instanceof z.ZodDefault) {
         current.keys.push({ path: [...path, name], doc: field.description ?? '', defaultValue: field._zod.def.defaultValue });
       }
@@ -85,6 +87,32 @@ export function renderConfigTemplate(values: Record<string, unknown>, header: st
       } else {
         out.push(`# ${name} = ${tomlValue(k.defaultValue)}`);
       }
+    }
+  }
+  return out.join('\n') + '\n';
+}
+
+/** docs/CONFIGURATION.md: every section and key with its default and sentence. */
+export function renderConfigMarkdown(): string {
+  const out = [
+    '# Configuration',
+    '',
+    'Petrel reads one TOML file (`petrel serve --config FILE`, or `$PETREL_CONFIG`). Without one it runs on the built-in',
+    'development defaults below: every role on 127.0.0.1 on the "+1000" ports, data under `./data`.',
+    '`petrel init` writes a commented production file; `petrel config check FILE` names the key and the reason of every error.',
+    'Any string value may contain `${NAME}`, replaced by the environment variable NAME (an unset variable is an error), so',
+    'secrets need not be written in the file. Sizes take units (`512K`, `50M`, `2G`); durations too (`250ms`, `30s`, `5m`, `1h`, `2d`).',
+    '',
+    'This page is generated from `src/config/schema.ts` (`npm run docs:config`); a test fails when they differ.',
+  ];
+  for (const section of describeSchema()) {
+    out.push('');
+    out.push(section.path.length > 0 ? `## [${section.path.join('.')}]` : '## Top level');
+    if (section.doc) out.push('', section.doc);
+    out.push('', '| key | default | what it does |', '|---|---|---|');
+    for (const k of section.keys) {
+      const value = tomlValue(k.defaultValue).replace(/\|/g, '\\|');
+      out.push(`| \`${k.path[k.path.length - 1]}\` | \`${value}\` | ${k.doc.replace(/\|/g, '\\|')} |`);
     }
   }
   return out.join('\n') + '\n';
