@@ -145,8 +145,8 @@ describe('headers and storage', () => {
     const a = inbox('alice@example.com').find((m) => m.message_id === '<mime1@test>')!;
     const b = inbox('bob@example.com').find((m) => m.message_id === '<mime1@test>')!;
     assert.equal(a.blob_hash, b.blob_hash, 'one copy for both recipients');
-    const [{ mime: json }] = query<{ mime: string }>('SELECT mime FROM blobs WHERE hash = ?', a.blob_hash);
-    const index = JSON.parse(json!);
+    const [row] = query<{ mime: string }>('SELECT mime FROM blobs WHERE hash = ?', a.blob_hash);
+    const index = JSON.parse(row!.mime);
     assert.equal(index.root.type, 'multipart');
     assert.equal(index.root.children.length, 2);
     const bytes = Buffer.from(blob(a.blob_hash), 'latin1');
