@@ -138,6 +138,7 @@ export class SmtpEndpoint {
       hideDSN: false,
       logger: false,
       onConnect: (session, cb) => this.onConnect(session, cb),
+      onSecure: (_socket, session, cb) => this.onSecure(session, cb),
       onClose: (session) => this.onClose(session),
       onAuth: (auth, session, cb) => void this.onAuth(auth, session, cb),
       onMailFrom: (address, session, cb) => void this.onMailFrom(address, session, cb),
@@ -243,10 +244,17 @@ export class SmtpEndpoint {
       return;
     }
     s.slot = client;
+    // RFC 3207 section 4 and our spec: no AUTH offered (or accepted) on 587 until TLS is up.
+    if (this.role === 'submission' && !session.secure) session.disabledCommands = ['AUTH'];
     s.log.info('connect', { client: `[${client}]:${session.remotePort}`, secure: session.secure ? 'tls' : undefined });
     const delay = this.role === 'mx' ? this.deps.limits.greeting_delay : 0;
     if (delay > 0) setTimeout(() => cb(), delay).unref();
     else cb();
+  }
+
+  private onSecure(session: SMTPServerSession, cb: (err?: Error | null) => void): void {
+    if (this.role === 'submission') session.disabledCommands = [];
+    cb();
   }
 
   private onClose(session: SMTPServerSession): void {
@@ -285,7 +293,12 @@ export class SmtpEndpoint {
         this.refuse(session, fail(452, '4.3.1', 'Insufficient system storage'), cb, 'reject MAIL', { from: `<${sender}>` });
         return;
       }
-      if (s.account && (this.role === 'submission' || this.role === 'submissions')) {
+      if (this.role === 'submission' || this.role === 'submissions') {
+        // Not left to smtp-server alone: it stops requiring AUTH once AUTH is disabled for a session.
+        if (!s.account) {
+          this.refuse(session, fail(530, '5.7.0', 'Authentication required'), cb, 'reject MAIL', { from: `<${sender}>` });
+          return;
+        }
         if (!(await this.deps.directory.maySendAs(s.account, sender))) {
           this.refuse(session, fail(553, '5.7.1', `Sender address rejected: not owned by user ${s.account.local}@${s.account.domain}`), cb, 'reject MAIL', { from: `<${sender}>` });
           return;
