@@ -50,6 +50,11 @@ export interface Inbound {
   /** Enforce quota at commit (LMTP, or one SMTP recipient); else allow overshoot. */
   enforceQuota: boolean;
   maxReceived: number;
+  /**
+   * Submission: may the authenticated user put these addresses in From?
+   * Each From address must pass; a message without From passes.
+   */
+  mayUseFrom?: (addresses: string[]) => Promise<boolean>;
   log: Logger;
 }
 
@@ -108,7 +113,14 @@ export async function acceptMessage(inbound: Inbound, committer: Committer, now:
   // A message whose "header" has no blank line yet (just a body) still gets ours on top.
   bytes = Buffer.concat([Buffer.from(received + added.join(''), 'latin1'), bytes]);
 
-  const index = JSON.stringify(indexMessage(bytes));
+  const parsed = indexMessage(bytes);
+  if (inbound.mayUseFrom) {
+    const from = (parsed.envelope.from ?? []).filter((a) => a.mailbox !== null && a.host !== null).map((a) => `${a.mailbox}@${a.host}`);
+    if (parsed.summary.fromCount > 1 || !(await inbound.mayUseFrom(from))) {
+      throw reject(553, '5.7.1', 'From header rejected: address not owned by the authenticated user', `from=${from.join(',')}`);
+    }
+  }
+  const index = JSON.stringify(parsed);
 
   // One mailbox entry per account, however many recipients reach it.
   const accounts: number[] = [];
