@@ -136,6 +136,9 @@ export class SmtpEndpoint {
       allowInsecureAuth: false,
       disabledCommands: submission ? [] : ['AUTH'],
       hideDSN: false,
+      // RFC 2034: announce ENHANCEDSTATUSCODES and let the library's own replies carry them too
+      // (552 5.3.4 for SIZE at MAIL and at the end of DATA); ours already do.
+      hideENHANCEDSTATUSCODES: false,
       logger: false,
       onConnect: (session, cb) => this.onConnect(session, cb),
       onSecure: (_socket, session, cb) => this.onSecure(session, cb),
@@ -406,6 +409,10 @@ export class SmtpEndpoint {
           lineEndings: this.role === 'mx' ? 'strict' : 'normalize',
           enforceQuota: lmtp || recipients.length === 1,
           maxReceived: this.deps.limits.max_received_headers,
+          mayUseFrom: s.account ? async (addresses) => {
+            for (const a of addresses) if (!(await this.deps.directory.maySendAs(s.account!, a))) return false;
+            return true;
+          } : undefined,
           log,
         },
         this.deps.committer,
