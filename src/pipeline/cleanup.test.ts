@@ -51,3 +51,32 @@ describe('headers', () => {
     assert.equal(h, 'Received: from client.example??X-Evil:?1 ([192.0.2.1])\r\n\t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384)\r\n\tby mx.example.com (Petrel) with ESMTPS id Q1\r\n\tfor <a@example.com>; Thu, 1 Jan 1970 00:00:00 +0000\r\n');
   });
 });
+
+describe('line endings: property test', () => {
+  const hasBare = (buf: Buffer) => {
+    for (let i = 0; i < buf.length; i++) {
+      if (buf[i] === 0x0a && (i === 0 || buf[i - 1] !== 0x0d)) return true;
+      if (buf[i] === 0x0d && buf[i + 1] !== 0x0a) return true;
+    }
+    return false;
+  };
+  it('whatever comes in, what is stored has only CRLF line ends', () => {
+    let seed = 99;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const pieces = ['\r', '\n', '\r\n', '.', 'a', 'MAIL FROM:<x>', ' '];
+    for (let i = 0; i < 5000; i++) {
+      let s = '';
+      for (let j = rand(40); j > 0; j--) s += pieces[rand(pieces.length)];
+      const input = Buffer.from(s, 'latin1');
+      const strict = checkLineEndings(input, 'strict');
+      if (strict.ok) assert.equal(hasBare(strict.bytes), false, JSON.stringify(s));
+      const normal = checkLineEndings(input, 'normalize');
+      assert.ok(normal.ok);
+      assert.equal(hasBare(normal.bytes), false, JSON.stringify(s));
+      assert.ok(normal.bytes.length === 0 || normal.bytes.subarray(-2).toString() === '\r\n');
+    }
+  });
+});
