@@ -37,6 +37,7 @@ import type { AccountRecord } from '../../store/types.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { CertificateRegistry } from '../../tls/index.js';
 import { installEnhancedCodePassThrough } from './enhanced-codes.js';
+import { countLibraryErrorReplies } from './error-replies.js';
 import { HANDSHAKE_TIMEOUT_MS, MAX_COMMAND_LINE, MAX_UNAUTHENTICATED_COMMANDS } from './limits.js';
 
 export type SmtpRole = 'mx' | 'submission' | 'submissions' | 'lmtp';
@@ -148,6 +149,7 @@ export class SmtpEndpoint {
       onRcptTo: (address, session, cb) => void this.onRcptTo(address, session, cb),
       onData: (stream, session, cb) => void this.onData(stream, session, cb as (err?: Error | null, message?: unknown) => void),
     } as ConstructorParameters<typeof SMTPServer>[0]);
+    countLibraryErrorReplies(this.server, (session, reply) => this.onLibraryError(session, reply));
     this.server.on('error', (err) => deps.logger.warn('smtp server error', { role: this.role, reason: err.message }));
     this.unsubscribe = deps.certificates.onChange(() => {
       const fresh = deps.certificates.serverOptions(protocol);
@@ -236,6 +238,18 @@ export class SmtpEndpoint {
       return;
     }
     cb(replyError(err));
+  }
+
+  /** An error reply smtp-server sent itself (syntax, sequence): counted like ours; 421 text at the limit. */
+  private onLibraryError(session: SMTPServerSession, reply: string): string | undefined {
+    // LMTP's client is our own MTA, and the library answers an oversized message once per recipient there.
+    if (this.role === 'lmtp') return undefined;
+    const s = this.state(session);
+    s.errors++;
+    s.log.info('protocol error', { reply, errors: s.errors });
+    if (s.errors < this.deps.limits.max_errors) return undefined;
+    s.log.warn('too many errors', { client: session.remoteAddress, errors: s.errors });
+    return `4.7.0 ${this.deps.hostname} Error: too many errors`;
   }
 
   private onConnect(session: SMTPServerSession, cb: (err?: Error | null) => void): void {
