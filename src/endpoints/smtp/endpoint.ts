@@ -37,6 +37,7 @@ import type { AccountRecord } from '../../store/types.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { CertificateRegistry } from '../../tls/index.js';
 import { installEnhancedCodePassThrough } from './enhanced-codes.js';
+import { installProtocolGuards } from './protocol-guards.js';
 import { countLibraryErrorReplies } from './error-replies.js';
 import { HANDSHAKE_TIMEOUT_MS, MAX_COMMAND_LINE, MAX_UNAUTHENTICATED_COMMANDS } from './limits.js';
 
@@ -109,6 +110,7 @@ export class SmtpEndpoint {
 
   constructor(deps: SmtpEndpointDeps) {
     installEnhancedCodePassThrough();
+    installProtocolGuards();
     this.deps = deps;
     this.role = deps.role;
     this.limiter = new ConnectionLimiter(deps.limits.max_connections_per_ip);
@@ -393,6 +395,17 @@ export class SmtpEndpoint {
     s.recipients = [];
     this.inData++;
     try {
+      // RFC 2920: the message may follow only the 354. Bytes that arrived with
+      // the DATA command itself (pushed into the stream in this same turn of
+      // the event loop, before any new socket read) were sent ahead of it, the
+      // mark of a spam engine that does not wait; Postfix's
+      // reject_unauth_pipelining. Authenticated and LMTP clients are trusted.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.role === 'mx' && stream.readableLength > 0) {
+        stream.resume();
+        this.refuse(session, fail(503, '5.5.0', 'Improper use of SMTP command pipelining'), (e) => cb(e), 'reject DATA', { reason: 'message sent before the 354 reply' });
+        return;
+      }
       const bytes = await readMessage(stream, this.deps.limits.max_message_size);
       if (bytes === undefined) {
         log.info('reject DATA', { reply: '552 5.3.4 Message size exceeds fixed limit' });
