@@ -36,8 +36,10 @@ export interface LoggerOptions {
 const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g;
 
 export function escapeValue(value: string): string {
-  const escaped = value.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-  return /[\s"]/.test(escaped) || escaped === '' ? JSON.stringify(escaped) : escaped;
+  const quote = value === '' || /[\s"]/.test(value);
+  let escaped = quote ? value.replace(/["\\]/g, (c) => `\\${c}`) : value;
+  escaped = escaped.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return quote ? `"${escaped}"` : escaped;
 }
 
 function format(fields: Fields): string {
