@@ -42,6 +42,8 @@ export interface PetrelOptions {
   smtp?: string;
   hostname?: string;
   fsync?: boolean;
+  /** [log] level; debug by default so tests can wait for any event. */
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
   /** Reuse a data directory (restart after a crash). */
   dataDir?: string;
   ports?: Ports;
@@ -69,7 +71,7 @@ export class PetrelProcess {
       [
         `hostname = "${hostname}"`,
         `data_dir = "${dataDir}"`,
-        `[log]\nlevel = "debug"`,
+        `[log]\nlevel = "${options.logLevel ?? 'debug'}"`,
         `[mx]\nlisten = ["127.0.0.1:${ports.mx}"]`,
         `[submission]\nlisten = ["127.0.0.1:${ports.submission}"]`,
         `[submissions]\nlisten = ["127.0.0.1:${ports.submissions}"]`,
