@@ -176,3 +176,28 @@ describe('addressing', () => {
     });
   }
 });
+
+describe('submission From ownership', () => {
+  const submit = (data: string) =>
+    swaks([
+      '--server', `127.0.0.1:${p.ports.submission}`, '-tls', '--auth', 'PLAIN', '--auth-user', 'bob@example.com', '--auth-password', 'bob-pw',
+      '--from', 'bob@example.com', '--to', 'alice@example.com', '--data', data,
+    ]);
+
+  it('refuses a From header that is not the user\'s with 553 5.7.1', async (t) => {
+    if (!requireTools(t, 'swaks')) return;
+    const r = await submit('From: alice@example.com\r\nSubject: forged\r\n\r\nx\r\n');
+    assert.notEqual(r.code, 0);
+    assert.match(r.stdout, /553 5\.7\.1 From header rejected/);
+    const two = await submit('From: bob@example.com\r\nFrom: alice@example.com\r\nSubject: two\r\n\r\nx\r\n');
+    assert.match(two.stdout, /553 5\.7\.1/);
+  });
+
+  it('accepts the user\'s own address and an alias that points at them in From', async (t) => {
+    if (!requireTools(t, 'swaks')) return;
+    for (const from of ['"Bob" <BOB@example.com>', 'sales@example.org']) {
+      const r = await submit(`From: ${from}\r\nSubject: mine\r\n\r\nx\r\n`);
+      assert.equal(r.code, 0, r.stdout);
+    }
+  });
+});
