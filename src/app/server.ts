@@ -132,6 +132,7 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
       logger.info('stopping', { grace_ms: grace });
       await Promise.all(endpoints.map((e) => e.close(grace)));
       await committer.idle();
+      blobs.close();
       certificates.close();
       await stores.close();
       rmSync(stores.paths.pidFile, { force: true });

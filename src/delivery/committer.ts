@@ -1,15 +1,20 @@
 /*
  * Group commit: the point after which Petrel may say 250.
  *
- * Messages that finish DATA while a commit is running wait for the next
- * one; each commit writes all their blobs (files fsynced, renamed, their
- * directories fsynced once) and then their metadata in one transaction
- * (one WAL fsync). Each caller's promise resolves only after both, so every
- * acknowledgement still follows its own message's durability, while many
- * concurrent messages share the cost of the fsyncs.
+ * Each message's blob is written as soon as the message arrives (file
+ * fsynced, renamed, its directory fsynced; see store/blob/files.ts), while
+ * other sessions are still talking. A message whose blob is durable joins
+ * the next metadata transaction; every message that became ready while a
+ * transaction ran shares the one after it (one WAL fsync for all of them).
+ * Each caller's promise resolves only after its own blob and the
+ * transaction holding its rows are both durable, so every acknowledgement
+ * still follows its own message's durability, while concurrent messages
+ * share the cost of the fsyncs.
  *
- * Security: a failure fails every message of the batch with a temporary
- * error; none is acknowledged and the sender retries.
+ * Security: a failed transaction fails every message of its batch with a
+ * temporary error; none is acknowledged and the senders retry. A failed
+ * blob write fails only its own message. A blob without rows (after a
+ * failure or a crash) is garbage, never a partial message.
  */
 import type { Logger } from '../telemetry/logger.js';
 import type { BlobStore } from '../store/blob/files.js';
@@ -24,15 +29,20 @@ export interface CommitItem {
   request: Omit<DeliveryRequest, 'blob'>;
 }
 
-interface Pending {
-  item: CommitItem;
+interface Ready {
+  request: DeliveryRequest;
   resolve: (result: DeliveryResult) => void;
   reject: (err: unknown) => void;
 }
 
 export class Committer {
-  private pending: Pending[] = [];
+  /** Messages whose blob is durable, waiting for a transaction. */
+  private ready: Ready[] = [];
   private running: Promise<void> | undefined;
+  private scheduled = false;
+  /** Messages accepted by commit() and not yet answered. */
+  private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
   batches = 0;
 
   constructor(
@@ -42,38 +52,66 @@ export class Committer {
   ) {}
 
   commit(item: CommitItem): Promise<DeliveryResult> {
-    return new Promise<DeliveryResult>((resolve, reject) => {
-      this.pending.push({ item, resolve, reject });
-      if (!this.running) this.running = this.drain();
+    this.inFlight++;
+    const answered = new Promise<DeliveryResult>((resolve, reject) => {
+      this.blobs.put(item.bytes).then(
+        (hash) => {
+          this.ready.push({ request: { ...item.request, blob: { hash, size: item.bytes.length, index: item.index } }, resolve, reject });
+          this.schedule();
+        },
+        (err: unknown) => {
+          this.logger.error('blob write failed', { queue: item.request.queueId, reason: err instanceof Error ? err.message : String(err) });
+          reject(err);
+        },
+      );
     });
+    const settle = () => {
+      if (--this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+    };
+    answered.then(settle, settle);
+    return answered;
   }
 
   /** Resolves once everything submitted so far is committed or failed. */
   async idle(): Promise<void> {
-    while (this.running) await this.running;
+    if (this.inFlight === 0) return;
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Starts a drain after the current turn of the event loop, so that every
+   * blob finishing in this turn joins the same transaction.
+   */
+  private schedule(): void {
+    if (this.scheduled || this.running) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.running = this.drain();
+    });
   }
 
   private async drain(): Promise<void> {
     try {
-      while (this.pending.length > 0) {
-        const batch = this.pending.splice(0, MAX_BATCH);
+      while (this.ready.length > 0) {
+        const batch = this.ready.splice(0, MAX_BATCH);
         await this.flush(batch);
+        // Let I/O callbacks run: blobs finishing meanwhile join the next batch.
+        if (this.ready.length < MAX_BATCH) await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } finally {
       this.running = undefined;
     }
   }
 
-  private async flush(batch: Pending[]): Promise<void> {
+  private async flush(batch: Ready[]): Promise<void> {
     try {
-      const hashes = await this.blobs.putMany(batch.map((p) => p.item.bytes));
-      const requests: DeliveryRequest[] = batch.map((p, i) => ({ ...p.item.request, blob: { hash: hashes[i]!, size: p.item.bytes.length, index: p.item.index } }));
-      const results = await this.deliveries.commit(requests);
+      const results = await this.deliveries.commit(batch.map((r) => r.request));
       this.batches++;
-      batch.forEach((p, i) => p.resolve(results[i]!));
+      batch.forEach((r, i) => r.resolve(results[i]!));
     } catch (err) {
       this.logger.error('commit failed', { messages: batch.length, reason: err instanceof Error ? err.message : String(err) });
-      for (const p of batch) p.reject(err);
+      for (const r of batch) r.reject(err);
     }
   }
 }
