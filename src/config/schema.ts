@@ -10,6 +10,7 @@
  * validated so a typo stops start-up with the key and the reason.
  */
 import { z } from 'zod';
+import { isNetwork } from '../net/ip.js';
 import { parseDuration, parseSize } from './units.js';
 
 /** A key with its default and its sentence. */
@@ -91,7 +92,8 @@ export const configSchema = z
       max_connections_per_ip: key(z.number().int().min(1), 20, 'Concurrent SMTP connections from one client address (IPv6 grouped by /64).'),
       max_errors: key(z.number().int().min(1).max(1000), 20, 'Errors in one session before it is ended with 421; after half of them each error reply is delayed.'),
       error_delay: keyInput(duration, '1s', 'The delay added to each error reply once a session has made half of max_errors.'),
-      greeting_delay: keyInput(duration, '0s', 'How long to wait before the MX banner; a client that talks first is dropped (early talker). 0 keeps only the library\'s short check.'),
+      greeting_delay: keyInput(duration, '1s', 'MX only: how long to wait before the banner for clients outside trusted_networks; a client that talks during the wait is dropped (early talker, as postscreen\'s pregreet test). 0 turns the check off.'),
+      trusted_networks: key(z.array(z.string().refine(isNetwork, { message: 'must be an address or a network in CIDR notation, such as 192.0.2.0/24 or 2001:db8::/32' })), ['127.0.0.0/8', '::1/128'], 'Clients spared the greeting wait (like Postfix\'s mynetworks for postscreen). Grants no relaying.'),
       timeout: keyInput(duration, '5m', 'Idle time allowed between client commands, and per DATA chunk.'),
     }),
 

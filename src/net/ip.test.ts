@@ -26,3 +26,25 @@ describe('client addresses', () => {
     assert.ok(limiter.acquire('192.0.2.1'));
   });
 });
+
+describe('networks', () => {
+  it('matches addresses against CIDR networks, IPv4-mapped included', async () => {
+    const { inNetworks, isNetwork } = await import('./ip.js');
+    const table: [string, string[], boolean][] = [
+      ['127.0.0.1', ['127.0.0.0/8'], true],
+      ['::ffff:127.0.0.5', ['127.0.0.0/8'], true],
+      ['128.0.0.1', ['127.0.0.0/8'], false],
+      ['192.0.2.9', ['192.0.2.9'], true],
+      ['192.0.2.9', ['0.0.0.0/0'], true],
+      ['::1', ['::1/128'], true],
+      ['::2', ['::1/128'], false],
+      ['2001:db8:1::5', ['2001:db8::/32'], true],
+      ['2001:db9::5', ['2001:db8::/32'], false],
+      ['127.0.0.1', ['::1/128'], false],
+      ['::1', ['127.0.0.0/8'], false],
+    ];
+    for (const [ip, nets, expected] of table) assert.equal(inNetworks(ip, nets), expected, `${ip} in ${nets}`);
+    assert.ok(isNetwork('10.0.0.0/8') && isNetwork('::1') && isNetwork('2001:db8::/48'));
+    assert.ok(!isNetwork('10.0.0.0/33') && !isNetwork('example.com') && !isNetwork('1.2.3.4/x'));
+  });
+});

@@ -32,3 +32,49 @@ export function isLoopback(address: string): boolean {
   const ip = normalizeIp(address);
   return ip === '::1' || (isIPv4(ip) && ip.startsWith('127.'));
 }
+
+function ipv4ToNumber(ip: string): number {
+  return ip.split('.').reduce((n, part) => n * 256 + Number(part), 0);
+}
+
+function ipv6ToBigInt(ip: string): bigint {
+  let groups = expandIpv6(ip);
+  // An embedded IPv4 tail (::ffff:1.2.3.4) takes two groups.
+  const last = groups[groups.length - 1]!;
+  if (last.includes('.')) {
+    const n = ipv4ToNumber(last);
+    groups = [...expandIpv6(ip.slice(0, ip.lastIndexOf(':') + 1) + '0:0')];
+    groups[6] = (n >>> 16).toString(16);
+    groups[7] = (n & 0xffff).toString(16);
+  }
+  return groups.reduce((n, g) => (n << 16n) + BigInt(parseInt(g, 16)), 0n);
+}
+
+/** Is the address inside one of the networks ("192.0.2.0/24", "2001:db8::/32", or a bare address)? */
+export function inNetworks(address: string, networks: readonly string[]): boolean {
+  const ip = normalizeIp(address);
+  for (const network of networks) {
+    const [base = '', bitsText] = network.split('/');
+    const v4 = isIPv4(ip);
+    if (v4 !== isIPv4(base) || (!v4 && !isIPv6(base))) continue;
+    const width = v4 ? 32 : 128;
+    const bits = bitsText === undefined ? width : Number(bitsText);
+    if (!Number.isInteger(bits) || bits < 0 || bits > width) continue;
+    if (v4) {
+      const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+      if (((ipv4ToNumber(ip) & mask) >>> 0) === ((ipv4ToNumber(base) & mask) >>> 0)) return true;
+    } else {
+      const shift = BigInt(128 - bits);
+      if (ipv6ToBigInt(ip) >> shift === ipv6ToBigInt(base.toLowerCase()) >> shift) return true;
+    }
+  }
+  return false;
+}
+
+/** A valid network in CIDR notation (or a bare address)? */
+export function isNetwork(text: string): boolean {
+  const [base = '', bits] = text.split('/');
+  const width = isIPv4(base) ? 32 : isIPv6(base) ? 128 : 0;
+  if (width === 0) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= width);
+}

@@ -64,6 +64,9 @@ before(async () => {
       `max_connections_per_ip = ${PER_IP}`,
       `max_message_size = "64K"`,
       `timeout = "${IDLE_TIMEOUT_MS}ms"`,
+      // Loopback is trusted by default and spared the greeting wait; here it stands for the Internet.
+      `trusted_networks = []`,
+      `greeting_delay = "200ms"`,
     ].join('\n'),
   });
   await petrel.start();

@@ -18,6 +18,18 @@ before(async () => {
 });
 after(() => p.destroy());
 
+describe('greeting', () => {
+  it('greets a trusted (loopback) client at once: no fixed pause before the banner', async () => {
+    const started = performance.now();
+    const c = await RawSmtp.open(p.ports.mx);
+    const banner = await c.reply();
+    const elapsed = performance.now() - started;
+    c.close();
+    assert.equal(banner.code, 220);
+    assert.ok(elapsed < 60, `banner after ${elapsed.toFixed(0)} ms`);
+  });
+});
+
 describe('unauthenticated pipelining', () => {
   it('refuses a message sent together with DATA, before the 354', async () => {
     const c = await RawSmtp.open(p.ports.mx);

@@ -30,7 +30,7 @@ import type { Directory } from '../../directory/directory.js';
 import type { Target } from '../../directory/resolve.js';
 import type { Committer } from '../../delivery/committer.js';
 import { ConnectionLimiter } from '../../net/connection-limiter.js';
-import { normalizeIp } from '../../net/ip.js';
+import { inNetworks, normalizeIp } from '../../net/ip.js';
 import type { ListenAddress } from '../../net/listen.js';
 import { acceptMessage, type AcceptRecipient, type Source } from '../../pipeline/accept.js';
 import type { AccountRecord } from '../../store/types.js';
@@ -38,6 +38,7 @@ import type { Logger } from '../../telemetry/logger.js';
 import type { CertificateRegistry } from '../../tls/index.js';
 import { installEnhancedCodePassThrough } from './enhanced-codes.js';
 import { installProtocolGuards } from './protocol-guards.js';
+import { installImmediateGreeting } from './greeting.js';
 import { countLibraryErrorReplies } from './error-replies.js';
 import { HANDSHAKE_TIMEOUT_MS, MAX_COMMAND_LINE, MAX_UNAUTHENTICATED_COMMANDS } from './limits.js';
 
@@ -52,6 +53,7 @@ export interface SmtpLimits {
   max_errors: number;
   error_delay: number;
   greeting_delay: number;
+  trusted_networks: string[];
   timeout: number;
 }
 
@@ -111,6 +113,7 @@ export class SmtpEndpoint {
   constructor(deps: SmtpEndpointDeps) {
     installEnhancedCodePassThrough();
     installProtocolGuards();
+    installImmediateGreeting();
     this.deps = deps;
     this.role = deps.role;
     this.limiter = new ConnectionLimiter(deps.limits.max_connections_per_ip);
@@ -266,7 +269,7 @@ export class SmtpEndpoint {
     // RFC 3207 section 4 and our spec: no AUTH offered (or accepted) on 587 until TLS is up.
     if (this.role === 'submission' && !session.secure) session.disabledCommands = ['AUTH'];
     s.log.info('connect', { client: `[${client}]:${session.remotePort}`, secure: session.secure ? 'tls' : undefined });
-    const delay = this.role === 'mx' ? this.deps.limits.greeting_delay : 0;
+    const delay = this.role === 'mx' && !inNetworks(client, this.deps.limits.trusted_networks) ? this.deps.limits.greeting_delay : 0;
     if (delay > 0) setTimeout(() => cb(), delay).unref();
     else cb();
   }
