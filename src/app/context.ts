@@ -8,7 +8,6 @@
 import { mkdirSync } from 'node:fs';
 import type { LoadedConfig } from '../config/load.js';
 import { Directory } from '../directory/directory.js';
-import { FileBlobStore } from '../store/blob/files.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
 import type { MetadataStore } from '../store/types.js';
 import { dataPaths, type DataPaths } from './paths.js';
@@ -30,8 +29,4 @@ export async function openStores(loaded: LoadedConfig): Promise<StoreContext> {
     postmaster: config.directory.postmaster,
   });
   return { paths, store, directory, close: () => store.close() };
-}
-
-export async function openBlobs(paths: DataPaths, fsync: boolean): Promise<FileBlobStore> {
-  return FileBlobStore.open(paths.blobs, { fsync });
 }

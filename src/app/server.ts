@@ -12,12 +12,12 @@
  */
 import { rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
-import { Committer } from '../delivery/committer.js';
 import { SmtpEndpoint, type SmtpRole } from '../endpoints/smtp/endpoint.js';
 import { formatListen, parseListen } from '../net/listen.js';
 import type { Logger } from '../telemetry/logger.js';
 import { openCertificateRegistry, type CertificateRegistry } from '../tls/index.js';
-import { openBlobs, openStores, type StoreContext } from './context.js';
+import { openStores, type StoreContext } from './context.js';
+import { WorkerCommitter } from './worker-committer.js';
 
 export interface Listening {
   role: SmtpRole;
@@ -28,7 +28,7 @@ export interface RunningServer {
   listening: Listening[];
   stores: StoreContext;
   certificates: CertificateRegistry;
-  committer: Committer;
+  committer: WorkerCommitter;
   reload(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -57,7 +57,6 @@ function spaceChecker(dir: string, minimum: number): () => boolean {
 export async function startServer(loaded: LoadedConfig, logger: Logger): Promise<RunningServer> {
   let { config } = loaded;
   const stores = await openStores(loaded);
-  const blobs = await openBlobs(stores.paths, config.storage.fsync);
   const certificates = await openCertificateRegistry(
     {
       certsDir: stores.paths.certs,
@@ -69,7 +68,9 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
     logger.child({}, 'tls'),
   );
   await certificates.setHostedDomains(await stores.directory.hostedNames());
-  const committer = new Committer(blobs, stores.store.deliveries, logger.child({}, 'commit'));
+  // Message files and the delivery transaction live on their own thread.
+  const committer = new WorkerCommitter({ database: stores.paths.database, blobs: stores.paths.blobs, fsync: config.storage.fsync }, logger.child({}, 'commit'));
+  await committer.start();
   const hasSpace = spaceChecker(stores.paths.root, Math.max(100 * 1024 * 1024, 2 * config.smtp.max_message_size));
 
   // Shared by every endpoint and updated in place on SIGHUP.
@@ -100,6 +101,7 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
     }
   } catch (err) {
     await Promise.all(endpoints.map((e) => e.close(0)));
+    await committer.close();
     certificates.close();
     await stores.close();
     throw err;
@@ -131,8 +133,7 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
       const grace = config.shutdown.grace;
       logger.info('stopping', { grace_ms: grace });
       await Promise.all(endpoints.map((e) => e.close(grace)));
-      await committer.idle();
-      blobs.close();
+      await committer.close();
       certificates.close();
       await stores.close();
       rmSync(stores.paths.pidFile, { force: true });

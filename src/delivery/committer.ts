@@ -29,13 +29,21 @@ export interface CommitItem {
   request: Omit<DeliveryRequest, 'blob'>;
 }
 
+/** What the pipeline needs of a committer: the in-thread Committer, or the commit worker's proxy (app/). */
+export interface MessageCommitter {
+  /** Resolves after the message's blob and rows are durable. */
+  commit(item: CommitItem): Promise<DeliveryResult>;
+  /** Resolves once everything submitted so far is committed or failed. */
+  idle(): Promise<void>;
+}
+
 interface Ready {
   request: DeliveryRequest;
   resolve: (result: DeliveryResult) => void;
   reject: (err: unknown) => void;
 }
 
-export class Committer {
+export class Committer implements MessageCommitter {
   /** Messages whose blob is durable, waiting for a transaction. */
   private ready: Ready[] = [];
   private running: Promise<void> | undefined;

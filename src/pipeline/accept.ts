@@ -16,7 +16,7 @@
  */
 import { MailError, asMailError } from '../core/errors.js';
 import type { Logger } from '../telemetry/logger.js';
-import type { Committer } from '../delivery/committer.js';
+import type { MessageCommitter } from '../delivery/committer.js';
 import type { Target } from '../directory/resolve.js';
 import { indexMessage } from '../mime/index.js';
 import type { LocalOutcome } from '../store/types.js';
@@ -86,7 +86,7 @@ function outcomeError(failure: Exclude<LocalOutcome, { ok: true }>): MailError {
   }
 }
 
-export async function acceptMessage(inbound: Inbound, committer: Committer, now: Date = new Date()): Promise<Accepted> {
+export async function acceptMessage(inbound: Inbound, committer: MessageCommitter, now: Date = new Date()): Promise<Accepted> {
   const { log } = inbound;
   const lines = checkLineEndings(inbound.bytes, inbound.lineEndings);
   if (!lines.ok) {

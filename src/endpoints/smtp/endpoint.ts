@@ -28,7 +28,7 @@ import { MailError, asMailError } from '../../core/errors.js';
 import { newQueueId } from '../../core/ids.js';
 import type { Directory } from '../../directory/directory.js';
 import type { Target } from '../../directory/resolve.js';
-import type { Committer } from '../../delivery/committer.js';
+import type { MessageCommitter } from '../../delivery/committer.js';
 import { ConnectionLimiter } from '../../net/connection-limiter.js';
 import { inNetworks, normalizeIp } from '../../net/ip.js';
 import type { ListenAddress } from '../../net/listen.js';
@@ -61,7 +61,7 @@ export interface SmtpEndpointDeps {
   role: SmtpRole;
   hostname: string;
   directory: Directory;
-  committer: Committer;
+  committer: MessageCommitter;
   certificates: CertificateRegistry;
   limits: SmtpLimits;
   logger: Logger;

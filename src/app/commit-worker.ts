@@ -1,0 +1,64 @@
+/*
+ * The commit worker: a thread that owns the message files and the delivery
+ * transaction, so that their system calls and fsyncs never run on the
+ * event loop that serves the SMTP sessions.
+ *
+ * It runs the same group committer (delivery/committer.ts) over the file
+ * blob store and the SQL delivery repository, on its own SQLite connection
+ * to the same database (WAL lets the main thread's connection read and
+ * write the directory meanwhile; the busy timeout serialises rare
+ * concurrent writes). Each reply is sent only after that message's file,
+ * its directory and its transaction are durable.
+ *
+ * Protocol (worker_threads, structured clone):
+ *   in:  { id, item: CommitItem }   out: { id, result } | { id, error }
+ *   in:  { close: true }            finishes what is in flight, closes, exits
+ *
+ * Security: messages come from our own main thread only.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { Committer, type CommitItem } from '../delivery/committer.js';
+import { FileBlobStore } from '../store/blob/files.js';
+import { SqlDeliveryStore } from '../store/sql/deliveries.js';
+import { SqliteDriver } from '../store/sqlite/driver.js';
+import { createLogger } from '../telemetry/logger.js';
+
+export interface CommitWorkerOptions {
+  database: string;
+  blobs: string;
+  fsync: boolean;
+}
+
+export type CommitWorkerRequest = { id: number; item: CommitItem } | { close: true };
+
+async function main(): Promise<void> {
+  const port = parentPort!;
+  const options = workerData as CommitWorkerOptions;
+  const driver = new SqliteDriver({ path: options.database, fsync: options.fsync });
+  const blobs = await FileBlobStore.open(options.blobs, { fsync: options.fsync });
+  // Errors are reported to the main thread, which logs them with the queue id.
+  const committer = new Committer(blobs, new SqlDeliveryStore(driver, Date.now), createLogger({ write: () => {} }));
+  port.on('message', (message: CommitWorkerRequest) => {
+    if ('close' in message) {
+      void committer.idle().then(async () => {
+        blobs.close();
+        await driver.close();
+        port.close();
+      });
+      return;
+    }
+    const { id, item } = message;
+    // Structured clone turns a Buffer into a plain Uint8Array.
+    const bytes = Buffer.from(item.bytes.buffer, item.bytes.byteOffset, item.bytes.byteLength);
+    committer.commit({ ...item, bytes }).then(
+      (result) => port.postMessage({ id, result }),
+      (err: unknown) => port.postMessage({ id, error: err instanceof Error ? err.message : String(err) }),
+    );
+  });
+  port.postMessage({ ready: true });
+}
+
+if (parentPort) void main().catch((err: unknown) => {
+  parentPort!.postMessage({ fatal: err instanceof Error ? err.message : String(err) });
+  process.exit(1);
+});
