@@ -69,9 +69,13 @@ export interface Accepted {
 
 const reject = (code: MailError['code'], enhanced: string, text: string, detail?: string) => new MailError({ code, enhanced, text, module: 'cleanup', detail });
 
-function headerValue(header: Buffer, name: string): string | null {
-  const re = new RegExp(`(?:^|\\r\\n)${name}[ \\t]*:[ \\t]*([^\\r\\n]*)`, 'i');
-  const m = re.exec(header.toString('latin1'));
+const HEADER_PATTERNS: Record<string, RegExp> = {
+  'message-id': /(?:^|\r\n)message-id[ \t]*:[ \t]*([^\r\n]*)/i,
+  date: /(?:^|\r\n)date[ \t]*:[ \t]*([^\r\n]*)/i,
+};
+
+function headerValue(header: string, name: 'message-id' | 'date'): string | null {
+  const m = HEADER_PATTERNS[name]!.exec(header);
   return m ? m[1]!.trim() : null;
 }
 
@@ -96,17 +100,18 @@ export async function acceptMessage(inbound: Inbound, committer: MessageCommitte
   const headerEnd = headerLength(bytes);
   if (headerEnd > MAX_HEADER_BYTES) throw reject(552, '5.3.4', 'Message header too large');
   const header = bytes.subarray(0, headerEnd);
+  const headerText = header.toString('latin1');
   const hops = countHeader(header, 'received');
   if (hops > inbound.maxReceived) throw reject(554, '5.4.0', 'Too many hops (mail loop?)', `received=${hops}`);
 
-  let messageId = headerValue(header, 'message-id');
+  let messageId = headerValue(headerText, 'message-id');
   const added: string[] = [];
   if (inbound.addMissingHeaders) {
     if (!messageId) {
       messageId = newMessageId(inbound.queueId, inbound.received.hostname);
       added.push(`Message-ID: ${messageId}\r\n`);
     }
-    if (!headerValue(header, 'date')) added.push(`Date: ${rfc5322Date(now)}\r\n`);
+    if (!headerValue(headerText, 'date')) added.push(`Date: ${rfc5322Date(now)}\r\n`);
   }
   const single = inbound.recipients.length === 1 ? inbound.recipients[0]!.address : undefined;
   const received = receivedHeader({ ...inbound.received, queueId: inbound.queueId, date: now, recipient: single });

@@ -15,7 +15,7 @@
  * (loop detection); RFC 5322 section 3.6 (Message-ID, Date); RFC 3848
  * (with ESMTPS/ESMTPSA/LMTP protocol names); CVE-2023-51764 (smuggling).
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytesFast } from '../core/ids.js';
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -104,7 +104,7 @@ export function rfc5322Date(date: Date): string {
 }
 
 export function newMessageId(queueId: string, hostname: string): string {
-  return `<${queueId}.${randomBytes(6).toString('hex')}@${hostname}>`;
+  return `<${queueId}.${randomBytesFast(6).toString('hex')}@${hostname}>`;
 }
 
 export interface ReceivedInfo {

@@ -125,7 +125,9 @@ export class FileBlobStore implements BlobStore {
 
   private async writeDurably(bytes: Buffer, hash: string): Promise<void> {
     const final = this.pathOf(hash);
-    if (await exists(final)) return;
+    // No existence check first: that is one more system call per message
+    // for the rare duplicate, and renaming identical bytes over an existing
+    // file is harmless (rename is atomic; readers see one or the other).
     const tmp = join(this.root, 'tmp', `${hash}.${process.pid}.${++this.tmpCounter}`);
     await writeNew(tmp, bytes, this.fsync);
     await renameFile(tmp, final);
