@@ -85,7 +85,7 @@ describe('kill -9 and durability', () => {
     assert.deepEqual(readdirSync(join(p.dataDir, 'blobs', 'tmp')), []);
   });
 
-  it('SIGTERM lets a transaction in flight finish, then exits 0', async () => {
+  it('SIGTERM answers idle clients 421, lets a transaction in flight finish, then exits 0', async () => {
     const c = await RawSmtp.open(p.ports.mx);
     await c.reply();
     await c.command('EHLO client.test');
@@ -93,7 +93,11 @@ describe('kill -9 and durability', () => {
     await c.command('RCPT TO:<b@example.com>');
     assert.equal((await c.command('DATA')).code, 354);
     c.write(message({ Subject: 'in flight', 'Message-ID': '<inflight@test>' }, 'body'));
+    const idle = await RawSmtp.open(p.ports.mx);
+    await idle.reply();
     const exited = p.stop('SIGTERM');
+    const told = await idle.reply();
+    assert.equal(told.code, 421, 'an idle client is told the service is closing');
     await new Promise((r) => setTimeout(r, 300));
     c.write('\r\n.\r\n');
     const reply = await c.reply();

@@ -44,6 +44,8 @@ export interface PetrelOptions {
   fsync?: boolean;
   /** [log] level; debug by default so tests can wait for any event. */
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** Extra LMTP listen addresses, such as "unix:/path/lmtp.sock". */
+  lmtpListen?: string[];
   /** Reuse a data directory (restart after a crash). */
   dataDir?: string;
   ports?: Ports;
@@ -75,7 +77,7 @@ export class PetrelProcess {
         `[mx]\nlisten = ["127.0.0.1:${ports.mx}"]`,
         `[submission]\nlisten = ["127.0.0.1:${ports.submission}"]`,
         `[submissions]\nlisten = ["127.0.0.1:${ports.submissions}"]`,
-        `[lmtp]\nlisten = ["127.0.0.1:${ports.lmtp}"]`,
+        `[lmtp]\nlisten = ${JSON.stringify([`127.0.0.1:${ports.lmtp}`, ...(options.lmtpListen ?? [])])}`,
         `[storage]\nfsync = ${options.fsync ?? true}`,
         `[shutdown]\ngrace = "5s"`,
         `[smtp]\n${options.smtp ?? ''}`,

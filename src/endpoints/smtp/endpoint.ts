@@ -20,6 +20,7 @@
  */
 import { once } from 'node:events';
 import { rm } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
 import tls from 'node:tls';
 import type { Readable } from 'node:stream';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerAuthentication, type SMTPServerSession } from 'smtp-server';
@@ -105,9 +106,9 @@ export class SmtpEndpoint {
   private readonly deps: SmtpEndpointDeps;
   private readonly sessions = new WeakMap<SMTPServerSession, SessionState>();
   private readonly limiter: ConnectionLimiter;
-  private readonly listeners: { close(): void }[] = [];
+  private readonly listeners: Server[] = [];
+  private readonly tlsServers: tls.Server[] = [];
   private unsubscribe: (() => void) | undefined;
-  private tlsServer: tls.Server | undefined;
   private inData = 0;
 
   constructor(deps: SmtpEndpointDeps) {
@@ -159,7 +160,7 @@ export class SmtpEndpoint {
     this.unsubscribe = deps.certificates.onChange(() => {
       const fresh = deps.certificates.serverOptions(protocol);
       (this.server as unknown as { updateSecureContext(o: tls.TlsOptions): void }).updateSecureContext(fresh);
-      this.tlsServer?.setSecureContext(fresh);
+      for (const t of this.tlsServers) t.setSecureContext(fresh);
     });
   }
 
@@ -168,54 +169,57 @@ export class SmtpEndpoint {
     return this.inData;
   }
 
+  /**
+   * Listens on one more address. Every address gets its own server that
+   * hands its sockets to smtp-server (whose own net.Server listens only
+   * once): a plain one, or for 465 a tls.Server that terminates TLS with
+   * the ALPN policy first.
+   */
   async listen(address: ListenAddress): Promise<void> {
+    const handOver = (socket: Socket) => this.server.server.emit('connection', socket);
+    let server: Server;
     if (this.role === 'submissions') {
-      const server = tls.createServer({ ...this.deps.certificates.serverOptions('smtp'), handshakeTimeout: HANDSHAKE_TIMEOUT_MS }, (socket) => {
-        this.server.server.emit('connection', socket);
-      });
-      server.on('tlsClientError', (err, socket) => {
+      const secure = tls.createServer({ ...this.deps.certificates.serverOptions('smtp'), handshakeTimeout: HANDSHAKE_TIMEOUT_MS }, handOver);
+      secure.on('tlsClientError', (err, socket) => {
         this.deps.logger.info('tls handshake failed', { role: this.role, client: socket.remoteAddress ? normalizeIp(socket.remoteAddress) : undefined, reason: err.message });
       });
-      this.tlsServer = server;
-      await this.bind(server, address);
-      this.listeners.push(server);
-      return;
+      this.tlsServers.push(secure);
+      server = secure;
+    } else {
+      server = createServer(handOver);
     }
+    // A socket file left by a process that was killed would make listen fail.
     if (address.kind === 'unix') await rm(address.path, { force: true });
-    await this.bind(this.server.server, address);
-    this.listeners.push(this.server.server);
-  }
-
-  private async bind(server: { listen(...args: unknown[]): unknown; once(e: string, f: (...a: unknown[]) => void): unknown }, address: ListenAddress): Promise<void> {
-    const listening = once(server as never, 'listening');
+    const listening = once(server, 'listening');
     if (address.kind === 'unix') server.listen(address.path);
     else server.listen(address.port, address.host);
     await listening;
+    this.listeners.push(server);
   }
 
   /**
    * Stops accepting, lets transactions in flight finish within graceMs,
-   * tells idle clients 421, and resolves when every connection is gone.
+   * answers idle clients 421, and resolves when every connection is gone.
    */
   async close(graceMs: number): Promise<void> {
     this.unsubscribe?.();
-    this.tlsServer?.close();
-    const connections = (this.server as unknown as { connections: Set<{ session: SMTPServerSession; send(c: number, m: string): void; close(): void; _dataStream: unknown }> }).connections;
-    const closed = new Promise<void>((resolve) => {
-      (this.server as unknown as { options: { closeTimeout: number } }).options.closeTimeout = graceMs;
-      this.server.close(() => resolve());
-    });
+    for (const l of this.listeners) l.close();
+    const smtp = this.server as unknown as {
+      connections: Set<{ session: SMTPServerSession; send(c: number, m: string): void; close(): void; _dataStream: unknown; _socket?: Socket }>;
+      _closeTimeout: unknown;
+    };
+    // smtp-server answers every command 421 while this is set.
+    smtp._closeTimeout = true;
     const deadline = Date.now() + graceMs;
-    const sweep = setInterval(() => {
-      for (const c of connections) {
+    while (smtp.connections.size > 0) {
+      for (const c of smtp.connections) {
         const busy = (c.session.envelope && c.session.envelope.mailFrom) || c._dataStream;
-        if (!busy || Date.now() > deadline) {
-          c.send(421, `${this.deps.hostname} Service shutting down`);
-        }
+        if (!busy || Date.now() > deadline) c.send(421, `${this.deps.hostname} Service shutting down`);
+        // A client that ignores the 421 and keeps its end open is cut off.
+        if (Date.now() > deadline + 1000) c._socket?.destroy();
       }
-    }, 50);
-    await closed;
-    clearInterval(sweep);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   private state(session: SMTPServerSession): SessionState {
