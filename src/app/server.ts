@@ -10,13 +10,14 @@
  * Security: binds the configured addresses (loopback by default); writes
  * <data>/petrel.pid so `petrel cert reload` can signal this process.
  */
-import { rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { rmSync, statfsSync } from 'node:fs';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { SmtpEndpoint, type SmtpRole } from '../endpoints/smtp/endpoint.js';
 import { formatListen, parseListen } from '../net/listen.js';
 import type { Logger } from '../telemetry/logger.js';
 import { openCertificateRegistry, type CertificateRegistry } from '../tls/index.js';
 import { openStores, type StoreContext } from './context.js';
+import { recoverAfterUncleanStop, writePidFile } from './recovery.js';
 import { WorkerCommitter } from './worker-committer.js';
 
 export interface Listening {
@@ -56,7 +57,14 @@ function spaceChecker(dir: string, minimum: number): () => boolean {
 
 export async function startServer(loaded: LoadedConfig, logger: Logger): Promise<RunningServer> {
   let { config } = loaded;
+  const startedAt = Date.now();
   const stores = await openStores(loaded);
+  try {
+    await recoverAfterUncleanStop(stores.paths, stores.store, logger);
+  } catch (err) {
+    await stores.close();
+    throw err;
+  }
   const certificates = await openCertificateRegistry(
     {
       certsDir: stores.paths.certs,
@@ -106,7 +114,7 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
     await stores.close();
     throw err;
   }
-  writeFileSync(stores.paths.pidFile, `${process.pid}\n`);
+  writePidFile(stores.paths.pidFile, startedAt);
 
   return {
     listening,

@@ -4,8 +4,8 @@
  * listeners that serve it; reload signals the running server (SIGHUP
  * through <data>/petrel.pid), which re-reads every certificate.
  */
-import { readFileSync } from 'node:fs';
 import { dataPaths } from '../app/paths.js';
+import { readPidFile } from '../app/recovery.js';
 import { createLogger } from '../telemetry/logger.js';
 import { describeCertificates, openCertificateRegistry } from '../tls/index.js';
 import { UsageError, type CommandContext } from './context.js';
@@ -36,13 +36,12 @@ export async function cert(ctx: CommandContext): Promise<number> {
       return 0;
     }
     case 'reload': {
-      let pid: number;
-      try {
-        pid = Number(readFileSync(paths.pidFile, 'utf8').trim());
-      } catch {
+      const running = readPidFile(paths.pidFile);
+      if (!running) {
         ctx.io.err(`no running server found (no ${paths.pidFile})`);
         return 1;
       }
+      const { pid } = running;
       try {
         process.kill(pid, 'SIGHUP');
       } catch (err) {

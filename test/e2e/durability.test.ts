@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
@@ -83,6 +83,25 @@ describe('kill -9 and durability', () => {
       assert.equal(createHash('sha256').update(bytes).digest('hex'), r.blob_hash, `blob of ${r.message_id} is complete`);
     }
     assert.deepEqual(readdirSync(join(p.dataDir, 'blobs', 'tmp')), []);
+  });
+
+  it('after kill -9, message files whose commit never happened are removed at start; committed ones stay', async () => {
+    await p.stop('SIGKILL');
+    // What a crash between the file's rename and the transaction leaves: a complete, unreferenced file.
+    const bytes = Buffer.from('Subject: never acknowledged\r\n\r\nx\r\n');
+    const hash = createHash('sha256').update(bytes).digest('hex');
+    const orphan = join(p.dataDir, 'blobs', hash.slice(0, 2), hash);
+    writeFileSync(orphan, bytes);
+    const kept = rows(p);
+    await p.start();
+    await p.waitForLog(/recovered from an unclean stop" .*orphan_files_removed=1/);
+    assert.equal(existsSync(orphan), false);
+    for (const r of kept) assert.ok(existsSync(join(p.dataDir, 'blobs', r.blob_hash.slice(0, 2), r.blob_hash)), 'referenced files stay');
+  });
+
+  it('a second server on the same data directory refuses to start', async () => {
+    const second = new PetrelProcess(p.dataDir, p.configFile, p.ports, p.hostname);
+    await assert.rejects(second.start(), /another Petrel \(pid \d+\) is using/);
   });
 
   it('SIGTERM answers idle clients 421, lets a transaction in flight finish, then exits 0', async () => {
