@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   const port = parentPort!;
   const options = workerData as CommitWorkerOptions;
   const driver = new SqliteDriver({ path: options.database, fsync: options.fsync });
-  const blobs = await FileBlobStore.open(options.blobs, { fsync: options.fsync });
+  const blobs = await FileBlobStore.open(options.blobs, { fsync: options.fsync, blocking: true });
   // Errors are reported to the main thread, which logs them with the queue id.
   const committer = new Committer(blobs, new SqlDeliveryStore(driver, Date.now), createLogger({ write: () => {} }));
   port.on('message', (message: CommitWorkerRequest) => {

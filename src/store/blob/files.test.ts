@@ -41,3 +41,16 @@ describe('file blob store', () => {
     await assert.rejects(store.get('../../etc/passwd'), /not a blob hash/);
   });
 });
+
+describe('file blob store, blocking calls (the commit worker)', () => {
+  it('stores, dedupes and reads back like the asynchronous one', async () => {
+    const store = await FileBlobStore.open(join(dir, 'blocking'), { fsync: true, blocking: true });
+    const bytes = Buffer.from('blocking write\r\n');
+    const [a, b] = await store.putMany([bytes, bytes]);
+    assert.equal(a, sha256(bytes));
+    assert.equal(a, b);
+    assert.deepEqual(await store.get(a!), bytes);
+    assert.deepEqual(readdirSync(join(dir, 'blocking', 'tmp')), []);
+    store.close();
+  });
+});
