@@ -60,18 +60,21 @@ export function createLogger(options: LoggerOptions = {}, bound: Fields = {}): L
   const prefix = format(bound);
 
   const emit = (level: Level, event: string, fields?: Fields): void => {
-    if (ORDER[level] < threshold) return;
     write(`${now().toISOString()} ${level} ${module}${prefix} ${escapeValue(event)}${fields ? format(fields) : ''}`);
   };
+  // Levels below the threshold are a shared no-op, so a quiet server pays nothing for them.
+  const at = (level: Level) => (ORDER[level] < threshold ? noop : (event: string, fields?: Fields) => emit(level, event, fields));
 
   return {
-    debug: (e, f) => emit('debug', e, f),
-    info: (e, f) => emit('info', e, f),
-    warn: (e, f) => emit('warn', e, f),
-    error: (e, f) => emit('error', e, f),
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
     child: (fields, childModule) => createLogger({ ...options, module: childModule ?? module }, { ...bound, ...fields }),
   };
 }
+
+const noop = (): void => {};
 
 /** A logger that keeps its lines in memory, for tests. */
 export function createMemoryLogger(level: Level = 'debug'): Logger & { lines: string[] } {

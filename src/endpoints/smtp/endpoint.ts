@@ -88,16 +88,19 @@ function replyError(err: MailError): Error & { responseCode: number } {
 
 const fail = (code: MailError['code'], enhanced: string, text: string, detail?: string) => new MailError({ code, enhanced, text, module: 'smtp', detail });
 
-async function readMessage(stream: Readable, limit: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let over = false;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) over = true;
-    if (!over) chunks.push(chunk);
-  }
-  return over ? undefined : Buffer.concat(chunks, size);
+/** Collects the message, or undefined once it exceeds limit (then only drains). */
+function readMessage(stream: Readable, limit: number): Promise<Buffer | undefined> {
+  // Plain events rather than for-await: the async iterator costs a promise per chunk.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    stream.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+    });
+    stream.once('end', () => resolve(size > limit ? undefined : Buffer.concat(chunks, size)));
+    stream.once('error', reject);
+  });
 }
 
 export class SmtpEndpoint {

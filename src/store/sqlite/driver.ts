@@ -73,8 +73,19 @@ export class SqliteDriver implements SqlDriver {
     else this.locked = false;
   }
 
-  private async outside<T>(fn: () => T): Promise<T> {
-    if (!this.locked) return fn();
+  private outside<T>(fn: () => T): Promise<T> {
+    if (!this.locked) {
+      // The common case, no transaction running: no async function, one settled promise.
+      try {
+        return Promise.resolve(fn());
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    return this.outsideLocked(fn);
+  }
+
+  private async outsideLocked<T>(fn: () => T): Promise<T> {
     await this.acquire();
     try {
       return fn();
