@@ -129,6 +129,7 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
         }
         config = fresh.config;
         Object.assign(limits, config.smtp);
+        for (const e of endpoints) e.applyLimits();
       } catch (err) {
         logger.error('reload: configuration invalid, keeping the running one', { reason: err instanceof Error ? err.message : String(err) });
       }

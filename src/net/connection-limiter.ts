@@ -10,7 +10,8 @@ import { clientKey } from './ip.js';
 export class ConnectionLimiter {
   private readonly open = new Map<string, number>();
 
-  constructor(private readonly perClient: number) {}
+  /** Slots per client; may change at a reload. */
+  constructor(public perClient: number) {}
 
   /** Takes a slot for this client; false when it already has perClient. */
   acquire(address: string): boolean {

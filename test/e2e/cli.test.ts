@@ -144,3 +144,29 @@ describe('managing a running server', () => {
     assert.doesNotMatch((await p.cli(['domain', 'list'])).stdout, /example\.com/);
   });
 });
+
+describe('SIGHUP reloads the configuration', () => {
+  it('a smaller max_message_size applies to the running server without a restart', async () => {
+    const p = await PetrelProcess.create();
+    try {
+      await p.start();
+      await p.addDomain('example.com');
+      await p.addUser('alice@example.com', 'pw');
+      const { RawSmtp } = await import('../support/smtp-client.js');
+      const ehloSize = async () => {
+        const c = await RawSmtp.open(p.ports.mx);
+        await c.reply();
+        const r = await c.command('EHLO client.test');
+        c.close();
+        return /SIZE (\d+)/.exec(r.text)?.[1];
+      };
+      assert.equal(await ehloSize(), String(50 * 1024 * 1024));
+      writeFileSync(p.configFile, readFileSync(p.configFile, 'utf8').replace('[smtp]\n', '[smtp]\nmax_message_size = "1M"\n'));
+      p.child!.kill('SIGHUP');
+      await p.waitForLog(/ reloaded certificates=/);
+      assert.equal(await ehloSize(), String(1024 * 1024));
+    } finally {
+      await p.destroy();
+    }
+  });
+});

@@ -112,7 +112,6 @@ export class SmtpEndpoint {
   private readonly listeners: Server[] = [];
   private readonly tlsServers: tls.Server[] = [];
   private unsubscribe: (() => void) | undefined;
-  private inData = 0;
 
   constructor(deps: SmtpEndpointDeps) {
     installEnhancedCodePassThrough();
@@ -139,7 +138,6 @@ export class SmtpEndpoint {
       maxCommandLength: MAX_COMMAND_LINE,
       maxAllowedUnauthenticatedCommands: submission ? MAX_UNAUTHENTICATED_COMMANDS : false,
       socketTimeout: deps.limits.timeout,
-      closeTimeout: 30_000,
       disableReverseLookup: true,
       authMethods: ['PLAIN', 'LOGIN'],
       authOptional: !submission,
@@ -167,9 +165,18 @@ export class SmtpEndpoint {
     });
   }
 
-  /** Transactions between the end of DATA and the reply. */
-  get transactionsInFlight(): number {
-    return this.inData;
+  /**
+   * Applies the [smtp] limits again after a reload (SIGHUP): our hooks read
+   * them live; smtp-server copied some into its options at construction.
+   */
+  applyLimits(): void {
+    const { limits } = this.deps;
+    const options = this.server.options as unknown as Record<string, unknown>;
+    options.size = limits.max_message_size;
+    options.maxRecipients = limits.max_recipients;
+    options.maxClients = limits.max_connections;
+    options.socketTimeout = limits.timeout;
+    this.limiter.perClient = limits.max_connections_per_ip;
   }
 
   /**
@@ -403,7 +410,6 @@ export class SmtpEndpoint {
     const log = s.log.child({ queue: queueId });
     const recipients = s.recipients;
     s.recipients = [];
-    this.inData++;
     try {
       // RFC 2920: the message may follow only the 354. Bytes that arrived with
       // the DATA command itself (pushed into the stream in this same turn of
@@ -471,8 +477,6 @@ export class SmtpEndpoint {
       else log.info('reject DATA', { reply: e.reply, detail: e.detail });
       s.errors++;
       cb(replyError(e));
-    } finally {
-      this.inData--;
     }
   }
 }
