@@ -36,6 +36,9 @@ export interface RunningServer {
 
 const ROLES: SmtpRole[] = ['mx', 'submission', 'submissions', 'lmtp'];
 
+/** Settings a reload cannot apply to a running process: listeners, identity, storage, certificate sources. */
+const RESTART_KEYS = ['hostname', 'data_dir', 'mx', 'submission', 'submissions', 'lmtp', 'tls', 'storage', 'directory', 'log'] as const;
+
 /** A cached free-space check: MAIL answers 452 4.3.1 below the threshold. */
 function spaceChecker(dir: string, minimum: number): () => boolean {
   let checked = 0;
@@ -124,9 +127,8 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
     async reload() {
       try {
         const fresh = loadConfig({ file: loaded.file, dataDir: loaded.dataDir });
-        if (JSON.stringify(fresh.config.mx) !== JSON.stringify(config.mx) || JSON.stringify(fresh.config.lmtp) !== JSON.stringify(config.lmtp)) {
-          logger.warn('reload: listener changes take effect at the next restart');
-        }
+        const needRestart = RESTART_KEYS.filter((k) => JSON.stringify(fresh.config[k]) !== JSON.stringify(config[k]));
+        if (needRestart.length > 0) logger.warn('reload: these settings take effect at the next restart', { keys: needRestart.join(',') });
         config = fresh.config;
         Object.assign(limits, config.smtp);
         for (const e of endpoints) e.applyLimits();
