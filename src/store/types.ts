@@ -109,6 +109,146 @@ export interface MailboxStore {
   getBlobIndex(hash: string): Promise<string | undefined>;
 }
 
+/**
+ * A set of UIDs: single UIDs and inclusive ranges `[from, to]`, in any order.
+ * The caller resolves `*` (to uidNext - 1) before asking the store.
+ */
+export type UidSet = readonly (number | readonly [number, number])[];
+
+/** A blob as the caller wrote it: content hash, size in bytes, MIME index (JSON text). */
+export interface BlobRef {
+  hash: string;
+  size: number;
+  index: string;
+}
+
+export type CreateMailboxResult =
+  | { ok: true; mailbox: MailboxRecord }
+  | { ok: false; reason: 'exists' };
+
+export type RenameMailboxResult =
+  | { ok: true; renamed: { from: string; to: string }[] }
+  | { ok: false; reason: 'not-found' | 'exists' | 'into-itself' };
+
+export type DeleteMailboxResult =
+  | { ok: true; expunged: number }
+  | { ok: false; reason: 'not-found' | 'inbox' };
+
+/**
+ * Mailbox life cycle beyond the defaults. Names are full paths with the
+ * hierarchy separator `/`, already validated and normalised by the caller
+ * (INBOX spelt `INBOX`).
+ */
+export interface MailboxAdmin {
+  /**
+   * Creates the mailbox and any missing superior names (RFC 9051 6.3.4,
+   * SHOULD), each with a fresh UIDVALIDITY; subscribes none of them.
+   */
+  createMailbox(accountId: number, name: string, specialUse?: string | null): Promise<CreateMailboxResult>;
+  /**
+   * Renames a mailbox and its whole hierarchy (`from/...`), and the
+   * subscriptions of those names with them. Renaming INBOX instead creates
+   * the new mailbox, moves every INBOX message into it (same UIDs, new
+   * UIDVALIDITY) and leaves INBOX empty; INBOX's inferiors stay (RFC 9051
+   * 6.3.6). Fails whole when any target name exists.
+   */
+  renameMailbox(accountId: number, from: string, to: string): Promise<RenameMailboxResult>;
+  /**
+   * Deletes one mailbox with its messages (quota released). Inferiors are
+   * left in place, their parent name becomes non-existent (RFC 9051 6.3.5:
+   * every stored mailbox is selectable, so there is no `\Noselect` case).
+   * INBOX cannot be deleted. Subscriptions are kept (RFC 9051 6.3.7).
+   */
+  deleteMailbox(accountId: number, name: string): Promise<DeleteMailboxResult>;
+}
+
+/** Subscriptions by name: they may name mailboxes that do not exist (RFC 9051 6.3.7). */
+export interface SubscriptionStore {
+  subscribe(accountId: number, name: string): Promise<void>;
+  /** False when the name was not subscribed. */
+  unsubscribe(accountId: number, name: string): Promise<boolean>;
+  /** Subscribed names, sorted by UTF-16 code unit. */
+  listSubscriptions(accountId: number): Promise<string[]>;
+}
+
+export type FlagStoreMode = 'add' | 'remove' | 'replace';
+
+export interface FlagChange {
+  uid: number;
+  flags: string[];
+  modseq: number;
+  /** False when the message already had those flags (its MODSEQ is unchanged). */
+  changed: boolean;
+}
+
+export interface StoreFlagsResult {
+  /** Every existing message of the set that passed UNCHANGEDSINCE, by UID. */
+  updated: FlagChange[];
+  /** UIDs whose MODSEQ exceeded UNCHANGEDSINCE, left untouched (RFC 7162 MODIFIED). */
+  failed: number[];
+  highestModseq: number;
+}
+
+export interface ExpungeResult {
+  uids: number[];
+  /** The MODSEQ the expunge was recorded with (0 when nothing was expunged). */
+  modseq: number;
+}
+
+export type CopyResult =
+  | { ok: true; uidValidity: number; mapping: { from: number; to: number }[] }
+  | { ok: false; reason: 'quota' | 'no-mailbox' };
+
+export type MoveResult =
+  | { ok: true; uidValidity: number; mapping: { from: number; to: number }[]; expunged: ExpungeResult }
+  | { ok: false; reason: 'quota' | 'no-mailbox' };
+
+export interface ChangesSince {
+  changed: { uid: number; flags: string[]; modseq: number }[];
+  /** UIDs expunged with a MODSEQ above the one asked for (QRESYNC VANISHED). */
+  vanished: number[];
+  highestModseq: number;
+}
+
+export type AppendResult =
+  | { ok: true; mailboxId: number; uidValidity: number; uid: number; modseq: number }
+  | { ok: false; reason: 'quota' | 'no-mailbox' | 'no-account' };
+
+/**
+ * Messages in a mailbox, for IMAP, POP3 and webmail. Every mutation is one
+ * transaction, bumps the mailbox's HIGHESTMODSEQ once and gives each
+ * changed message that MODSEQ. Flags are compared case-insensitively; the
+ * system flags are stored in their RFC 9051 spelling.
+ */
+export interface MessageStore {
+  /** Messages of the set, in UID order (absent UIDs are skipped). */
+  getMessages(mailboxId: number, uids: UidSet): Promise<MessageRecord[]>;
+  /** Messages without `\Seen`, and the lowest such UID. */
+  countUnseen(mailboxId: number): Promise<{ unseen: number; firstUnseenUid: number | null }>;
+  /** STORE / UID STORE with optional UNCHANGEDSINCE (RFC 7162 3.1.3). */
+  storeFlags(mailboxId: number, uids: UidSet, mode: FlagStoreMode, flags: readonly string[], unchangedSince?: number): Promise<StoreFlagsResult>;
+  /**
+   * Removes the messages flagged `\Deleted` (only those of uids when given),
+   * records them for VANISHED and releases their quota.
+   */
+  expunge(mailboxId: number, uids?: UidSet): Promise<ExpungeResult>;
+  /** COPY with UIDPLUS COPYUID mapping; all or nothing against the target account's quota. */
+  copy(fromMailboxId: number, uids: UidSet, toMailboxId: number): Promise<CopyResult>;
+  /**
+   * MOVE (RFC 6851): copy then expunge of the source messages, whatever
+   * their flags, in one transaction. Within one account it needs no quota.
+   */
+  move(fromMailboxId: number, uids: UidSet, toMailboxId: number): Promise<MoveResult>;
+  /** CONDSTORE/QRESYNC: messages with MODSEQ above modseq and UIDs expunged since. */
+  changedSince(mailboxId: number, modseq: number): Promise<ChangesSince>;
+  /**
+   * APPEND: records a message whose blob file the caller has already written
+   * and fsynced (the blob store is separate; an orphan file after a refusal is
+   * collected by blob GC). Quota is always enforced.
+   */
+  append(accountId: number, mailboxName: string, blob: BlobRef, flags: readonly string[], internalDate: number): Promise<AppendResult>;
+}
+
 /** One message to commit: its blob, where it lands locally, what is queued. */
 export interface DeliveryRequest {
   blob: { hash: string; size: number; index: string };
@@ -161,7 +301,9 @@ export interface QueueStore {
 
 export interface MetadataStore {
   readonly directory: DirectoryStore;
-  readonly mailboxes: MailboxStore;
+  readonly mailboxes: MailboxStore & MailboxAdmin;
+  readonly subscriptions: SubscriptionStore;
+  readonly messages: MessageStore;
   readonly deliveries: DeliveryStore;
   readonly queue: QueueStore;
   /** Blob hashes still referenced by a message or the queue (for blob garbage collection). */

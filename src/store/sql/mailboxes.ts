@@ -1,18 +1,28 @@
 /*
  * Mailbox repository in portable SQL: folders, their UID/MODSEQ counters,
- * and the messages in them.
+ * the messages in them, and the folder life cycle (create with superiors,
+ * rename of a hierarchy and the INBOX rule, delete leaving inferiors).
  *
- * Security: callers are trusted modules; values are bound.
- * Standards: RFC 9051 (UIDVALIDITY, UIDNEXT), RFC 7162 (MODSEQ).
+ * Exports: SqlMailboxStore, ensureMailboxesIn, MAILBOX_SELECT, toMailbox.
+ * Security: callers are trusted modules that validated the names; values
+ * are bound.
+ * Standards: RFC 9051 (UIDVALIDITY, UIDNEXT; 6.3.4 CREATE, 6.3.5 DELETE,
+ * 6.3.6 RENAME), RFC 7162 (MODSEQ). Hierarchy separator `/`.
  */
 import type { MailboxSpec } from '../../core/mailbox-names.js';
-import type { MailboxRecord, MailboxStore, MessageRecord } from '../types.js';
+import { INBOX } from '../../core/mailbox-names.js';
+import type { CreateMailboxResult, DeleteMailboxResult, MailboxAdmin, MailboxRecord, MailboxStore, MessageRecord, RenameMailboxResult } from '../types.js';
 import type { SqlDriver, SqlExecutor } from './driver.js';
 
 interface MailboxRow { id: number; account_id: number; name: string; special_use: string | null; uidvalidity: number; uidnext: number; highest_modseq: number; message_count: number; total_size: number; subscribed: number }
 interface MessageRow { id: number; mailbox_id: number; uid: number; modseq: number; flags: string; internal_date: number; save_date: number; size: number; blob_hash: string; message_id: string | null; queue_id: string | null }
 
-const toMailbox = (r: MailboxRow): MailboxRecord => ({
+/** Mailbox columns with `subscribed` read from the subscriptions table (migration 2). */
+export const MAILBOX_SELECT = `SELECT m.id, m.account_id, m.name, m.special_use, m.uidvalidity, m.uidnext, m.highest_modseq, m.message_count, m.total_size,
+  CASE WHEN s.name IS NULL THEN 0 ELSE 1 END AS subscribed
+  FROM mailboxes m LEFT JOIN subscriptions s ON s.account_id = m.account_id AND s.name = m.name`;
+
+export const toMailbox = (r: MailboxRow): MailboxRecord => ({
   id: Number(r.id),
   accountId: Number(r.account_id),
   name: r.name,
@@ -40,21 +50,42 @@ const toMessage = (r: MessageRow): MessageRecord => ({
 });
 
 /**
- * Creates the mailboxes an account lacks, inside the caller's transaction.
- * UIDVALIDITY is the creation time in seconds, made unique per account by
- * stepping past values already in use, as Dovecot does.
+ * Gives out the next UIDVALIDITY of an account: the time in seconds, or one
+ * more than the last value given out if that is not smaller, so a name
+ * deleted and created again within a second still gets a new one (as
+ * Dovecot steps past values in use).
+ */
+async function nextUidValidity(tx: SqlExecutor, accountId: number, now: number, count = 1): Promise<number> {
+  const row = await tx.get<{ last_uidvalidity: number }>('SELECT last_uidvalidity FROM accounts WHERE id = ?', [accountId]);
+  const first = Math.max(Math.floor(now / 1000), Number(row?.last_uidvalidity ?? 0) + 1);
+  await tx.run('UPDATE accounts SET last_uidvalidity = ? WHERE id = ?', [first + count - 1, accountId]);
+  return first;
+}
+
+/**
+ * Creates the mailboxes an account lacks, inside the caller's transaction,
+ * each with its own UIDVALIDITY and a subscription (the defaults are
+ * subscribed, as clients expect).
  */
 export async function ensureMailboxesIn(tx: SqlExecutor, accountId: number, specs: readonly MailboxSpec[], now: number): Promise<void> {
-  const existing = await tx.all<{ name: string; uidvalidity: number }>('SELECT name, uidvalidity FROM mailboxes WHERE account_id = ?', [accountId]);
+  const existing = await tx.all<{ name: string }>('SELECT name FROM mailboxes WHERE account_id = ?', [accountId]);
   const names = new Set(existing.map((r) => r.name));
-  let uidValidity = Math.max(Math.floor(now / 1000), ...existing.map((r) => Number(r.uidvalidity) + 1));
-  for (const spec of specs) {
-    if (names.has(spec.name)) continue;
+  const missing = specs.filter((spec) => !names.has(spec.name));
+  if (missing.length === 0) return;
+  let uidValidity = await nextUidValidity(tx, accountId, now, missing.length);
+  for (const spec of missing) {
     await tx.run('INSERT INTO mailboxes (account_id, name, special_use, uidvalidity, created_at) VALUES (?, ?, ?, ?, ?)', [accountId, spec.name, spec.specialUse, uidValidity++, now]);
+    await tx.run('INSERT INTO subscriptions (account_id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (account_id, name) DO NOTHING', [accountId, spec.name, now]);
   }
 }
 
-export class SqlMailboxStore implements MailboxStore {
+/** `a/b/c` → `a`, `a/b`. */
+const superiors = (name: string): string[] => {
+  const parts = name.split('/');
+  return parts.slice(1).map((_, i) => parts.slice(0, i + 1).join('/')).filter((n) => n !== '');
+};
+
+export class SqlMailboxStore implements MailboxStore, MailboxAdmin {
   constructor(
     private readonly db: SqlDriver,
     private readonly now: () => number,
@@ -65,11 +96,11 @@ export class SqlMailboxStore implements MailboxStore {
   }
 
   async listMailboxes(accountId: number): Promise<MailboxRecord[]> {
-    return (await this.db.all<MailboxRow>('SELECT * FROM mailboxes WHERE account_id = ? ORDER BY name', [accountId])).map(toMailbox);
+    return (await this.db.all<MailboxRow>(`${MAILBOX_SELECT} WHERE m.account_id = ? ORDER BY m.name`, [accountId])).map(toMailbox);
   }
 
   async getMailbox(accountId: number, name: string): Promise<MailboxRecord | undefined> {
-    const row = await this.db.get<MailboxRow>('SELECT * FROM mailboxes WHERE account_id = ? AND name = ?', [accountId, name]);
+    const row = await this.db.get<MailboxRow>(`${MAILBOX_SELECT} WHERE m.account_id = ? AND m.name = ?`, [accountId, name]);
     return row && toMailbox(row);
   }
 
@@ -79,5 +110,90 @@ export class SqlMailboxStore implements MailboxStore {
 
   async getBlobIndex(hash: string): Promise<string | undefined> {
     return (await this.db.get<{ mime: string }>('SELECT mime FROM blobs WHERE hash = ?', [hash]))?.mime;
+  }
+
+  createMailbox(accountId: number, name: string, specialUse: string | null = null): Promise<CreateMailboxResult> {
+    return this.db.transaction(async (tx) => {
+      if (await tx.get('SELECT id FROM mailboxes WHERE account_id = ? AND name = ?', [accountId, name])) return { ok: false, reason: 'exists' };
+      const existing = new Set((await tx.all<{ name: string }>('SELECT name FROM mailboxes WHERE account_id = ?', [accountId])).map((r) => r.name));
+      const now = this.now();
+      const missing = superiors(name).filter((n) => !existing.has(n));
+      let uidValidity = await nextUidValidity(tx, accountId, now, missing.length + 1);
+      for (const superior of missing) {
+        await tx.run('INSERT INTO mailboxes (account_id, name, special_use, uidvalidity, created_at) VALUES (?, ?, NULL, ?, ?)', [accountId, superior, uidValidity++, now]);
+      }
+      await tx.run('INSERT INTO mailboxes (account_id, name, special_use, uidvalidity, created_at) VALUES (?, ?, ?, ?, ?)', [accountId, name, specialUse, uidValidity, now]);
+      const row = await tx.get<MailboxRow>(`${MAILBOX_SELECT} WHERE m.account_id = ? AND m.name = ?`, [accountId, name]);
+      return { ok: true, mailbox: toMailbox(row!) };
+    });
+  }
+
+  renameMailbox(accountId: number, from: string, to: string): Promise<RenameMailboxResult> {
+    return this.db.transaction(async (tx): Promise<RenameMailboxResult> => {
+      const rows = await tx.all<{ id: number; name: string }>('SELECT id, name FROM mailboxes WHERE account_id = ?', [accountId]);
+      const byName = new Map(rows.map((r) => [r.name, Number(r.id)]));
+      const source = byName.get(from);
+      if (source === undefined) return { ok: false, reason: 'not-found' };
+      if (to === from || to.startsWith(`${from}/`)) return { ok: false, reason: 'into-itself' };
+      const now = this.now();
+      if (from === INBOX) {
+        // RFC 9051 6.3.6: INBOX's messages go to a new mailbox; INBOX stays, empty, with its inferiors.
+        if (byName.has(to)) return { ok: false, reason: 'exists' };
+        const missing = superiors(to).filter((n) => !byName.has(n));
+        let uidValidity = await nextUidValidity(tx, accountId, now, missing.length + 1);
+        for (const superior of missing) {
+          await tx.run('INSERT INTO mailboxes (account_id, name, special_use, uidvalidity, created_at) VALUES (?, ?, NULL, ?, ?)', [accountId, superior, uidValidity++, now]);
+        }
+        const inbox = await tx.get<{ uidnext: number; highest_modseq: number; message_count: number; total_size: number }>(
+          'UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = ? RETURNING uidnext, highest_modseq, message_count, total_size',
+          [source],
+        );
+        const target = await tx.get<{ id: number }>(
+          'INSERT INTO mailboxes (account_id, name, special_use, uidvalidity, uidnext, highest_modseq, message_count, total_size, created_at) VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?) RETURNING id',
+          [accountId, to, uidValidity, inbox!.uidnext, inbox!.highest_modseq, inbox!.message_count, inbox!.total_size, now],
+        );
+        const modseq = Number(inbox!.highest_modseq);
+        // The messages vanish from INBOX (QRESYNC sees them go) and keep their UIDs under the new UIDVALIDITY.
+        await tx.run('INSERT INTO expunged (mailbox_id, uid, modseq) SELECT mailbox_id, uid, ? FROM messages WHERE mailbox_id = ? ON CONFLICT (mailbox_id, uid) DO UPDATE SET modseq = excluded.modseq', [modseq, source]);
+        await tx.run('UPDATE messages SET mailbox_id = ? WHERE mailbox_id = ?', [Number(target!.id), source]);
+        await tx.run('UPDATE mailboxes SET message_count = 0, total_size = 0 WHERE id = ?', [source]);
+        return { ok: true, renamed: [{ from, to }] };
+      }
+      const renamed = rows
+        .filter((r) => r.name === from || r.name.startsWith(`${from}/`))
+        .map((r) => ({ id: Number(r.id), from: r.name, to: to + r.name.slice(from.length) }));
+      const moving = new Set(renamed.map((r) => r.from));
+      if (renamed.some((r) => byName.has(r.to) && !moving.has(r.to))) return { ok: false, reason: 'exists' };
+      const missing = superiors(to).filter((n) => !byName.has(n));
+      let uidValidity = missing.length > 0 ? await nextUidValidity(tx, accountId, now, missing.length) : 0;
+      for (const superior of missing) {
+        await tx.run('INSERT INTO mailboxes (account_id, name, special_use, uidvalidity, created_at) VALUES (?, ?, NULL, ?, ?)', [accountId, superior, uidValidity++, now]);
+      }
+      // Two steps through temporary names (invalid as mailbox names), so swapping within the hierarchy never trips UNIQUE (account_id, name).
+      for (const r of renamed) await tx.run('UPDATE mailboxes SET name = ? WHERE id = ?', [`/rename/${r.id}`, r.id]);
+      for (const r of renamed) await tx.run('UPDATE mailboxes SET name = ? WHERE id = ?', [r.to, r.id]);
+      // Subscriptions of the renamed names follow them, as Dovecot and Cyrus do.
+      const subs = (await tx.all<{ name: string }>('SELECT name FROM subscriptions WHERE account_id = ?', [accountId])).map((r) => r.name);
+      for (const name of subs.filter((n) => moving.has(n))) {
+        await tx.run('DELETE FROM subscriptions WHERE account_id = ? AND name = ?', [accountId, name]);
+      }
+      for (const name of subs.filter((n) => moving.has(n))) {
+        await tx.run('INSERT INTO subscriptions (account_id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (account_id, name) DO NOTHING', [accountId, to + name.slice(from.length), now]);
+      }
+      return { ok: true, renamed: renamed.map(({ from: f, to: t }) => ({ from: f, to: t })) };
+    });
+  }
+
+  deleteMailbox(accountId: number, name: string): Promise<DeleteMailboxResult> {
+    return this.db.transaction(async (tx): Promise<DeleteMailboxResult> => {
+      if (name === INBOX) return { ok: false, reason: 'inbox' };
+      const box = await tx.get<{ id: number; message_count: number; total_size: number }>('SELECT id, message_count, total_size FROM mailboxes WHERE account_id = ? AND name = ?', [accountId, name]);
+      if (!box) return { ok: false, reason: 'not-found' };
+      await tx.run('UPDATE accounts SET used_bytes = CASE WHEN used_bytes > ? THEN used_bytes - ? ELSE 0 END WHERE id = ?', [box.total_size, box.total_size, accountId]);
+      await tx.run('DELETE FROM messages WHERE mailbox_id = ?', [box.id]);
+      await tx.run('DELETE FROM expunged WHERE mailbox_id = ?', [box.id]);
+      await tx.run('DELETE FROM mailboxes WHERE id = ?', [box.id]);
+      return { ok: true, expunged: Number(box.message_count) };
+    });
   }
 }

@@ -112,6 +112,32 @@ export const migrations: Migration[] = [
       `CREATE INDEX queue_recipients_due ON queue_recipients (status, next_attempt)`,
     ],
   },
+  {
+    version: 2,
+    name: 'subscriptions, expunged UIDs for QRESYNC, UIDVALIDITY counter',
+    statements: () => [
+      // Subscriptions are names, not mailboxes (RFC 9051 6.3.7): they outlive
+      // a deleted mailbox. mailboxes.subscribed is no longer read.
+      `CREATE TABLE subscriptions (
+        account_id BIGINT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (account_id, name)
+      )`,
+      `INSERT INTO subscriptions (account_id, name, created_at) SELECT account_id, name, created_at FROM mailboxes WHERE subscribed = 1`,
+      `CREATE TABLE expunged (
+        mailbox_id BIGINT NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+        uid BIGINT NOT NULL,
+        modseq BIGINT NOT NULL,
+        PRIMARY KEY (mailbox_id, uid)
+      )`,
+      `CREATE INDEX expunged_modseq ON expunged (mailbox_id, modseq)`,
+      `CREATE INDEX messages_modseq ON messages (mailbox_id, modseq)`,
+      // The last UIDVALIDITY given out, so a re-created name never reuses one.
+      `ALTER TABLE accounts ADD COLUMN last_uidvalidity BIGINT NOT NULL DEFAULT 0`,
+      `UPDATE accounts SET last_uidvalidity = COALESCE((SELECT MAX(uidvalidity) FROM mailboxes WHERE mailboxes.account_id = accounts.id), 0)`,
+    ],
+  },
 ];
 
 export const LATEST_VERSION = migrations[migrations.length - 1]!.version;

@@ -9,14 +9,18 @@ import { SqlDeliveryStore } from './deliveries.js';
 import { SqlDirectoryStore } from './directory.js';
 import type { SqlDriver } from './driver.js';
 import { SqlMailboxStore } from './mailboxes.js';
+import { SqlMessageStore } from './messages.js';
 import { migrate } from './migrations.js';
 import { SqlQueueStore } from './queue.js';
+import { SqlSubscriptionStore } from './subscriptions.js';
 
 export async function openSqlStore(driver: SqlDriver, now: () => number = Date.now): Promise<MetadataStore> {
   await migrate(driver, now);
   return {
     directory: new SqlDirectoryStore(driver, now),
     mailboxes: new SqlMailboxStore(driver, now),
+    subscriptions: new SqlSubscriptionStore(driver, now),
+    messages: new SqlMessageStore(driver, now),
     deliveries: new SqlDeliveryStore(driver, now),
     queue: new SqlQueueStore(driver),
     async isBlobReferenced(hash: string): Promise<boolean> {
