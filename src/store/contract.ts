@@ -2,11 +2,15 @@
  * The metadata store contract: one suite that every backend runs unchanged
  * (SQLite now, PostgreSQL when it lands). Call runStoreContract from a
  * backend's test file with a factory that opens a fresh, empty store.
+ * The mailbox cases cover what IMAP needs: STORE with UNCHANGEDSINCE,
+ * EXPUNGE and VANISHED, COPY/MOVE with UIDPLUS mapping and quota, APPEND,
+ * CREATE/RENAME/DELETE rules and subscriptions.
  *
  * Security: test code.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { DEFAULT_MAILBOXES } from '../core/mailbox-names.js';
 import type { DeliveryRequest, MetadataStore } from './types.js';
 
 export type StoreFactory = () => Promise<MetadataStore>;
@@ -152,6 +156,286 @@ export function runStoreContract(backend: string, open: StoreFactory): void {
       const inbox = await s.mailboxes.getMailbox(a.id, 'INBOX');
       const uids = (await s.mailboxes.listMessages(inbox!.id)).map((m) => m.uid);
       assert.deepEqual(uids, Array.from({ length: 20 }, (_, i) => i + 1));
+    }));
+  });
+
+  /** A domain, an account with the default mailboxes, and a message appender. */
+  async function account(s: MetadataStore, quotaBytes = 0, local = 'alice') {
+    if (!(await s.directory.getDomain('example.com'))) await s.directory.addDomain({ name: 'example.com', ascii: 'example.com' });
+    const a = await s.directory.addAccount({ domain: 'example.com', local, passwordHash: 'h', quotaBytes });
+    await s.mailboxes.ensureMailboxes(a.id, DEFAULT_MAILBOXES);
+    const box = async (name: string) => (await s.mailboxes.getMailbox(a.id, name))!;
+    const append = async (mailbox: string, n: number, flags: string[] = [], size = 100) => {
+      const r = await s.messages.append(a.id, mailbox, blob(n, size), flags, 1_700_000_000_000 + n);
+      assert.ok(r.ok, `append ${n} to ${mailbox}`);
+      return r;
+    };
+    const used = async () => (await s.directory.getAccountById(a.id))!.usedBytes;
+    return { id: a.id, box, append, used };
+  }
+
+  describe(`metadata store contract, mailboxes and messages: ${backend}`, () => {
+    it('appends with increasing UIDs, normalised flags, counters and quota', withStore(async (s) => {
+      const a = await account(s, 250);
+      const inbox = await a.box('INBOX');
+      const first = await a.append('INBOX', 1, ['\\seen', '$Label1', '\\SEEN', '\\Recent', '$label1']);
+      assert.deepEqual(first, { ok: true, mailboxId: inbox.id, uidValidity: inbox.uidValidity, uid: 1, modseq: first.ok ? first.modseq : 0 });
+      const second = await a.append('INBOX', 2);
+      assert.ok(second.ok && first.ok && second.uid === 2 && second.modseq > first.modseq);
+      const [m1] = await s.messages.getMessages(inbox.id, [1]);
+      assert.deepEqual(m1!.flags, ['\\Seen', '$Label1']);
+      assert.equal(m1!.internalDate, 1_700_000_000_001);
+      assert.equal(await s.mailboxes.getBlobIndex(blob(1).hash), '{"v":1}');
+      const after = await a.box('INBOX');
+      assert.equal(after.messageCount, 2);
+      assert.equal(after.totalSize, 200);
+      assert.equal(after.uidNext, 3);
+      assert.equal(after.highestModseq, second.ok ? second.modseq : -1);
+      assert.equal(await a.used(), 200);
+      assert.deepEqual(await s.messages.append(a.id, 'INBOX', blob(3), [], 0), { ok: false, reason: 'quota' });
+      assert.equal((await a.box('INBOX')).uidNext, 3, 'a refused APPEND takes no UID');
+      assert.deepEqual(await s.messages.append(a.id, 'Nowhere', blob(3, 1), [], 0), { ok: false, reason: 'no-mailbox' });
+      assert.deepEqual(await s.messages.append(99999, 'INBOX', blob(3, 1), [], 0), { ok: false, reason: 'no-account' });
+      assert.deepEqual(await s.messages.countUnseen(inbox.id), { unseen: 1, firstUnseenUid: 2 });
+    }));
+
+    it('keeps UIDs strictly increasing under concurrent appends and deliveries', withStore(async (s) => {
+      const a = await account(s);
+      await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 3 === 0 ? s.deliveries.commit([request([a.id], 200 + i)]) : a.append('INBOX', 200 + i))));
+      const inbox = await a.box('INBOX');
+      const messages = await s.mailboxes.listMessages(inbox.id);
+      assert.deepEqual(messages.map((m) => m.uid), Array.from({ length: 30 }, (_, i) => i + 1));
+      assert.equal(new Set(messages.map((m) => m.modseq)).size, 30, 'each append has its own MODSEQ');
+      assert.equal(inbox.uidNext, 31);
+      assert.equal(inbox.messageCount, 30);
+    }));
+
+    it('adds, removes and replaces flags, bumping MODSEQ only for real changes', withStore(async (s) => {
+      const a = await account(s);
+      for (let n = 1; n <= 3; n++) await a.append('INBOX', n);
+      const inbox = await a.box('INBOX');
+      const added = await s.messages.storeFlags(inbox.id, [[1, 2], 99], 'add', ['\\Seen', '$Work']);
+      assert.deepEqual(added.failed, []);
+      assert.deepEqual(added.updated.map((u) => [u.uid, u.flags, u.changed]), [[1, ['\\Seen', '$Work'], true], [2, ['\\Seen', '$Work'], true]]);
+      const m1 = added.updated[0]!.modseq;
+      assert.ok(m1 > inbox.highestModseq);
+      assert.equal(added.highestModseq, m1);
+      const again = await s.messages.storeFlags(inbox.id, [1], 'add', ['\\seen']);
+      assert.deepEqual(again.updated, [{ uid: 1, flags: ['\\Seen', '$Work'], modseq: m1, changed: false }]);
+      assert.equal(again.highestModseq, m1, 'a STORE that changes nothing leaves HIGHESTMODSEQ');
+      const removed = await s.messages.storeFlags(inbox.id, [1], 'remove', ['$WORK']);
+      assert.deepEqual(removed.updated[0]!.flags, ['\\Seen']);
+      assert.ok(removed.updated[0]!.modseq > m1);
+      const replaced = await s.messages.storeFlags(inbox.id, [[1, 3]], 'replace', ['\\Flagged', '\\Answered']);
+      assert.deepEqual(replaced.updated.map((u) => u.flags), [['\\Flagged', '\\Answered'], ['\\Flagged', '\\Answered'], ['\\Flagged', '\\Answered']]);
+      assert.ok(replaced.updated.every((u) => u.modseq === replaced.highestModseq && u.modseq > removed.highestModseq));
+      assert.equal((await a.box('INBOX')).highestModseq, replaced.highestModseq);
+      assert.deepEqual(await s.messages.countUnseen(inbox.id), { unseen: 3, firstUnseenUid: 1 });
+      const none = await s.messages.storeFlags(inbox.id, [50], 'add', ['\\Seen']);
+      assert.deepEqual(none, { updated: [], failed: [], highestModseq: replaced.highestModseq });
+    }));
+
+    it('refuses STORE UNCHANGEDSINCE on messages modified since, and applies it to the rest', withStore(async (s) => {
+      const a = await account(s);
+      for (let n = 1; n <= 3; n++) await a.append('INBOX', n);
+      const inbox = await a.box('INBOX');
+      const seen = inbox.highestModseq;
+      await s.messages.storeFlags(inbox.id, [2], 'add', ['$Other']);
+      const r = await s.messages.storeFlags(inbox.id, [[1, 3]], 'add', ['\\Deleted'], seen);
+      assert.deepEqual(r.failed, [2]);
+      assert.deepEqual(r.updated.map((u) => u.uid), [1, 3]);
+      const [, m2] = await s.messages.getMessages(inbox.id, [[1, 3]]);
+      assert.deepEqual(m2!.flags, ['$Other'], 'the conflicting message is untouched');
+      const zero = await s.messages.storeFlags(inbox.id, [1], 'remove', ['\\Deleted'], 0);
+      assert.deepEqual(zero.failed, [1], 'UNCHANGEDSINCE 0 always fails (RFC 7162 3.1.3)');
+    }));
+
+    it('expunges only \\Deleted messages, optionally within a UID set, and reports them as vanished', withStore(async (s) => {
+      const a = await account(s);
+      for (let n = 1; n <= 5; n++) await a.append('INBOX', n, n % 2 === 1 ? ['\\Deleted'] : [], 10 * n);
+      const inbox = await a.box('INBOX');
+      const before = inbox.highestModseq;
+      assert.equal(await a.used(), 150);
+      const some = await s.messages.expunge(inbox.id, [[2, 3]]);
+      assert.deepEqual(some.uids, [3]);
+      assert.ok(some.modseq > before);
+      const rest = await s.messages.expunge(inbox.id);
+      assert.deepEqual(rest.uids, [1, 5]);
+      assert.ok(rest.modseq > some.modseq);
+      const nothing = await s.messages.expunge(inbox.id);
+      assert.deepEqual(nothing, { uids: [], modseq: 0 });
+      const after = await a.box('INBOX');
+      assert.equal(after.highestModseq, rest.modseq, 'an empty EXPUNGE leaves HIGHESTMODSEQ');
+      assert.equal(after.messageCount, 2);
+      assert.equal(after.totalSize, 60);
+      assert.equal(await a.used(), 60, 'quota released');
+      assert.deepEqual((await s.mailboxes.listMessages(inbox.id)).map((m) => m.uid), [2, 4]);
+      await s.messages.storeFlags(inbox.id, [4], 'add', ['\\Seen']);
+      const changes = await s.messages.changedSince(inbox.id, before);
+      assert.deepEqual(changes.vanished, [1, 3, 5]);
+      assert.deepEqual(changes.changed.map((c) => [c.uid, c.flags]), [[4, ['\\Seen']]]);
+      assert.equal(changes.highestModseq, (await a.box('INBOX')).highestModseq);
+      const later = await s.messages.changedSince(inbox.id, some.modseq);
+      assert.deepEqual(later.vanished, [1, 5]);
+      assert.deepEqual((await s.messages.changedSince(inbox.id, changes.highestModseq)), { changed: [], vanished: [], highestModseq: changes.highestModseq });
+    }));
+
+    it('copies with a UIDPLUS mapping, keeps flags, and charges quota all or nothing', withStore(async (s) => {
+      const a = await account(s, 700);
+      for (let n = 1; n <= 3; n++) await a.append('INBOX', n, n === 2 ? ['\\Flagged'] : []);
+      await a.append('Archive', 9);
+      const inbox = await a.box('INBOX');
+      const archive = await a.box('Archive');
+      const copied = await s.messages.copy(inbox.id, [[2, 3], 1, 77], archive.id);
+      assert.deepEqual(copied, { ok: true, uidValidity: archive.uidValidity, mapping: [{ from: 1, to: 2 }, { from: 2, to: 3 }, { from: 3, to: 4 }] });
+      const [c2] = await s.messages.getMessages(archive.id, [3]);
+      assert.deepEqual(c2!.flags, ['\\Flagged']);
+      assert.equal(c2!.internalDate, 1_700_000_000_002);
+      assert.equal(await a.used(), 700);
+      const box = await a.box('Archive');
+      assert.equal(box.messageCount, 4);
+      assert.equal(box.uidNext, 5);
+      assert.equal(box.totalSize, 400);
+      assert.equal((await a.box('INBOX')).messageCount, 3, 'the source keeps its messages');
+      const refused = await s.messages.copy(inbox.id, [[1, 3]], archive.id);
+      assert.deepEqual(refused, { ok: false, reason: 'quota' });
+      assert.equal((await a.box('Archive')).uidNext, 5, 'nothing of a refused COPY remains');
+      assert.equal(await a.used(), 700);
+      assert.deepEqual(await s.messages.copy(inbox.id, [1], 99999), { ok: false, reason: 'no-mailbox' });
+    }));
+
+    it('moves in one step: new UIDs in the target, vanished from the source, no quota needed', withStore(async (s) => {
+      const a = await account(s, 300);
+      for (let n = 1; n <= 3; n++) await a.append('INBOX', n);
+      const inbox = await a.box('INBOX');
+      const trash = await a.box('Trash');
+      const before = inbox.highestModseq;
+      const moved = await s.messages.move(inbox.id, [[1, 2]], trash.id);
+      assert.ok(moved.ok);
+      assert.equal(moved.uidValidity, trash.uidValidity);
+      assert.deepEqual(moved.mapping, [{ from: 1, to: 1 }, { from: 2, to: 2 }]);
+      assert.deepEqual(moved.expunged.uids, [1, 2]);
+      assert.equal(await a.used(), 300, 'a move within the account uses no more quota, even when full');
+      assert.deepEqual((await s.mailboxes.listMessages(inbox.id)).map((m) => m.uid), [3]);
+      assert.deepEqual((await s.messages.changedSince(inbox.id, before)).vanished, [1, 2]);
+      const t = await a.box('Trash');
+      assert.equal(t.messageCount, 2);
+      assert.equal(t.totalSize, 200);
+      assert.equal((await a.box('INBOX')).totalSize, 100);
+      const self = await s.messages.move(trash.id, [1], trash.id);
+      assert.ok(self.ok && self.mapping[0]!.to === 3 && self.expunged.uids[0] === 1);
+      assert.deepEqual((await s.mailboxes.listMessages(trash.id)).map((m) => m.uid), [2, 3]);
+    }));
+
+    it('reads UID sets with many ranges the same as with few', withStore(async (s) => {
+      const a = await account(s);
+      for (let n = 1; n <= 250; n++) await a.append('INBOX', n, [], 1);
+      const inbox = await a.box('INBOX');
+      const odd = Array.from({ length: 125 }, (_, i) => 2 * i + 1);
+      assert.deepEqual((await s.messages.getMessages(inbox.id, odd)).map((m) => m.uid), odd);
+      assert.deepEqual((await s.messages.getMessages(inbox.id, [[10, 12], [11, 14], 300])).map((m) => m.uid), [10, 11, 12, 13, 14]);
+      const r = await s.messages.storeFlags(inbox.id, odd, 'add', ['\\Deleted']);
+      assert.equal(r.updated.length, 125);
+      assert.deepEqual((await s.messages.expunge(inbox.id, odd.slice(0, 110))).uids, odd.slice(0, 110));
+      assert.equal((await a.box('INBOX')).messageCount, 140);
+    }));
+
+    it('creates mailboxes with their superiors and a fresh UIDVALIDITY each', withStore(async (s) => {
+      const a = await account(s);
+      const created = await s.mailboxes.createMailbox(a.id, 'Projects/2026/Q1', '\\Archive');
+      assert.ok(created.ok);
+      assert.equal(created.mailbox.specialUse, '\\Archive');
+      assert.equal(created.mailbox.uidNext, 1);
+      assert.equal(created.mailbox.subscribed, false, 'CREATE does not subscribe');
+      const names = (await s.mailboxes.listMailboxes(a.id)).map((b) => b.name);
+      assert.ok(names.includes('Projects') && names.includes('Projects/2026'));
+      assert.deepEqual(await s.mailboxes.createMailbox(a.id, 'Projects/2026'), { ok: false, reason: 'exists' });
+      const all = await s.mailboxes.listMailboxes(a.id);
+      assert.equal(new Set(all.map((b) => b.uidValidity)).size, all.length);
+    }));
+
+    it('renames a mailbox with its hierarchy and subscriptions, keeping UIDVALIDITY', withStore(async (s) => {
+      const a = await account(s);
+      await s.mailboxes.createMailbox(a.id, 'Work/Clients/Acme');
+      await s.mailboxes.createMailbox(a.id, 'Workshop');
+      await s.subscriptions.subscribe(a.id, 'Work/Clients');
+      await a.append('Work/Clients', 1);
+      const validity = (await a.box('Work/Clients')).uidValidity;
+      const r = await s.mailboxes.renameMailbox(a.id, 'Work', 'Old/Work');
+      assert.ok(r.ok);
+      assert.deepEqual(r.renamed.map((x) => [x.from, x.to]).sort(), [['Work', 'Old/Work'], ['Work/Clients', 'Old/Work/Clients'], ['Work/Clients/Acme', 'Old/Work/Clients/Acme']]);
+      const names = (await s.mailboxes.listMailboxes(a.id)).map((b) => b.name);
+      assert.ok(names.includes('Workshop'), 'a name merely starting with the same letters is not an inferior');
+      assert.ok(names.includes('Old'), 'the new superior is created');
+      assert.ok(!names.some((n) => n === 'Work' || n.startsWith('Work/')));
+      const moved = await a.box('Old/Work/Clients');
+      assert.equal(moved.uidValidity, validity);
+      assert.equal(moved.messageCount, 1);
+      assert.equal(moved.subscribed, true);
+      assert.deepEqual((await s.subscriptions.listSubscriptions(a.id)).filter((n) => n.includes('Work')), ['Old/Work/Clients']);
+      assert.deepEqual(await s.mailboxes.renameMailbox(a.id, 'Old/Work', 'Workshop'), { ok: false, reason: 'exists' });
+      assert.deepEqual(await s.mailboxes.renameMailbox(a.id, 'Old/Work', 'Old/Work/Sub'), { ok: false, reason: 'into-itself' });
+      assert.deepEqual(await s.mailboxes.renameMailbox(a.id, 'Missing', 'Other'), { ok: false, reason: 'not-found' });
+    }));
+
+    it('renames INBOX by moving its messages to a new mailbox and leaving INBOX empty with its inferiors', withStore(async (s) => {
+      const a = await account(s);
+      await s.mailboxes.createMailbox(a.id, 'INBOX/Lists');
+      for (let n = 1; n <= 2; n++) await a.append('INBOX', n, ['\\Seen']);
+      const inbox = await a.box('INBOX');
+      const r = await s.mailboxes.renameMailbox(a.id, 'INBOX', 'Old Mail');
+      assert.deepEqual(r, { ok: true, renamed: [{ from: 'INBOX', to: 'Old Mail' }] });
+      const after = await a.box('INBOX');
+      assert.equal(after.messageCount, 0);
+      assert.equal(after.totalSize, 0);
+      assert.equal(after.uidValidity, inbox.uidValidity);
+      assert.equal(after.uidNext, 3, 'INBOX never reuses a UID');
+      assert.deepEqual((await s.messages.changedSince(inbox.id, inbox.highestModseq)).vanished, [1, 2]);
+      const old = await a.box('Old Mail');
+      assert.notEqual(old.uidValidity, inbox.uidValidity);
+      assert.equal(old.messageCount, 2);
+      assert.deepEqual((await s.mailboxes.listMessages(old.id)).map((m) => [m.uid, m.flags]), [[1, ['\\Seen']], [2, ['\\Seen']]]);
+      assert.ok(await a.box('INBOX/Lists'), 'inferiors of INBOX stay');
+      assert.equal(await a.used(), 200);
+      const next = await a.append('INBOX', 3);
+      assert.ok(next.ok && next.uid === 3);
+    }));
+
+    it('deletes a mailbox with its messages, leaves inferiors and subscriptions, refuses INBOX', withStore(async (s) => {
+      const a = await account(s);
+      await s.mailboxes.createMailbox(a.id, 'Lists/Node');
+      await s.subscriptions.subscribe(a.id, 'Lists');
+      await a.append('Lists', 1, [], 40);
+      await a.append('INBOX', 2, [], 60);
+      const old = await a.box('Lists');
+      assert.deepEqual(await s.mailboxes.deleteMailbox(a.id, 'INBOX'), { ok: false, reason: 'inbox' });
+      assert.deepEqual(await s.mailboxes.deleteMailbox(a.id, 'Missing'), { ok: false, reason: 'not-found' });
+      assert.deepEqual(await s.mailboxes.deleteMailbox(a.id, 'Lists'), { ok: true, expunged: 1 });
+      assert.equal(await s.mailboxes.getMailbox(a.id, 'Lists'), undefined);
+      assert.ok(await a.box('Lists/Node'), 'inferiors stay');
+      assert.equal(await a.used(), 60, 'quota released');
+      assert.ok((await s.subscriptions.listSubscriptions(a.id)).includes('Lists'), 'the subscription outlives the mailbox');
+      const again = await s.mailboxes.createMailbox(a.id, 'Lists');
+      assert.ok(again.ok);
+      assert.notEqual(again.mailbox.uidValidity, old.uidValidity, 'a re-created name gets a new UIDVALIDITY');
+      assert.equal(again.mailbox.subscribed, true);
+      assert.equal(again.mailbox.messageCount, 0);
+      assert.deepEqual(await s.mailboxes.listMessages(again.mailbox.id), []);
+    }));
+
+    it('subscribes to names with or without a mailbox, per account', withStore(async (s) => {
+      const a = await account(s);
+      const b = await account(s, 0, 'bob');
+      assert.deepEqual(await s.subscriptions.listSubscriptions(a.id), ['Archive', 'Drafts', 'INBOX', 'Junk', 'Sent', 'Trash']);
+      assert.ok((await s.mailboxes.listMailboxes(a.id)).every((m) => m.subscribed));
+      await s.subscriptions.subscribe(a.id, 'Not/There');
+      await s.subscriptions.subscribe(a.id, 'Not/There');
+      assert.ok((await s.subscriptions.listSubscriptions(a.id)).includes('Not/There'));
+      assert.equal((await s.subscriptions.listSubscriptions(b.id)).includes('Not/There'), false);
+      assert.equal(await s.subscriptions.unsubscribe(a.id, 'Junk'), true);
+      assert.equal(await s.subscriptions.unsubscribe(a.id, 'Junk'), false);
+      assert.equal((await a.box('Junk')).subscribed, false);
+      assert.equal((await s.mailboxes.getMailbox(b.id, 'Junk'))!.subscribed, true);
     }));
   });
 }
