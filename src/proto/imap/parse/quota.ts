@@ -1,0 +1,40 @@
+/*
+ * GETQUOTA root, SETQUOTA root (resource limit ...).
+ *
+ * Exports: parseGetQuota, parseSetQuota, GetQuotaArgs, SetQuotaArgs.
+ * Security: parses untrusted client input through the bounded Reader.
+ * Standards: RFC 9208 sections 4.2-4.4.
+ */
+import type { Reader } from '../reader.js';
+
+export interface GetQuotaArgs {
+  root: string;
+}
+
+export interface SetQuotaArgs {
+  root: string;
+  /** Upper-cased resource names (STORAGE, MESSAGE, MAILBOX, ANNOTATION-STORAGE) with limits. */
+  limits: Array<{ resource: string; limit: bigint }>;
+}
+
+export function parseGetQuota(r: Reader): GetQuotaArgs {
+  r.sp();
+  return { root: r.astring() };
+}
+
+export function parseSetQuota(r: Reader): SetQuotaArgs {
+  r.sp();
+  const root = r.astring();
+  r.sp();
+  const limits: SetQuotaArgs['limits'] = [];
+  r.open();
+  while (!r.is(')')) {
+    if (limits.length) r.sp();
+    const resource = r.atom().toUpperCase();
+    r.sp();
+    limits.push({ resource, limit: r.number64() });
+    if (limits.length > 16) throw r.error('too many quota resources', 'limit');
+  }
+  r.close();
+  return { root, limits };
+}
