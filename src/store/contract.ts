@@ -376,6 +376,7 @@ export function runStoreContract(backend: string, open: StoreFactory): void {
       assert.deepEqual(await s.mailboxes.renameMailbox(a.id, 'Old/Work', 'Workshop'), { ok: false, reason: 'exists' });
       assert.deepEqual(await s.mailboxes.renameMailbox(a.id, 'Old/Work', 'Old/Work/Sub'), { ok: false, reason: 'into-itself' });
       assert.deepEqual(await s.mailboxes.renameMailbox(a.id, 'Missing', 'Other'), { ok: false, reason: 'not-found' });
+      assert.deepEqual(await s.mailboxes.renameMailbox(a.id, 'Workshop', 'Workshop'), { ok: false, reason: 'exists' });
     }));
 
     it('renames INBOX by moving its messages to a new mailbox and leaving INBOX empty with its inferiors', withStore(async (s) => {

@@ -54,6 +54,7 @@ export interface MailboxRecord {
   highestModseq: number;
   messageCount: number;
   totalSize: number;
+  /** Whether the account subscribed to this name (the subscriptions table, since schema 2). */
   subscribed: boolean;
 }
 

@@ -134,7 +134,8 @@ export class SqlMailboxStore implements MailboxStore, MailboxAdmin {
       const byName = new Map(rows.map((r) => [r.name, Number(r.id)]));
       const source = byName.get(from);
       if (source === undefined) return { ok: false, reason: 'not-found' };
-      if (to === from || to.startsWith(`${from}/`)) return { ok: false, reason: 'into-itself' };
+      if (to === from) return { ok: false, reason: 'exists' };
+      if (to.startsWith(`${from}/`)) return { ok: false, reason: 'into-itself' };
       const now = this.now();
       if (from === INBOX) {
         // RFC 9051 6.3.6: INBOX's messages go to a new mailbox; INBOX stays, empty, with its inferiors.
@@ -154,7 +155,7 @@ export class SqlMailboxStore implements MailboxStore, MailboxAdmin {
         );
         const modseq = Number(inbox!.highest_modseq);
         // The messages vanish from INBOX (QRESYNC sees them go) and keep their UIDs under the new UIDVALIDITY.
-        await tx.run('INSERT INTO expunged (mailbox_id, uid, modseq) SELECT mailbox_id, uid, ? FROM messages WHERE mailbox_id = ? ON CONFLICT (mailbox_id, uid) DO UPDATE SET modseq = excluded.modseq', [modseq, source]);
+        await tx.run('INSERT INTO expunged (mailbox_id, uid, modseq) SELECT mailbox_id, uid, CAST(? AS BIGINT) FROM messages WHERE mailbox_id = ? ON CONFLICT (mailbox_id, uid) DO UPDATE SET modseq = excluded.modseq', [modseq, source]);
         await tx.run('UPDATE messages SET mailbox_id = ? WHERE mailbox_id = ?', [Number(target!.id), source]);
         await tx.run('UPDATE mailboxes SET message_count = 0, total_size = 0 WHERE id = ?', [source]);
         return { ok: true, renamed: [{ from, to }] };

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { runStoreContract } from '../contract.js';
-import { migrate, LATEST_VERSION } from '../sql/migrations.js';
+import { migrate, migrations, LATEST_VERSION } from '../sql/migrations.js';
 import { SqliteDriver } from './driver.js';
 import { openSqliteStore } from './index.js';
 
@@ -21,6 +21,20 @@ describe('sqlite migrations', () => {
     assert.deepEqual(await migrate(driver), []);
     const row = await driver.get<{ v: number }>('SELECT MAX(version) AS v FROM schema_migrations');
     assert.equal(row?.v, LATEST_VERSION);
+    await driver.close();
+  });
+
+  it('upgrades a version 1 database: subscriptions from mailboxes.subscribed, UIDVALIDITY counter from the mailboxes', async () => {
+    const driver = new SqliteDriver({ path: join(dir, 'upgrade.sqlite'), fsync: false });
+    await driver.run('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
+    for (const statement of migrations[0]!.statements('sqlite')) await driver.run(statement);
+    await driver.run("INSERT INTO schema_migrations (version, name, applied_at) VALUES (1, 'v1', 0)");
+    await driver.run("INSERT INTO domains (name, ascii, created_at) VALUES ('example.com', 'example.com', 0)");
+    await driver.run("INSERT INTO accounts (domain_id, local, password, created_at) VALUES (1, 'a', 'h', 0)");
+    await driver.run("INSERT INTO mailboxes (account_id, name, uidvalidity, subscribed, created_at) VALUES (1, 'INBOX', 5000, 1, 0), (1, 'Hidden', 5001, 0, 0)");
+    assert.deepEqual(await migrate(driver), [2]);
+    assert.deepEqual(await driver.all('SELECT name FROM subscriptions ORDER BY name'), [{ name: 'INBOX' }]);
+    assert.deepEqual(await driver.get('SELECT last_uidvalidity FROM accounts'), { last_uidvalidity: 5001 });
     await driver.close();
   });
 
