@@ -400,6 +400,10 @@ export function runStoreContract(backend: string, open: StoreFactory): void {
       assert.equal(await a.used(), 200);
       const next = await a.append('INBOX', 3);
       assert.ok(next.ok && next.uid === 3);
+      const nested = await s.mailboxes.renameMailbox(a.id, 'INBOX', 'INBOX/Old');
+      assert.ok(nested.ok, 'INBOX may be renamed to one of its inferiors');
+      assert.equal((await a.box('INBOX/Old')).messageCount, 1);
+      assert.equal((await a.box('INBOX')).messageCount, 0);
     }));
 
     it('deletes a mailbox with its messages, leaves inferiors and subscriptions, refuses INBOX', withStore(async (s) => {

@@ -151,7 +151,9 @@ export interface MailboxAdmin {
    * subscriptions of those names with them. Renaming INBOX instead creates
    * the new mailbox, moves every INBOX message into it (same UIDs, new
    * UIDVALIDITY) and leaves INBOX empty; INBOX's inferiors stay (RFC 9051
-   * 6.3.6). Fails whole when any target name exists.
+   * 6.3.6), and the new name may be one of them. Fails whole when any
+   * target name exists ('exists', also for from === to) or, except for
+   * INBOX, when to lies under from ('into-itself').
    */
   renameMailbox(accountId: number, from: string, to: string): Promise<RenameMailboxResult>;
   /**

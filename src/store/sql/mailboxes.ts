@@ -135,10 +135,10 @@ export class SqlMailboxStore implements MailboxStore, MailboxAdmin {
       const source = byName.get(from);
       if (source === undefined) return { ok: false, reason: 'not-found' };
       if (to === from) return { ok: false, reason: 'exists' };
-      if (to.startsWith(`${from}/`)) return { ok: false, reason: 'into-itself' };
       const now = this.now();
       if (from === INBOX) {
-        // RFC 9051 6.3.6: INBOX's messages go to a new mailbox; INBOX stays, empty, with its inferiors.
+        // RFC 9051 6.3.6: INBOX's messages go to a new mailbox; INBOX stays, empty, with its
+        // inferiors, so the new name may be one of them (INBOX/Old).
         if (byName.has(to)) return { ok: false, reason: 'exists' };
         const missing = superiors(to).filter((n) => !byName.has(n));
         let uidValidity = await nextUidValidity(tx, accountId, now, missing.length + 1);
@@ -160,6 +160,7 @@ export class SqlMailboxStore implements MailboxStore, MailboxAdmin {
         await tx.run('UPDATE mailboxes SET message_count = 0, total_size = 0 WHERE id = ?', [source]);
         return { ok: true, renamed: [{ from, to }] };
       }
+      if (to.startsWith(`${from}/`)) return { ok: false, reason: 'into-itself' };
       const renamed = rows
         .filter((r) => r.name === from || r.name.startsWith(`${from}/`))
         .map((r) => ({ id: Number(r.id), from: r.name, to: to + r.name.slice(from.length) }));
@@ -188,7 +189,11 @@ export class SqlMailboxStore implements MailboxStore, MailboxAdmin {
   deleteMailbox(accountId: number, name: string): Promise<DeleteMailboxResult> {
     return this.db.transaction(async (tx): Promise<DeleteMailboxResult> => {
       if (name === INBOX) return { ok: false, reason: 'inbox' };
-      const box = await tx.get<{ id: number; message_count: number; total_size: number }>('SELECT id, message_count, total_size FROM mailboxes WHERE account_id = ? AND name = ?', [accountId, name]);
+      // A no-op UPDATE locks the row (PostgreSQL), so no APPEND slips in between the sizes read and the delete.
+      const box = await tx.get<{ id: number; message_count: number; total_size: number }>(
+        'UPDATE mailboxes SET uidnext = uidnext WHERE account_id = ? AND name = ? RETURNING id, message_count, total_size',
+        [accountId, name],
+      );
       if (!box) return { ok: false, reason: 'not-found' };
       await tx.run('UPDATE accounts SET used_bytes = CASE WHEN used_bytes > ? THEN used_bytes - ? ELSE 0 END WHERE id = ?', [box.total_size, box.total_size, accountId]);
       await tx.run('DELETE FROM messages WHERE mailbox_id = ?', [box.id]);
