@@ -327,6 +327,31 @@ export function runStoreContract(backend: string, open: StoreFactory): void {
       assert.deepEqual((await s.mailboxes.listMessages(trash.id)).map((m) => m.uid), [2, 3]);
     }));
 
+    it('keeps MODSEQs and UIDs consistent when appends, stores, copies and expunges run at once', withStore(async (s) => {
+      const a = await account(s);
+      for (let n = 1; n <= 10; n++) await a.append('INBOX', n);
+      const inbox = await a.box('INBOX');
+      const archive = await a.box('Archive');
+      await Promise.all([
+        ...Array.from({ length: 10 }, (_, i) => a.append('INBOX', 100 + i)),
+        ...Array.from({ length: 10 }, (_, i) => s.messages.storeFlags(inbox.id, [i + 1], 'add', ['\\Deleted'])),
+        ...Array.from({ length: 5 }, () => s.messages.copy(inbox.id, [[1, 3]], archive.id)),
+        s.messages.expunge(inbox.id, [[1, 5]]),
+      ]);
+      const box = await a.box('INBOX');
+      const messages = await s.mailboxes.listMessages(inbox.id);
+      assert.equal(box.messageCount, messages.length);
+      assert.equal(box.totalSize, messages.reduce((sum, m) => sum + m.size, 0));
+      assert.ok(messages.every((m) => m.modseq <= box.highestModseq));
+      assert.equal(box.uidNext, 21);
+      const copies = await s.mailboxes.listMessages(archive.id);
+      assert.equal(new Set(copies.map((m) => m.uid)).size, copies.length, 'no UID given twice');
+      const all = [...messages, ...copies];
+      const everyBox = await s.mailboxes.listMailboxes(a.id);
+      assert.equal(await a.used(), everyBox.reduce((sum, b) => sum + b.totalSize, 0), 'quota usage matches the mailboxes');
+      assert.ok(all.length > 0);
+    }));
+
     it('reads UID sets with many ranges the same as with few', withStore(async (s) => {
       const a = await account(s);
       for (let n = 1; n <= 250; n++) await a.append('INBOX', n, [], 1);
