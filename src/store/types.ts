@@ -217,17 +217,18 @@ export type AppendResult =
   | { ok: true; mailboxId: number; uidValidity: number; uid: number; modseq: number }
   | { ok: false; reason: 'quota' | 'no-mailbox' | 'no-account' };
 
-/**
- * Messages in a mailbox, for IMAP, POP3 and webmail. Every mutation is one
- * transaction, bumps the mailbox's HIGHESTMODSEQ once and gives each
- * changed message that MODSEQ. Flags are compared case-insensitively; the
- * system flags are stored in their RFC 9051 spelling.
- */
-export interface MessageStore {
+/** Reading a mailbox's messages: FETCH, SELECT/STATUS, CONDSTORE/QRESYNC resync. */
+export interface MessageReader {
   /** Messages of the set, in UID order (absent UIDs are skipped). */
   getMessages(mailboxId: number, uids: UidSet): Promise<MessageRecord[]>;
   /** Messages without `\Seen`, and the lowest such UID. */
   countUnseen(mailboxId: number): Promise<{ unseen: number; firstUnseenUid: number | null }>;
+  /** CONDSTORE/QRESYNC: messages with MODSEQ above modseq and UIDs expunged since. */
+  changedSince(mailboxId: number, modseq: number): Promise<ChangesSince>;
+}
+
+/** Changing messages in place: STORE and EXPUNGE. */
+export interface MessageUpdater {
   /** STORE / UID STORE with optional UNCHANGEDSINCE (RFC 7162 3.1.3). */
   storeFlags(mailboxId: number, uids: UidSet, mode: FlagStoreMode, flags: readonly string[], unchangedSince?: number): Promise<StoreFlagsResult>;
   /**
@@ -235,6 +236,10 @@ export interface MessageStore {
    * records them for VANISHED and releases their quota.
    */
   expunge(mailboxId: number, uids?: UidSet): Promise<ExpungeResult>;
+}
+
+/** Adding messages to a mailbox: COPY, MOVE, APPEND. */
+export interface MessageTransfer {
   /** COPY with UIDPLUS COPYUID mapping; all or nothing against the target account's quota. */
   copy(fromMailboxId: number, uids: UidSet, toMailboxId: number): Promise<CopyResult>;
   /**
@@ -242,8 +247,6 @@ export interface MessageStore {
    * their flags, in one transaction. Within one account it needs no quota.
    */
   move(fromMailboxId: number, uids: UidSet, toMailboxId: number): Promise<MoveResult>;
-  /** CONDSTORE/QRESYNC: messages with MODSEQ above modseq and UIDs expunged since. */
-  changedSince(mailboxId: number, modseq: number): Promise<ChangesSince>;
   /**
    * APPEND: records a message whose blob file the caller has already written
    * and fsynced (the blob store is separate; an orphan file after a refusal is
@@ -251,6 +254,14 @@ export interface MessageStore {
    */
   append(accountId: number, mailboxName: string, blob: BlobRef, flags: readonly string[], internalDate: number): Promise<AppendResult>;
 }
+
+/**
+ * Messages in a mailbox, for IMAP, POP3 and webmail. Every mutation is one
+ * transaction, bumps the mailbox's HIGHESTMODSEQ once and gives each
+ * changed message that MODSEQ. Flags are compared case-insensitively; the
+ * system flags are stored in their RFC 9051 spelling.
+ */
+export interface MessageStore extends MessageReader, MessageUpdater, MessageTransfer {}
 
 /** One message to commit: its blob, where it lands locally, what is queued. */
 export interface DeliveryRequest {
