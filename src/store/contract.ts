@@ -197,6 +197,9 @@ export function runStoreContract(backend: string, open: StoreFactory): void {
       assert.deepEqual(await s.messages.append(a.id, 'Nowhere', blob(3, 1), [], 0), { ok: false, reason: 'no-mailbox' });
       assert.deepEqual(await s.messages.append(99999, 'INBOX', blob(3, 1), [], 0), { ok: false, reason: 'no-account' });
       assert.deepEqual(await s.messages.countUnseen(inbox.id), { unseen: 1, firstUnseenUid: 2 });
+      await a.append('Sent', 4, [], 1);
+      const sent = await a.box('Sent');
+      assert.deepEqual([...(await s.messages.unseenByMailbox(a.id))].sort(), [[inbox.id, 1], [sent.id, 1]]);
     }));
 
     it('keeps UIDs strictly increasing under concurrent appends and deliveries', withStore(async (s) => {

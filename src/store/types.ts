@@ -225,6 +225,8 @@ export interface MessageReader {
   countUnseen(mailboxId: number): Promise<{ unseen: number; firstUnseenUid: number | null }>;
   /** CONDSTORE/QRESYNC: messages with MODSEQ above modseq and UIDs expunged since. */
   changedSince(mailboxId: number, modseq: number): Promise<ChangesSince>;
+  /** Unseen counts of every mailbox of an account in one query (LIST-STATUS); absent means 0. */
+  unseenByMailbox(accountId: number): Promise<Map<number, number>>;
 }
 
 /** Changing messages in place: STORE and EXPUNGE. */

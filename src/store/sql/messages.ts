@@ -168,6 +168,15 @@ export class SqlMessageStore implements MessageStore {
     return { unseen: Number(row?.n ?? 0), firstUnseenUid: row?.first === null || row?.first === undefined ? null : Number(row.first) };
   }
 
+  async unseenByMailbox(accountId: number): Promise<Map<number, number>> {
+    const rows = await this.db.all<{ mailbox_id: number; n: number }>(
+      `SELECT m.mailbox_id, COUNT(*) AS n FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id
+       WHERE b.account_id = ? AND (' ' || m.flags || ' ') NOT LIKE ? ESCAPE '!' GROUP BY m.mailbox_id`,
+      [accountId, SEEN_PATTERN],
+    );
+    return new Map(rows.map((r) => [Number(r.mailbox_id), Number(r.n)]));
+  }
+
   storeFlags(mailboxId: number, uids: UidSet, mode: FlagStoreMode, flags: readonly string[], unchangedSince?: number): Promise<StoreFlagsResult> {
     return this.db.transaction(async (tx) => {
       const box = await lockMailbox(tx, mailboxId);

@@ -1,3 +1,8 @@
+/*
+ * Tests of the UID-set and flag helpers the SQL repositories share.
+ *
+ * Security: test code; covers the bound on parameters per statement.
+ */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { inUidSet, normaliseFlags, normaliseUidSet, uidWhere } from './uid-set.js';
