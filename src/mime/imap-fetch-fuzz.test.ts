@@ -27,7 +27,7 @@ function rng(seed: number): () => number {
 }
 
 const TOKENS = ['\r\n', '\n', '--', '--b', '--b--', '\r\n\r\n', ':', ' ', '=', '=3D', '=\r\n', 'QUJD', ';',
-  'Content-Type: multipart/mixed; boundary=b\r\n', 'Content-Type: message/rfc822\r\n', 'Content-Type: multipart/digest; boundary=b\r\n',
+  'Content-Type: multipart/mixed; boundary=b\r\n', 'Content-Type: message/rfc822\r\n', 'Content-Type: message/global\r\n', 'Content-Type: multipart/digest; boundary=b\r\n',
   'Content-Transfer-Encoding: base64\r\n', 'Content-Transfer-Encoding: quoted-printable\r\n', 'Content-Type: text/plain\r\n', 'Subject: s\r\n'];
 
 function randomMessage(next: () => number): Buffer {
@@ -74,7 +74,7 @@ const KINDS: SectionSpec['kind'][] = [undefined, 'HEADER', 'HEADER.FIELDS', 'HEA
 function check(message: Buffer, stored: MessageIndex, next: () => number): number {
   let resolved = 0;
   const index = JSON.parse(JSON.stringify(stored)) as MessageIndex;
-  const structure = bodyStructure(index, true);
+  const structure = bodyStructure(index, true, { imap4rev2: next() < 0.5, utf8: next() < 0.5 });
   bodyStructure(index, false);
   envelope(index.envelope);
   assert.ok([...preview(message, index)].length <= PREVIEW_MAX_CHARS);

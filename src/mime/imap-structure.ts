@@ -8,10 +8,10 @@
  * literal). The tree is as deep as the index, which limits.ts bounds.
  * Standards: RFC 9051 and RFC 3501 section 7.5.2 (BODYSTRUCTURE, BODY,
  * ENVELOPE), RFC 9051 grammar `body` (message/global is described like
- * message/rfc822), RFC 2045 defaults. Choices, as Dovecot answers:
+ * message/rfc822 for IMAP4rev2 sessions), RFC 2045 defaults. Choices, as Dovecot answers:
  * - type, subtype, parameter names and encoding go out in lower case (the
  *   index keeps them so); a missing encoding is "7bit"; a text part without
- *   a charset parameter gets ("charset" "us-ascii");
+ *   a charset parameter gets "charset" "us-ascii" after its parameters;
  * - empty parameter lists, disposition parameters and language lists are NIL;
  *   a language is always sent as a list;
  * - the wire form always follows the grammar, as Dovecot's does: a
@@ -36,16 +36,24 @@ import type { Envelope, EnvelopeAddress, MessageIndex, MimePart } from './types.
 export interface StructureOptions {
   /** The session accepts UTF-8 strings (IMAP4rev2 or UTF8=ACCEPT): parameter values go out decoded. */
   utf8?: boolean;
+  /**
+   * The session speaks IMAP4rev2: message/global is described like
+   * message/rfc822 (RFC 9051 `media-message`). RFC 3501's grammar knows
+   * only message/rfc822, so rev1 sessions get the basic form, as Dovecot
+   * (a rev1 server) sends it.
+   */
+  imap4rev2?: boolean;
 }
 
 interface Ctx {
   extended: boolean;
   utf8: boolean;
+  rev2: boolean;
 }
 
 /** BODYSTRUCTURE (extended = true) or BODY (extended = false) of a whole message. */
 export function bodyStructure(index: MessageIndex, extended: boolean, options: StructureOptions = {}): ImapValue[] {
-  return partStructure(index.root, { extended, utf8: options.utf8 === true });
+  return partStructure(index.root, { extended, utf8: options.utf8 === true, rev2: options.imap4rev2 === true });
 }
 
 function partStructure(part: MimePart, ctx: Ctx): ImapValue[] {
@@ -68,15 +76,15 @@ function emptyTextPart(extended: boolean): ImapValue[] {
   return out;
 }
 
-function isMessageType(part: MimePart): boolean {
-  return part.type === 'message' && (part.subtype === 'rfc822' || part.subtype === 'global');
+function isMessageType(part: MimePart, ctx: Ctx): boolean {
+  return part.type === 'message' && (part.subtype === 'rfc822' || (part.subtype === 'global' && ctx.rev2));
 }
 
 const NIL_ENVELOPE: readonly ImapValue[] = [null, null, null, null, null, null, null, null, null, null];
 
 function leafStructure(part: MimePart, ctx: Ctx): ImapValue[] {
   let params = part.params;
-  if (part.type === 'text' && !params.some(([name]) => name === 'charset')) params = [['charset', 'us-ascii'], ...params];
+  if (part.type === 'text' && !params.some(([name]) => name === 'charset')) params = [...params, ['charset', 'us-ascii']];
   const out: ImapValue[] = [
     part.type,
     part.subtype,
@@ -86,9 +94,9 @@ function leafStructure(part: MimePart, ctx: Ctx): ImapValue[] {
     part.encoding ?? '7bit',
     Math.max(0, part.bodyEnd - part.bodyStart),
   ];
-  if (part.message !== undefined) {
+  if (part.message !== undefined && isMessageType(part, ctx)) {
     out.push(envelope(part.message.envelope), partStructure(part.message.root, ctx), part.bodyLines);
-  } else if (isMessageType(part)) {
+  } else if (isMessageType(part, ctx)) {
     out.push(NIL_ENVELOPE.slice(), emptyTextPart(ctx.extended), part.bodyLines);
   } else if (part.type === 'text') {
     out.push(part.bodyLines);
