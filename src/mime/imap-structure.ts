@@ -8,7 +8,8 @@
  * literal). The tree is as deep as the index, which limits.ts bounds.
  * Standards: RFC 9051 and RFC 3501 section 7.5.2 (BODYSTRUCTURE, BODY,
  * ENVELOPE), RFC 9051 grammar `body` (message/global is described like
- * message/rfc822 for IMAP4rev2 sessions), RFC 2045 defaults. Choices, as Dovecot answers:
+ * message/rfc822 for IMAP4rev2 sessions), RFC 2045 defaults.
+ * Choices, as Dovecot answers:
  * - type, subtype, parameter names and encoding go out in lower case (the
  *   index keeps them so); a missing encoding is "7bit"; a text part without
  *   a charset parameter gets "charset" "us-ascii" after its parameters;
@@ -17,10 +18,10 @@
  * - the wire form always follows the grammar, as Dovecot's does: a
  *   multipart that is not indexed as one (no boundary, past a cap) and a
  *   multipart with zero parts are sent as a multipart holding one empty
- *   text/plain part; a message/rfc822 or message/global not indexed as an
- *   encapsulated message (base64 or quoted-printable encoded, past a cap)
- *   is sent with an all-NIL envelope and an empty text/plain body, since
- *   clients read an envelope after the size of every message/rfc822;
+ *   text/plain part; a message/rfc822 (or, for IMAP4rev2, message/global)
+ *   not indexed as an encapsulated message (base64 or quoted-printable
+ *   encoded, past a cap) is sent with an all-NIL envelope and an empty
+ *   text/plain body, since clients read an envelope after its size;
  * - parameter values are decoded in the index (RFC 2231); without
  *   `utf8` (IMAP4rev1 sessions without UTF8=ACCEPT) a value that is not
  *   ASCII goes out as an RFC 2231 `name*` parameter in UTF-8, as clients
