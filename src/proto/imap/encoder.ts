@@ -302,12 +302,18 @@ export function encodeEsearch(tag: string | null, uid: boolean, data: EsearchDat
   return Buffer.from(s + CRLF);
 }
 
-/** THREAD response from nested arrays: a number is a message, an array a (sub)thread. */
+/** A thread: its message numbers in order, then its branches (each a thread). */
 export type ThreadNode = number | ThreadNode[];
 
+/** `* THREAD (2)(3 6 (4 23)(44 7 96))`: members separated by SP, nested branches adjacent (RFC 5256 section 4). */
 export function encodeThread(threads: ThreadNode[][]): Buffer {
-  const node = (n: ThreadNode): string => (typeof n === 'number' ? String(n) : `(${n.map(node).join(' ')})`);
-  return Buffer.from(`* THREAD${threads.map((t) => ' ' + node(t)).join('')}${CRLF}`);
+  const node = (t: ThreadNode[]): string => {
+    const members = t.filter((x): x is number => typeof x === 'number');
+    const nested = t.filter((x): x is ThreadNode[] => typeof x !== 'number');
+    const sep = members.length && nested.length ? ' ' : '';
+    return `(${members.join(' ')}${sep}${nested.map(node).join('')})`;
+  };
+  return Buffer.from(`* THREAD${threads.length ? ' ' + threads.map(node).join('') : ''}${CRLF}`);
 }
 
 export interface NamespaceEntry {
