@@ -93,7 +93,6 @@ export class ImapFramer {
   private literalLeft = -1;
   private literalBinary = false;
   private literalParts: Buffer[] = [];
-  private pendingContinue = -1;
   private dead = false;
 
   constructor(limits: FramerLimits = PRE_AUTH_FRAMER_LIMITS) {
@@ -128,11 +127,6 @@ export class ImapFramer {
   /** The next complete event, or null when more bytes are needed. */
   next(): FrameEvent | null {
     if (this.dead) return null;
-    if (this.pendingContinue >= 0) {
-      const size = this.pendingContinue;
-      this.pendingContinue = -1;
-      return { kind: 'continue', size };
-    }
     for (;;) {
       if (this.literalLeft >= 0) {
         const ev = this.readLiteral();
