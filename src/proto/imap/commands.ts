@@ -10,6 +10,12 @@
  * CAPABILITY/NOOP/LOGOUT/ID allowed before authentication.
  * Standards: RFC 9051 section 6 and section 3 (states), plus the extensions
  * named in each parser.
+ *
+ * Each command has its parser in parse/<command>.ts, except where two
+ * commands share one grammar exactly and a second file would only re-export:
+ * EXAMINE uses select.ts, MOVE copy.ts, DELETE/SUBSCRIBE/UNSUBSCRIBE/
+ * GETQUOTAROOT mailbox.ts, UID EXPUNGE expunge.ts, and the commands without
+ * arguments no-args.ts.
  */
 import type { Reader } from './reader.js';
 import { parseAppend } from './parse/append.js';
@@ -21,17 +27,21 @@ import { parseEnable } from './parse/enable.js';
 import { parseExpunge } from './parse/expunge.js';
 import { parseFetch } from './parse/fetch.js';
 import { parseId } from './parse/id.js';
-import { parseList, parseLsub } from './parse/list.js';
+import { parseList } from './parse/list.js';
+import { parseLsub } from './parse/lsub.js';
 import { parseLogin } from './parse/login.js';
 import { parseMailboxArg } from './parse/mailbox.js';
-import { parseGetMetadata, parseSetMetadata } from './parse/metadata.js';
+import { parseGetMetadata } from './parse/getmetadata.js';
+import { parseSetMetadata } from './parse/setmetadata.js';
 import { parseNoArgs } from './parse/no-args.js';
 import { parseNotify } from './parse/notify.js';
-import { parseGetQuota, parseSetQuota } from './parse/quota.js';
+import { parseGetQuota } from './parse/getquota.js';
+import { parseSetQuota } from './parse/setquota.js';
 import { parseRename } from './parse/rename.js';
 import { parseSearch } from './parse/search.js';
 import { parseSelect } from './parse/select.js';
-import { parseSort, parseThread } from './parse/sort.js';
+import { parseSort } from './parse/sort.js';
+import { parseThread } from './parse/thread.js';
 import { parseStatus } from './parse/status.js';
 import { parseStore } from './parse/store.js';
 

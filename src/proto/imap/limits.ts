@@ -43,6 +43,8 @@ export const MAX_TOKENS_PER_COMMAND = 20_000;
 export const MAX_SEARCH_KEYS = 1_000;
 /** Tag length; real tags are under 16 characters, a long tag only costs us echoing it. */
 export const MAX_TAG_LENGTH = 64;
+/** A mailbox name on the wire (all levels); Dovecot and Cyrus stop well below, longer names are only an attack on storage paths. */
+export const MAX_MAILBOX_NAME_BYTES = 4096;
 /** Header field names in one HEADER.FIELDS list. */
 export const MAX_HEADER_FIELDS = 256;
 /** Entries in list arguments (FETCH items, STATUS items, flags, metadata entries, ID pairs). */

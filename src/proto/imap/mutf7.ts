@@ -105,7 +105,7 @@ export function decodeMutf7(wire: string): string {
     if (wire.charCodeAt(end + 1) === 0x26 && wire.charCodeAt(end + 2) !== 0x2d) {
       throw new Mutf7Error('adjacent shifts must be merged');
     }
-    out += String.fromCharCode(...units);
+    for (let k = 0; k < units.length; k += 4096) out += String.fromCharCode(...units.slice(k, k + 4096));
     i = end + 1;
   }
   return out;

@@ -9,9 +9,9 @@ import { POST_AUTH_FRAMER_LIMITS } from './limits.js';
 import { parseCommand, type ParseResult } from './parser.js';
 import { allowedIn, COMMANDS, lookupCommand } from './commands.js';
 
-export function parseWire(wire: string, utf8 = false): ParseResult {
+export function parseWire(wire: string | Buffer, utf8 = false): ParseResult {
   const f = new ImapFramer(POST_AUTH_FRAMER_LIMITS);
-  f.push(Buffer.from(wire, 'utf8'));
+  f.push(typeof wire === 'string' ? Buffer.from(wire, 'utf8') : wire);
   for (let e = f.next(); e; e = f.next()) {
     if (e.kind === 'command') return parseCommand(e.unit, { utf8 });
     if (e.kind === 'error') throw new Error('framer error ' + e.error.code);
@@ -252,10 +252,11 @@ const ERR_CASES: Array<[string, string, string | null, boolean?]> = [
   ['a LOGIN bob\r\n', 'syntax', 'a'],
   ['a LOGIN "bob pw\r\n', 'syntax', 'a'],
   ['a LOGIN "b\\ob" pw\r\n', 'syntax', 'a'],
-  ['a SELECT "caf\u00e9"\r\n', 'syntax', 'a'],
+  ['a SELECT "caf\u00e9"\r\n', 'bad-mailbox-name', 'a'],
+  ['a SELECT {5000+}\r\n' + 'x'.repeat(5000) + '\r\n', 'limit', 'a'],
   ['a SELECT &AGE-\r\n', 'bad-mailbox-name', 'a'],
   ['a SELECT &U,BTFw\r\n', 'bad-mailbox-name', 'a'],
-  ['a SELECT "a\u00ff"\r\n', 'syntax', 'a'],
+  ['a SELECT "a\u00ff"\r\n', 'bad-mailbox-name', 'a'],
   ['a FETCH 0 FLAGS\r\n', 'syntax', 'a'],
   ['a FETCH 1:x FLAGS\r\n', 'syntax', 'a'],
   ['a FETCH 1 (FLAGS\r\n', 'syntax', 'a'],
@@ -308,6 +309,9 @@ test('mailbox names: modified UTF-7 in rev1, UTF-8 when enabled', () => {
   assert.deepEqual(args('a SELECT "&ZeVnLIqe-"\r\n'), { mailbox: '日本語', condstore: false, qresync: null });
   assert.deepEqual(args('a SELECT "日本語"\r\n', true), { mailbox: '日本語', condstore: false, qresync: null });
   assert.deepEqual(args('a SELECT "&ZeVnLIqe-"\r\n', true), { mailbox: '&ZeVnLIqe-', condstore: false, qresync: null });
-  const bad = parseWire('a SELECT {2+}\r\n\xff\xfe\r\n', true);
-  assert.ok(!bad.ok);
+  const bad = parseWire(Buffer.from('a SELECT {2+}\r\n\xff\xfe\r\n', 'latin1'), true);
+  assert.ok(!bad.ok && bad.error.code === 'bad-charset');
+  const badLogin = parseWire(Buffer.from('a LOGIN "\xff" x\r\n', 'latin1'));
+  assert.ok(!badLogin.ok && badLogin.error.code === 'bad-charset');
+  assert.deepEqual(args('a LOGIN "j\u00fcrgen" "p\u00e4ss"\r\n'), { username: 'jürgen', password: 'päss' });
 });

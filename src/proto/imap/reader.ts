@@ -7,12 +7,17 @@
  * Security: input is untrusted; every read is bounds-checked, nesting and token
  * counts are capped (limits.ts), errors are ImapParseError with fixed text.
  * Standards: RFC 9051 section 9 (formal syntax), RFC 3501 section 9, RFC 5182
- * (`$`), RFC 6855 (UTF-8 quoted strings), RFC 3516 (literal8).
+ * (`$`), RFC 6855 (UTF-8 quoted strings), RFC 3516 (literal8). Deviation: 8-bit
+ * UTF-8 is accepted in quoted strings even before UTF8=ACCEPT (clients send
+ * non-ASCII passwords and search strings that way, and Dovecot accepts them);
+ * it must be valid UTF-8, and mailbox names still go through strict
+ * modified UTF-7 in rev1, which rejects 8-bit.
  */
 import type { CommandUnit } from './framer.js';
 import { ImapParseError } from './errors.js';
 import {
   MAX_LIST_ITEMS,
+  MAX_MAILBOX_NAME_BYTES,
   MAX_NESTING_DEPTH,
   MAX_SEQUENCE_RANGES,
   MAX_TOKENS_PER_COMMAND,
@@ -208,7 +213,6 @@ export class Reader {
         continue;
       }
       if (c === 0x0d || c === 0x0a || c === 0) throw this.error('bad character in quoted string');
-      if (c >= 0x80 && !this.options.utf8) throw this.error('8-bit character in quoted string');
       out.push(c);
     }
     return Buffer.from(out);
@@ -301,6 +305,7 @@ export class Reader {
   }
 
   private decodeMailbox(raw: Buffer): string {
+    if (raw.length > MAX_MAILBOX_NAME_BYTES) throw this.error('mailbox name too long', 'limit');
     if (raw.includes(0)) throw this.error('NUL in mailbox name', 'bad-mailbox-name');
     let name: string;
     if (this.options.utf8) {

@@ -1,9 +1,9 @@
 /*
- * LIST (basic and LIST-EXTENDED) and LSUB.
+ * LIST, basic and LIST-EXTENDED (selection options, several patterns, RETURN options incl. STATUS).
  *
- * Exports: parseList, parseLsub, ListArgs.
+ * Exports: parseList, ListArgs, ListSelectOption, ListReturnOption.
  * Security: parses untrusted client input through the bounded Reader.
- * Standards: RFC 9051 section 6.3.9, RFC 5258 (LIST-EXTENDED), RFC 5819 (LIST-STATUS), RFC 6154 (SPECIAL-USE), RFC 3501 LSUB.
+ * Standards: RFC 9051 section 6.3.9, RFC 5258 (LIST-EXTENDED), RFC 5819 (LIST-STATUS), RFC 6154 (SPECIAL-USE).
  */
 import type { Reader } from '../reader.js';
 import { parseStatusItems, type StatusItem } from './status.js';
@@ -65,11 +65,4 @@ export function parseList(r: Reader): ListArgs {
   }
   if (selection.includes('RECURSIVEMATCH') && selection.length === 1) throw r.error('RECURSIVEMATCH alone');
   return { extended, selection, reference, patterns, returns };
-}
-
-export function parseLsub(r: Reader): ListArgs {
-  r.sp();
-  const reference = r.mailbox();
-  r.sp();
-  return { extended: false, selection: ['SUBSCRIBED'], reference, patterns: [r.listMailbox()], returns: [] };
 }

@@ -1,10 +1,10 @@
 /*
- * SORT (criteria) charset keys, and THREAD algorithm charset keys.
+ * SORT [RETURN (...)] (criteria) charset keys.
  *
- * Exports: parseSort, parseThread, SortArgs, SortCriterion, ThreadArgs.
+ * Exports: parseSort, SortArgs, SortCriterion, SortKey.
  * Security: parses untrusted client input through the bounded Reader and the
  * capped search-key parser.
- * Standards: RFC 5256 (SORT, THREAD=ORDEREDSUBJECT/REFERENCES), RFC 5957
+ * Standards: RFC 5256 section 3 (SORT), RFC 5957
  * (DISPLAYFROM/DISPLAYTO), RFC 5267 (ESORT RETURN).
  */
 import type { Reader } from '../reader.js';
@@ -19,13 +19,6 @@ export interface SortCriterion {
 export interface SortArgs {
   criteria: SortCriterion[];
   returns: SearchReturn[] | null;
-  charset: string;
-  query: SearchKey;
-}
-
-export interface ThreadArgs {
-  /** Upper-cased algorithm, e.g. REFERENCES, ORDEREDSUBJECT. */
-  algorithm: string;
   charset: string;
   query: SearchKey;
 }
@@ -61,12 +54,4 @@ export function parseSort(r: Reader): SortArgs {
   r.sp();
   const charset = r.astring().toUpperCase();
   return { criteria, returns, charset, query: parseSearchKeys(r) };
-}
-
-export function parseThread(r: Reader): ThreadArgs {
-  r.sp();
-  const algorithm = r.atom().toUpperCase();
-  r.sp();
-  const charset = r.astring().toUpperCase();
-  return { algorithm, charset, query: parseSearchKeys(r) };
 }

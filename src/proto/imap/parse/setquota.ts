@@ -1,25 +1,17 @@
 /*
- * GETQUOTA root, SETQUOTA root (resource limit ...).
+ * SETQUOTA quota-root (resource limit ...).
  *
- * Exports: parseGetQuota, parseSetQuota, GetQuotaArgs, SetQuotaArgs.
- * Security: parses untrusted client input through the bounded Reader.
- * Standards: RFC 9208 sections 4.2-4.4.
+ * Exports: parseSetQuota, SetQuotaArgs.
+ * Security: parses untrusted client input through the bounded Reader; at most
+ * 16 resources. Whether the user may set quotas at all is the session's call.
+ * Standards: RFC 9208 section 4.4.
  */
 import type { Reader } from '../reader.js';
-
-export interface GetQuotaArgs {
-  root: string;
-}
 
 export interface SetQuotaArgs {
   root: string;
   /** Upper-cased resource names (STORAGE, MESSAGE, MAILBOX, ANNOTATION-STORAGE) with limits. */
   limits: Array<{ resource: string; limit: bigint }>;
-}
-
-export function parseGetQuota(r: Reader): GetQuotaArgs {
-  r.sp();
-  return { root: r.astring() };
 }
 
 export function parseSetQuota(r: Reader): SetQuotaArgs {
