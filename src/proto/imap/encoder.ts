@@ -9,7 +9,8 @@
  * Exports: ImapValue, EncoderOptions, ResponseCode, StatusKind, encodeValue,
  * encodeTagged, encodeUntaggedStatus, encodeUntagged, encodeContinuation,
  * encodeResponseCode, encodeMailboxName, compressSequence, formatSequenceSet,
- * formatSection, and helpers for common untagged data (exists, expunge,
+ * formatSection, formatFetchItemName, formatInternalDate, envelopeValue,
+ * bodyStructureValue, Envelope, EnvelopeAddress, BodyPart, and helpers for common untagged data (exists, expunge,
  * fetch, vanished, list, status, search, esearch, capability, flags,
  * enabled, namespace, quota, quotaRoot, id, metadata, sort, thread).
  * Security: output goes to the client; human text is stripped of CR/LF so a
@@ -21,7 +22,7 @@
  * RFC 5464 (METADATA), RFC 5256 (SORT/THREAD), RFC 2971 (ID), RFC 2342.
  */
 import { encodeMutf7 } from './mutf7.js';
-import type { Section } from './parse/fetch.js';
+import type { FetchItem, Section } from './parse/fetch.js';
 import type { SequenceSet } from './reader.js';
 
 export interface EncoderOptions {
@@ -38,6 +39,8 @@ export type ImapValue =
   | { literal: Buffer | string; binary?: boolean }
   | { mailbox: string }
   | { sequence: number[] }
+  /** Items written next to each other without SP (multipart bodies in BODYSTRUCTURE). */
+  | { adjacent: ImapValue[] }
   | ImapValue[];
 
 export type StatusKind = 'OK' | 'NO' | 'BAD';
@@ -153,6 +156,7 @@ function valueInto(v: ImapValue, opts: EncoderOptions, out: Buffer[]): void {
   } else if ('atom' in v) out.push(Buffer.from(assertAtom(v.atom, FLAG_RE)));
   else if ('literal' in v) literal(typeof v.literal === 'string' ? Buffer.from(v.literal, 'utf8') : v.literal, v.binary ?? false, out);
   else if ('mailbox' in v) stringInto(encodeMailboxName(v.mailbox, opts), opts, out);
+  else if ('adjacent' in v) for (const x of v.adjacent) valueInto(x, opts, out);
   else out.push(Buffer.from(compressSequence(v.sequence)));
 }
 
@@ -346,4 +350,100 @@ export function encodeId(params: Array<[string, string | null]> | null): Buffer 
 export function encodeMetadata(mailbox: string, entries: Array<[string, Buffer | null]>, opts: EncoderOptions): Buffer {
   const list: ImapValue[] = entries.flatMap(([k, v]) => [k, v === null ? null : { literal: v, binary: v.includes(0) }]);
   return encodeUntagged([atom('METADATA'), mailbox === '' ? '' : { mailbox }, list], opts);
+}
+
+/** Response name of a requested FETCH item: `.PEEK` dropped, partial shown as its origin only (RFC 9051 section 7.5.2). */
+export function formatFetchItemName(item: FetchItem): string {
+  switch (item.kind) {
+    case 'BODY[]':
+      return `BODY[${formatSection(item.section)}]${item.partial ? `<${item.partial.offset}>` : ''}`;
+    case 'BINARY[]':
+      return `BINARY[${item.part.join('.')}]${item.partial ? `<${item.partial.offset}>` : ''}`;
+    case 'BINARY.SIZE':
+      return `BINARY.SIZE[${item.part.join('.')}]`;
+    default:
+      return item.kind;
+  }
+}
+
+/** `"17-Jul-1996 02:44:25 -0700"` for INTERNALDATE/SAVEDATE; the zone offset (minutes east of UTC) is the caller's choice. */
+export function formatInternalDate(date: Date, offsetMinutes = 0): string {
+  const d = new Date(date.getTime() + offsetMinutes * 60_000);
+  const p2 = (n: number) => String(n).padStart(2, '0');
+  const sign = offsetMinutes < 0 ? '-' : '+';
+  const abs = Math.abs(offsetMinutes);
+  return `${p2(d.getUTCDate())}-${MONTHS[d.getUTCMonth()]}-${d.getUTCFullYear()} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())} ${sign}${p2(Math.floor(abs / 60))}${p2(abs % 60)}`;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+export interface EnvelopeAddress {
+  name: string | null;
+  /** Source route (obsolete); almost always null. */
+  adl: string | null;
+  /** Local part, or the group name in a group start marker (host null). */
+  mailbox: string | null;
+  host: string | null;
+}
+
+export interface Envelope {
+  date: string | null;
+  subject: string | null;
+  from: EnvelopeAddress[];
+  sender: EnvelopeAddress[];
+  replyTo: EnvelopeAddress[];
+  to: EnvelopeAddress[];
+  cc: EnvelopeAddress[];
+  bcc: EnvelopeAddress[];
+  inReplyTo: string | null;
+  messageId: string | null;
+}
+
+const addresses = (list: EnvelopeAddress[]): ImapValue => (list.length ? list.map((a) => [a.name, a.adl, a.mailbox, a.host]) : null);
+
+/** ENVELOPE as a value (RFC 9051 section 7.5.2); empty address lists are NIL. */
+export function envelopeValue(e: Envelope): ImapValue {
+  return [e.date, e.subject, addresses(e.from), addresses(e.sender), addresses(e.replyTo), addresses(e.to), addresses(e.cc), addresses(e.bcc), e.inReplyTo, e.messageId];
+}
+
+export interface BodyPart {
+  /** Lower or upper case as stored; e.g. "text", "multipart". */
+  type: string;
+  subtype: string;
+  params: Array<[string, string]>;
+  id: string | null;
+  description: string | null;
+  encoding: string;
+  size: number;
+  /** Lines of text/* and message/rfc822 parts. */
+  lines?: number;
+  /** message/rfc822 (and message/global): the encapsulated message. */
+  envelope?: Envelope;
+  body?: BodyPart;
+  /** multipart/*: the children. */
+  parts?: BodyPart[];
+  md5?: string | null;
+  disposition?: { type: string; params: Array<[string, string]> } | null;
+  language?: string[] | null;
+  location?: string | null;
+}
+
+const params = (list: Array<[string, string]>): ImapValue => (list.length ? list.flat() : null);
+
+/** BODYSTRUCTURE (extended = true) or BODY (false) as a value (RFC 9051 section 7.5.2). */
+export function bodyStructureValue(part: BodyPart, extended: boolean): ImapValue {
+  const ext = (): ImapValue[] =>
+    extended
+      ? [part.disposition ? [part.disposition.type, params(part.disposition.params)] : null, part.language?.length ? part.language : null, part.location ?? null]
+      : [];
+  if (part.parts && part.parts.length) {
+    const kids = { adjacent: part.parts.map((p) => bodyStructureValue(p, extended)) };
+    return [kids, part.subtype, ...(extended ? [params(part.params), ...ext()] : [])];
+  }
+  const out: ImapValue[] = [part.type, part.subtype, params(part.params), part.id, part.description, part.encoding, part.size];
+  const isMessage = part.type.toLowerCase() === 'message' && (part.subtype.toLowerCase() === 'rfc822' || part.subtype.toLowerCase() === 'global');
+  if (isMessage && part.envelope && part.body) out.push(envelopeValue(part.envelope), bodyStructureValue(part.body, extended), part.lines ?? 0);
+  else if (part.type.toLowerCase() === 'text') out.push(part.lines ?? 0);
+  if (extended) out.push(part.md5 ?? null, ...ext());
+  return out;
 }
