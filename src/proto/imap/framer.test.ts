@@ -109,3 +109,14 @@ test('AUTHENTICATE mode returns response lines, {n} is not a literal there', () 
   f.push(Buffer.from('AGJvYgBwdw==\r\n{5}\r\n'));
   assert.deepEqual(drain(f).map(show), ['line:AGJvYgBwdw==', 'line:{5}']);
 });
+
+test('IDLE DONE and AUTHENTICATE response lines', async () => {
+  const { isIdleDone, parseAuthResponse } = await import('./continuation.js');
+  assert.ok(isIdleDone(Buffer.from('done')));
+  assert.ok(!isIdleDone(Buffer.from('DONE x')));
+  assert.deepEqual(parseAuthResponse(Buffer.from('*')), { kind: 'cancel' });
+  assert.deepEqual(parseAuthResponse(Buffer.from('=')), { kind: 'data', data: Buffer.alloc(0) });
+  assert.deepEqual(parseAuthResponse(Buffer.from('AGJvYgBwdw==')), { kind: 'data', data: Buffer.from('\0bob\0pw') });
+  assert.deepEqual(parseAuthResponse(Buffer.from('AGJvYgBwdw')), { kind: 'invalid' });
+  assert.deepEqual(parseAuthResponse(Buffer.from('a b=')), { kind: 'invalid' });
+});

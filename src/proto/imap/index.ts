@@ -9,6 +9,8 @@
 export { ImapFramer } from './framer.js';
 export type { CommandUnit, FramedLiteral, FrameError, FrameErrorCode, FrameEvent, FramerMode } from './framer.js';
 export { parseCommand } from './parser.js';
+export { isIdleDone, parseAuthResponse } from './continuation.js';
+export type { AuthResponse } from './continuation.js';
 export type { ParseResult, ParserOptions } from './parser.js';
 export { ImapParseError } from './errors.js';
 export type { ParseErrorCode } from './errors.js';

@@ -21,14 +21,9 @@ export type ParseResult = { ok: true; command: ImapCommand } | { ok: false; erro
 const TAG_RE = /^[\x21-\x7e]+$/;
 
 function readTag(r: Reader): string {
-  let tag: string;
-  try {
-    tag = r.atom();
-  } catch {
-    throw new ImapParseError('missing-tag', 'missing tag');
-  }
-  if (!TAG_RE.test(tag) || tag.includes('+') || tag.length > MAX_TAG_LENGTH) {
-    throw new ImapParseError('missing-tag', 'bad tag');
+  const tag = r.readTag();
+  if (!TAG_RE.test(tag) || tag.length > MAX_TAG_LENGTH || (r.peek() !== 0x20 && r.peek() !== -1)) {
+    throw new ImapParseError('missing-tag', 'missing or bad tag');
   }
   return tag;
 }

@@ -146,6 +146,14 @@ export class Reader {
     return this.line.toString('latin1', start, this.pos);
   }
 
+  /** tag = 1*<any ASTRING-CHAR except "+"> */
+  readTag(): string {
+    this.count();
+    const start = this.pos;
+    while (this.pos < this.line.length && ASTRING_CHAR[this.line[this.pos]!] && this.line[this.pos] !== 0x2b) this.pos++;
+    return this.line.toString('latin1', start, this.pos);
+  }
+
   atom(): string {
     this.count();
     const s = this.run(ATOM_CHAR);

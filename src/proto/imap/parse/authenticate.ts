@@ -14,7 +14,7 @@ export interface AuthenticateArgs {
   initialResponse: string | null;
 }
 
-const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 export function parseAuthenticate(r: Reader): AuthenticateArgs {
   r.sp();
@@ -23,7 +23,7 @@ export function parseAuthenticate(r: Reader): AuthenticateArgs {
   if (r.maybeSp()) {
     const ir = r.restOfLine();
     if (ir === '=') initialResponse = '';
-    else if (BASE64.test(ir) && ir.length % 4 === 0) initialResponse = ir;
+    else if (ir.length > 0 && BASE64.test(ir)) initialResponse = ir;
     else throw r.error('bad initial response');
   }
   return { mechanism, initialResponse };

@@ -53,20 +53,23 @@ const MACROS: Record<string, FetchItem[]> = {
   FULL: [{ kind: 'FLAGS' }, { kind: 'INTERNALDATE' }, { kind: 'RFC822.SIZE' }, { kind: 'ENVELOPE' }, { kind: 'BODY', structure: false }],
 };
 
-function partPath(r: Reader): number[] {
+/** section-part = nz-number *("." nz-number); `textAllowed`: a "." may be followed by a text keyword instead. */
+function partPath(r: Reader, textAllowed: boolean): number[] {
   const part: number[] = [];
   while (r.peek() >= 0x30 && r.peek() <= 0x39) {
     if (part.length >= 100) throw r.error('part path too deep', 'limit');
     part.push(r.nzNumber());
-    if (!r.skip('.')) break;
+    if (!r.skip('.')) return part;
+    if (!(r.peek() >= 0x30 && r.peek() <= 0x39) && !textAllowed) throw r.error('bad section part');
   }
+  if (part.length && r.is(']')) throw r.error('bad section part');
   return part;
 }
 
 /** Parses `[section-spec]` including the brackets. */
 export function parseSection(r: Reader): Section {
   r.expect('[');
-  const part = partPath(r);
+  const part = partPath(r, true);
   let text: SectionText | null = null;
   if (!r.is(']')) {
     const kw = r.atomUntil(']').toUpperCase();
@@ -109,7 +112,7 @@ function fetchItem(r: Reader): FetchItem {
     case 'BINARY.PEEK':
     case 'BINARY.SIZE': {
       r.expect('[');
-      const part = partPath(r);
+      const part = partPath(r, false);
       r.expect(']');
       if (name === 'BINARY.SIZE') return { kind: 'BINARY.SIZE', part };
       return { kind: 'BINARY[]', part, peek: name === 'BINARY.PEEK', partial: partial(r) };
