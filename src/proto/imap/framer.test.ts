@@ -120,3 +120,10 @@ test('IDLE DONE and AUTHENTICATE response lines', async () => {
   assert.deepEqual(parseAuthResponse(Buffer.from('AGJvYgBwdw')), { kind: 'invalid' });
   assert.deepEqual(parseAuthResponse(Buffer.from('a b=')), { kind: 'invalid' });
 });
+
+test('a refused line that announces a LITERAL+ is fatal (its bytes are already coming)', () => {
+  const limits = { ...PRE_AUTH_FRAMER_LIMITS, maxCommandBytes: 20 };
+  assert.deepEqual(run('a1 LOGIN xxxxxxxxxxxxxxxxxxx {3+}\r\nabc\r\n', limits), ['err:command-too-large:a1:fatal']);
+  assert.deepEqual(run('a1 LOGIN xxxxxxxxxxxxxxxxxxx {3}\r\na2 NOOP\r\n', limits), ['err:command-too-large:a1:ok', 'cmd:a2 NOOP']);
+  assert.deepEqual(run('a1 LOGIN {123456789012345678901234567890}\r\na2 NOOP\r\n'), ['err:bad-literal-size:a1:ok', 'cmd:a2 NOOP']);
+});

@@ -68,6 +68,8 @@ export type FrameEvent =
 export type FramerMode = 'command' | 'idle' | 'authenticate';
 
 const LITERAL_RE = /(~?)\{(\d+)([+-]?)\}$/;
+/** Enough of a line's end to see a literal announcement with far more digits than allowed. */
+const LITERAL_TAIL_WINDOW = 64;
 const TAG_RE = /^[\x21-\x7e]+/;
 
 function tagOf(line: Buffer): string | null {
@@ -84,7 +86,6 @@ export class ImapFramer {
   // current line
   private lineParts: Buffer[] = [];
   private lineLen = 0;
-  private discardingLine = false;
   // current command
   private lines: Buffer[] = [];
   private literals: FramedLiteral[] = [];
@@ -173,18 +174,12 @@ export class ImapFramer {
       const lf = head.indexOf(0x0a);
       if (lf < 0) {
         this.queue.shift();
-        if (!this.discardingLine) {
-          this.lineParts.push(head);
-          this.lineLen += head.length;
-        }
+        this.lineParts.push(head);
+        this.lineLen += head.length;
       } else {
         const part = head.subarray(0, lf);
         if (lf + 1 < head.length) this.queue[0] = head.subarray(lf + 1);
         else this.queue.shift();
-        if (this.discardingLine) {
-          this.discardingLine = false;
-          continue;
-        }
         this.lineParts.push(part);
         this.lineLen += part.length;
         let buf = this.lineParts.length === 1 ? this.lineParts[0]! : Buffer.concat(this.lineParts, this.lineLen);
@@ -212,48 +207,35 @@ export class ImapFramer {
   private onLine(buf: Buffer): FrameEvent | null {
     if (this.mode !== 'command') return { kind: 'line', line: buf };
     const tag = tagOf(this.lines[0] ?? buf);
-    this.unitBytes += buf.length + 2;
-    if (this.unitBytes > this.limits.maxCommandBytes) {
-      return this.fail('command-too-large', 'command too large', this.lines.length > 0, tag);
-    }
-    this.lines.push(buf);
-    const tail = buf.subarray(Math.max(0, buf.length - MAX_LITERAL_SIZE_DIGITS - 8)).toString('latin1');
+    const tail = buf.subarray(Math.max(0, buf.length - LITERAL_TAIL_WINDOW)).toString('latin1');
     const m = LITERAL_RE.exec(tail);
+    // A refused non-synchronising literal is already on its way: its bytes would be read as
+    // commands, so any refusal then ends the connection. A refused synchronising literal
+    // (the client waits for `+`) or a refused plain line ends only this command.
+    const sync = m !== null && m[3] === '';
+    const midCommand = this.lines.length > 0;
+    const refuse = (code: FrameErrorCode, message: string): FrameEvent =>
+      this.fail(code, message, (m !== null && !sync) || midCommand, tag);
+    this.unitBytes += buf.length + 2;
+    if (this.unitBytes > this.limits.maxCommandBytes) return refuse('command-too-large', 'command too large');
+    this.lines.push(buf);
     if (!m) {
-      // Guard against `{` followed by too many digits slipping past the regex window.
-      if (/\{\d*[+-]?\}$/.test(tail) && !m) {
-        return this.fail('bad-literal-size', 'literal size too long', false, tag);
-      }
       const unit: CommandUnit = { lines: this.lines, literals: this.literals };
       this.resetCommand();
       return { kind: 'command', unit };
     }
-    const binary = m[1] === '~';
     const digits = m[2]!;
-    const flavour = m[3]!;
-    const sync = flavour === '';
-    if (digits.length > MAX_LITERAL_SIZE_DIGITS) {
-      return this.fail('bad-literal-size', 'literal size too long', !sync, tag);
-    }
+    if (digits.length > MAX_LITERAL_SIZE_DIGITS) return refuse('bad-literal-size', 'literal size too long');
     const size = Number(digits);
-    if (flavour === '-' && size > MAX_LITERAL_MINUS_BYTES) {
-      return this.fail('literal-minus-too-large', 'LITERAL- literal over 4096 octets', true, tag);
-    }
-    if (this.literals.length >= this.limits.maxLiterals) {
-      return this.fail('too-many-literals', 'too many literals', !sync, tag);
-    }
-    if (size > this.limits.maxLiteralBytes) {
-      // Synchronising: the client waits for `+`, so refusing ends only this command.
-      return this.fail('literal-too-large', 'literal too large', !sync, tag);
-    }
-    if (this.unitBytes + size > this.limits.maxCommandBytes) {
-      return this.fail('command-too-large', 'command too large', !sync, tag);
-    }
+    if (m[3] === '-' && size > MAX_LITERAL_MINUS_BYTES) return refuse('literal-minus-too-large', 'LITERAL- literal over 4096 octets');
+    if (this.literals.length >= this.limits.maxLiterals) return refuse('too-many-literals', 'too many literals');
+    // Checked before anything is allocated and before `+` is sent.
+    if (size > this.limits.maxLiteralBytes) return refuse('literal-too-large', 'literal too large');
+    if (this.unitBytes + size > this.limits.maxCommandBytes) return refuse('command-too-large', 'command too large');
     this.literalLeft = size;
-    this.literalBinary = binary;
+    this.literalBinary = m[1] === '~';
     this.literalParts = [];
-    if (sync) return { kind: 'continue', size };
-    return null;
+    return sync ? { kind: 'continue', size } : null;
   }
 
   /** Returns an event, null (literal done, continue with lines) or 'more'. */
