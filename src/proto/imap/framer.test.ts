@@ -127,3 +127,15 @@ test('a refused line that announces a LITERAL+ is fatal (its bytes are already c
   assert.deepEqual(run('a1 LOGIN xxxxxxxxxxxxxxxxxxx {3}\r\na2 NOOP\r\n', limits), ['err:command-too-large:a1:ok', 'cmd:a2 NOOP']);
   assert.deepEqual(run('a1 LOGIN {123456789012345678901234567890}\r\na2 NOOP\r\n'), ['err:bad-literal-size:a1:ok', 'cmd:a2 NOOP']);
 });
+
+test('errors name the command so APPEND can be answered NO [TOOBIG]', () => {
+  const f = new ImapFramer(POST_AUTH_FRAMER_LIMITS);
+  f.push(Buffer.from('A003 APPEND saved-messages (\\Seen) {999999999}\r\n'));
+  const e = f.next();
+  assert.ok(e && e.kind === 'error');
+  assert.deepEqual(e.error, { code: 'literal-too-large', tag: 'A003', command: 'APPEND', fatal: false, message: 'literal too large' });
+  const g = new ImapFramer(PRE_AUTH_FRAMER_LIMITS);
+  g.push(Buffer.from('x UID FETCH ' + '1,'.repeat(5000) + '\r\n'));
+  const h = g.next();
+  assert.ok(h && h.kind === 'error' && h.error.command === 'FETCH' && h.error.tag === 'x' && h.error.fatal);
+});

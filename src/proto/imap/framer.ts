@@ -53,6 +53,8 @@ export interface FrameError {
   code: FrameErrorCode;
   /** The command's tag when it could be read, so the session can answer `tag BAD`/`tag NO [TOOBIG]`. */
   tag: string | null;
+  /** Upper-cased command word (after a UID prefix) when readable, e.g. APPEND, so the session can answer `NO [TOOBIG]`. */
+  command: string | null;
   /** Fatal: the byte stream can no longer be trusted; the session sends `* BYE` and closes. */
   fatal: boolean;
   message: string;
@@ -71,6 +73,14 @@ const LITERAL_RE = /(~?)\{(\d+)([+-]?)\}$/;
 /** Enough of a line's end to see a literal announcement with far more digits than allowed. */
 const LITERAL_TAIL_WINDOW = 64;
 const TAG_RE = /^[\x21-\x7e]+/;
+
+function commandOf(line: Buffer | undefined): string | null {
+  if (!line) return null;
+  const words = line.subarray(0, 128).toString('latin1').split(' ');
+  let w = words[1]?.toUpperCase();
+  if (w === 'UID') w = words[2]?.toUpperCase();
+  return w && /^[A-Z]{1,32}$/.test(w) ? w : null;
+}
 
 function tagOf(line: Buffer): string | null {
   const head = line.subarray(0, MAX_TAG_LENGTH + 1).toString('latin1');
@@ -149,13 +159,14 @@ export class ImapFramer {
     return this.limits.maxLineBytes;
   }
 
-  private fail(code: FrameErrorCode, message: string, fatal: boolean, tag: string | null): FrameEvent {
+  private fail(code: FrameErrorCode, message: string, fatal: boolean, tag: string | null, first?: Buffer): FrameEvent {
+    const command = tag === null ? null : commandOf(this.lines[0] ?? first);
     if (fatal) {
       this.dead = true;
       this.queue = [];
     }
     this.resetCommand();
-    return { kind: 'error', error: { code, tag, fatal, message } };
+    return { kind: 'error', error: { code, tag, command, fatal, message } };
   }
 
   private resetCommand(): void {
@@ -201,7 +212,7 @@ export class ImapFramer {
 
   private lineTooLong(start: Buffer): FrameEvent {
     const tag = this.lines.length ? tagOf(this.lines[0]!) : this.mode === 'command' ? tagOf(start) : null;
-    return this.fail('line-too-long', 'line too long', true, tag);
+    return this.fail('line-too-long', 'line too long', true, tag, start);
   }
 
   private onLine(buf: Buffer): FrameEvent | null {
@@ -215,7 +226,7 @@ export class ImapFramer {
     const sync = m !== null && m[3] === '';
     const midCommand = this.lines.length > 0;
     const refuse = (code: FrameErrorCode, message: string): FrameEvent =>
-      this.fail(code, message, (m !== null && !sync) || midCommand, tag);
+      this.fail(code, message, (m !== null && !sync) || midCommand, tag, buf);
     this.unitBytes += buf.length + 2;
     if (this.unitBytes > this.limits.maxCommandBytes) return refuse('command-too-large', 'command too large');
     this.lines.push(buf);
