@@ -9,7 +9,7 @@ import { POST_AUTH_FRAMER_LIMITS } from './limits.js';
 import { parseCommand, type ParseResult } from './parser.js';
 import { allowedIn, COMMANDS, lookupCommand } from './commands.js';
 
-export function parseWire(wire: string | Buffer, utf8 = false): ParseResult {
+function parseWire(wire: string | Buffer, utf8 = false): ParseResult {
   const f = new ImapFramer(POST_AUTH_FRAMER_LIMITS);
   f.push(typeof wire === 'string' ? Buffer.from(wire, 'utf8') : wire);
   for (let e = f.next(); e; e = f.next()) {

@@ -207,7 +207,8 @@ export class Reader {
   private quotedBytes(): Buffer {
     this.count();
     this.expect('"');
-    const out: number[] = [];
+    const start = this.pos;
+    let escaped = false;
     for (;;) {
       const c = this.peek();
       if (c < 0) throw this.error('unterminated quoted string');
@@ -217,13 +218,18 @@ export class Reader {
         const e = this.peek();
         if (e !== DQUOTE && e !== BACKSLASH) throw this.error('bad escape in quoted string');
         this.pos++;
-        out.push(e);
-        continue;
-      }
-      if (c === 0x0d || c === 0x0a || c === 0) throw this.error('bad character in quoted string');
-      out.push(c);
+        escaped = true;
+      } else if (c === 0x0d || c === 0x0a || c === 0) throw this.error('bad character in quoted string');
     }
-    return Buffer.from(out);
+    const raw = this.line.subarray(start, this.pos - 1);
+    if (!escaped) return Buffer.from(raw);
+    const out = Buffer.allocUnsafe(raw.length);
+    let n = 0;
+    for (let i = 0; i < raw.length; i++) {
+      if (raw[i] === BACKSLASH) i++;
+      out[n++] = raw[i]!;
+    }
+    return out.subarray(0, n);
   }
 
   /** `{n}` / `~{n}` at the end of the current line: returns the literal and moves to the next line. */
