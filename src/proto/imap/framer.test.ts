@@ -139,3 +139,20 @@ test('errors name the command so APPEND can be answered NO [TOOBIG]', () => {
   const h = g.next();
   assert.ok(h && h.kind === 'error' && h.error.command === 'FETCH' && h.error.tag === 'x' && h.error.fatal);
 });
+
+test('pre-login literal cap: a 1025-byte LOGIN literal is refused before +', () => {
+  assert.deepEqual(run('a LOGIN {1025}\r\n', PRE_AUTH_FRAMER_LIMITS), ['err:literal-too-large:a:ok']);
+  assert.deepEqual(run('a LOGIN {1024}\r\n', PRE_AUTH_FRAMER_LIMITS), ['+1024']);
+});
+
+test('setLimits after login raises the caps', () => {
+  const f = new ImapFramer(PRE_AUTH_FRAMER_LIMITS);
+  f.setLimits(POST_AUTH_FRAMER_LIMITS);
+  f.push(Buffer.from('a APPEND INBOX {100000}\r\n'));
+  assert.deepEqual(drain(f).map(show), ['+100000']);
+  f.push(Buffer.alloc(100000, 0x61));
+  f.push(Buffer.from('\r\n'));
+  const ev = drain(f);
+  assert.equal(ev.length, 1);
+  assert.ok(ev[0]!.kind === 'command' && ev[0]!.unit.literals[0]!.data.length === 100000);
+});

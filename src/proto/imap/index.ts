@@ -2,6 +2,19 @@
  * Public surface of the pure IMAP wire codec: framer, parser, command table,
  * encoder, modified UTF-7 and limits. Sessions import from here only.
  *
+ * How a session drives it:
+ *   framer.push(chunk); then loop e = framer.next() until null:
+ *   - 'continue': write encodeContinuation('Ready for literal data');
+ *   - 'command': parseCommand(e.unit, { utf8 }); on ok check allowedIn(name,
+ *     state) and dispatch; on error answer `tag BAD` (or `* BAD` when the
+ *     tag is null; NO [BADCHARSET] for 'bad-charset');
+ *   - 'error': fatal → `* BYE` and close; otherwise `tag BAD`, or
+ *     `tag NO [TOOBIG]` when error.command is APPEND and the literal was too large;
+ *   - 'line' (after setMode('idle'|'authenticate')): isIdleDone /
+ *     parseAuthResponse, then setMode('command').
+ *   After login call framer.setLimits(POST_AUTH_FRAMER_LIMITS); after
+ *   ENABLE UTF8=ACCEPT or IMAP4rev2 pass { utf8: true } to parser and encoder.
+ *
  * Exports: everything listed below.
  * Security: see the individual modules; nothing here does I/O.
  * Standards: RFC 9051, RFC 3501 and the extensions named in each module.

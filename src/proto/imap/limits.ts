@@ -37,8 +37,8 @@ export const MAX_AUTH_LINE_BYTES = 16 * 1024;
 export const MAX_NESTING_DEPTH = 16;
 /** Ranges in one sequence set; large UID sets from QRESYNC clients stay well below, it bounds later set work. */
 export const MAX_SEQUENCE_RANGES = 10_000;
-/** Tokens (atoms, strings, list brackets) per command; bounds parse time and the size of the typed tree. */
-export const MAX_TOKENS_PER_COMMAND = 20_000;
+/** Tokens (atoms, numbers, strings, list brackets) per command; above the 10,000 two-number ranges a set may hold, bounds parse time and tree size. */
+export const MAX_TOKENS_PER_COMMAND = 50_000;
 /** Search keys in one SEARCH; deep OR chains are the classic parser DoS. */
 export const MAX_SEARCH_KEYS = 1_000;
 /** Tag length; real tags are under 16 characters, a long tag only costs us echoing it. */

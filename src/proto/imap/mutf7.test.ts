@@ -58,3 +58,19 @@ test('round-trips random Unicode names', () => {
     assert.equal(decodeMutf7(encodeMutf7(s)), s);
   }
 });
+
+test('random byte strings: decode either succeeds canonically or throws Mutf7Error', () => {
+  let seed = 3;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
+  const pool = 'AZaz09+,-&/ \u00e9\u0001';
+  for (let i = 0; i < 5000; i++) {
+    let s = '';
+    for (let n = rnd() % 16; n > 0; n--) s += pool[rnd() % pool.length];
+    try {
+      const d = decodeMutf7(s);
+      assert.equal(encodeMutf7(d), s, JSON.stringify(s));
+    } catch (e) {
+      assert.ok(e instanceof Mutf7Error, String(e));
+    }
+  }
+});
