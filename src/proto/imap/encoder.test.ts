@@ -5,12 +5,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  compressSequence, encodeCapability, encodeContinuation, encodeEnabled, encodeEsearch, encodeExists, encodeExpunge,
-  encodeFetch, encodeFlags, encodeId, encodeList, encodeMailboxName, encodeMetadata, encodeNamespace, encodeQuota,
-  encodeQuotaRoot, encodeSearch, encodeStatus, encodeTagged, encodeThread, encodeUntagged, encodeUntaggedStatus,
-  encodeValue, encodeVanished, formatSection, formatSequenceSet, type ResponseCode,
-  bodyStructureValue, envelopeValue, formatFetchItemName, formatInternalDate, type BodyPart, type Envelope,
+  compressSequence, encodeContinuation, encodeMailboxName, encodeTagged, encodeUntagged, encodeUntaggedStatus,
+  encodeValue, formatSequenceSet, type ResponseCode,
 } from './encoder.js';
+import {
+  encodeCapability, encodeEnabled, encodeEsearch, encodeExists, encodeExpunge, encodeFetch, encodeFlags, encodeId,
+  encodeList, encodeMetadata, encodeNamespace, encodeQuota, encodeQuotaRoot, encodeSearch, encodeStatus, encodeThread,
+  encodeVanished,
+} from './responses.js';
+import {
+  bodyStructureValue, envelopeValue, formatFetchItemName, formatInternalDate, formatSection, type BodyPart, type Envelope,
+} from './fetch-data.js';
 import { ImapFramer } from './framer.js';
 import { POST_AUTH_FRAMER_LIMITS } from './limits.js';
 import { parseCommand } from './parser.js';

@@ -38,5 +38,7 @@ export type { StatusItem } from './parse/status.js';
 export type { NotifyArgs, NotifyEvent, NotifyEventGroup, NotifyFilter } from './parse/notify.js';
 export type { SortCriterion, SortKey } from './parse/sort.js';
 export * from './encoder.js';
+export * from './responses.js';
+export * from './fetch-data.js';
 export { decodeMutf7, encodeMutf7, isValidMutf7, Mutf7Error } from './mutf7.js';
 export * from './limits.js';
