@@ -49,6 +49,16 @@ export const MAX_MAILBOX_NAME_BYTES = 4096;
 export const MAX_HEADER_FIELDS = 256;
 /** Entries in list arguments (FETCH items, STATUS items, flags, metadata entries, ID pairs). */
 export const MAX_LIST_ITEMS = 1_000;
+/** Recursion of NOT/OR/parentheses in SEARCH; client OR chains nest one level per alternative, 64 keeps the stack shallow. */
+export const MAX_SEARCH_DEPTH = 64;
+/** Part numbers in one BODY[1.2.3...] section; the MIME index stops at 100 levels anyway. */
+export const MAX_SECTION_PART_DEPTH = 100;
+/** Resources in one SETQUOTA (RFC 9208 defines four). */
+export const MAX_QUOTA_RESOURCES = 16;
+/** Entries in one SETMETADATA. */
+export const MAX_METADATA_ENTRIES = 100;
+/** Event groups in one NOTIFY SET. */
+export const MAX_NOTIFY_GROUPS = 32;
 /** Messages in one MULTIAPPEND. */
 export const MAX_APPEND_MESSAGES = 1_000;
 

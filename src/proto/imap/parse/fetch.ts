@@ -9,7 +9,7 @@
  * RFC 8514 (SAVEDATE), RFC 3501 (RFC822.*).
  */
 import type { Reader, SequenceSet } from '../reader.js';
-import { MAX_HEADER_FIELDS } from '../limits.js';
+import { MAX_HEADER_FIELDS, MAX_SECTION_PART_DEPTH } from '../limits.js';
 
 export type SectionText =
   | { kind: 'HEADER' }
@@ -57,7 +57,7 @@ const MACROS: Record<string, FetchItem[]> = {
 function partPath(r: Reader, textAllowed: boolean): number[] {
   const part: number[] = [];
   while (r.peek() >= 0x30 && r.peek() <= 0x39) {
-    if (part.length >= 100) throw r.error('part path too deep', 'limit');
+    if (part.length >= MAX_SECTION_PART_DEPTH) throw r.error('part path too deep', 'limit');
     part.push(r.nzNumber());
     if (!r.skip('.')) return part;
     if (!(r.peek() >= 0x30 && r.peek() <= 0x39) && !textAllowed) throw r.error('bad section part');

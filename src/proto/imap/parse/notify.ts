@@ -6,6 +6,7 @@
  * Standards: RFC 5465 section 8 (formal syntax).
  */
 import type { Reader } from '../reader.js';
+import { MAX_NOTIFY_GROUPS } from '../limits.js';
 
 export type NotifyFilter =
   | { kind: 'SELECTED' | 'SELECTED-DELAYED' | 'INBOXES' | 'PERSONAL' | 'SUBSCRIBED' }
@@ -85,7 +86,7 @@ export function parseNotify(r: Reader): NotifyArgs {
     }
     r.close();
     groups.push({ filter, events });
-    if (groups.length > 32) throw r.error('too many notify groups', 'limit');
+    if (groups.length > MAX_NOTIFY_GROUPS) throw r.error('too many notify groups', 'limit');
   } while (!r.atEnd());
   return { kind: 'SET', status, groups };
 }

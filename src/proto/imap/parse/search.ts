@@ -2,7 +2,7 @@
  * SEARCH [RETURN (...)] [CHARSET c] keys: the full typed search-key tree.
  *
  * Exports: parseSearch, parseSearchKeys, SearchArgs, SearchKey, SearchReturn,
- * SearchDate, MAX_SEARCH_DEPTH.
+ * SearchDate, DateOp.
  * Security: parses untrusted client input; the count of keys and the depth of
  * NOT/OR/parenthesis recursion are capped, so no input can exhaust the stack.
  * Standards: RFC 9051 section 6.4.4, RFC 4731 (ESEARCH RETURN), RFC 5182
@@ -11,10 +11,7 @@
  * (EMAILID/THREADID), RFC 3501 (NEW/OLD/RECENT/UNKEYWORD...).
  */
 import type { Reader, SequenceSet } from '../reader.js';
-import { MAX_SEARCH_KEYS } from '../limits.js';
-
-/** OR chains from clients nest one level per alternative; 64 keeps recursion cheap. */
-export const MAX_SEARCH_DEPTH = 64;
+import { MAX_SEARCH_DEPTH, MAX_SEARCH_KEYS } from '../limits.js';
 
 export interface SearchDate {
   year: number;

@@ -3,10 +3,11 @@
  *
  * Exports: parseSetMetadata, SetMetadataArgs.
  * Security: parses untrusted client input through the bounded Reader; at most
- * 100 entries, each value bounded by the literal limit.
+ * MAX_METADATA_ENTRIES entries, each value bounded by the literal limit.
  * Standards: RFC 5464 section 4.3.
  */
 import type { Reader } from '../reader.js';
+import { MAX_METADATA_ENTRIES } from '../limits.js';
 import { parseMetadataEntry, parseMetadataMailbox } from './metadata-entry.js';
 
 export interface SetMetadataArgs {
@@ -26,7 +27,7 @@ export function parseSetMetadata(r: Reader): SetMetadataArgs {
     r.sp();
     const value = r.keyword('NIL') ? null : r.stringBytes(true);
     entries.push({ entry: e, value });
-    if (entries.length > 100) throw r.error('too many metadata entries', 'limit');
+    if (entries.length > MAX_METADATA_ENTRIES) throw r.error('too many metadata entries', 'limit');
     if (r.is(')')) break;
     r.sp();
   }

@@ -3,10 +3,11 @@
  *
  * Exports: parseSetQuota, SetQuotaArgs.
  * Security: parses untrusted client input through the bounded Reader; at most
- * 16 resources. Whether the user may set quotas at all is the session's call.
+ * MAX_QUOTA_RESOURCES resources. Whether the user may set quotas at all is the session's call.
  * Standards: RFC 9208 section 4.4.
  */
 import type { Reader } from '../reader.js';
+import { MAX_QUOTA_RESOURCES } from '../limits.js';
 
 export interface SetQuotaArgs {
   root: string;
@@ -25,7 +26,7 @@ export function parseSetQuota(r: Reader): SetQuotaArgs {
     const resource = r.atom().toUpperCase();
     r.sp();
     limits.push({ resource, limit: r.number64() });
-    if (limits.length > 16) throw r.error('too many quota resources', 'limit');
+    if (limits.length > MAX_QUOTA_RESOURCES) throw r.error('too many quota resources', 'limit');
   }
   r.close();
   return { root, limits };
