@@ -67,7 +67,8 @@ export const COMMANDS = {
   STARTTLS: { states: PRE, uid: false, parse: parseNoArgs },
   AUTHENTICATE: { states: PRE, uid: false, parse: parseAuthenticate },
   LOGIN: { states: PRE, uid: false, parse: parseLogin },
-  ENABLE: { states: AUTH, uid: false, parse: parseEnable },
+  // RFC 5161 section 3.1: only before a mailbox is selected.
+  ENABLE: { states: ['authenticated'], uid: false, parse: parseEnable },
   SELECT: { states: AUTH, uid: false, parse: parseSelect },
   EXAMINE: { states: AUTH, uid: false, parse: parseSelect },
   CREATE: { states: AUTH, uid: false, parse: parseCreate },

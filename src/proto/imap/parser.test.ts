@@ -238,6 +238,9 @@ test('command names are case-insensitive and the table has flags', () => {
   assert.ok(!allowedIn('LOGIN', 'authenticated'));
   assert.ok(!allowedIn('FETCH', 'authenticated'));
   assert.ok(allowedIn('CAPABILITY', 'selected'));
+  assert.ok(allowedIn('ENABLE', 'authenticated') && !allowedIn('ENABLE', 'selected'));
+  assert.ok(allowedIn('SELECT', 'selected') && allowedIn('IDLE', 'selected') && !allowedIn('EXPUNGE', 'authenticated'));
+  assert.ok(allowedIn('ID', 'not-authenticated') && !allowedIn('STARTTLS', 'authenticated'));
   assert.equal(COMMANDS.FETCH.uid, true);
   assert.equal(COMMANDS.SELECT.uid, false);
 });
