@@ -13,9 +13,10 @@ import {
   encodeList, encodeMetadata, encodeNamespace, encodeQuota, encodeQuotaRoot, encodeSearch, encodeStatus, encodeThread,
   encodeVanished,
 } from './responses.js';
-import {
-  bodyStructureValue, envelopeValue, formatFetchItemName, formatInternalDate, formatSection, type BodyPart, type Envelope,
-} from './fetch-data.js';
+import { formatFetchItemName, formatInternalDate, formatSection } from './fetch-data.js';
+import { FIXTURES, render } from '../../mime/imap-fixtures.test.js';
+import { bodyStructure, envelope } from '../../mime/imap-structure.js';
+import { indexMessage } from '../../mime/index.js';
 import { ImapFramer } from './framer.js';
 import { POST_AUTH_FRAMER_LIMITS } from './limits.js';
 import { parseCommand } from './parser.js';
@@ -175,34 +176,26 @@ test('untagged values escape CR/LF in strings so no response can be injected', (
   assert.equal(out, '* LIST () "/" {11}\r\nevil\r\n* BYE\r\n');
 });
 
-test('FETCH response names, INTERNALDATE, ENVELOPE and BODYSTRUCTURE', () => {
+test('FETCH response names, INTERNALDATE, and ENVELOPE/BODYSTRUCTURE trees from src/mime', () => {
   assert.equal(formatFetchItemName({ kind: 'BODY[]', section: { part: [1, 2], text: { kind: 'TEXT' } }, peek: true, partial: { offset: 10, length: 5 } }), 'BODY[1.2.TEXT]<10>');
   assert.equal(formatFetchItemName({ kind: 'BINARY[]', part: [3], peek: true, partial: null }), 'BINARY[3]');
   assert.equal(formatFetchItemName({ kind: 'BINARY.SIZE', part: [] }), 'BINARY.SIZE[]');
   assert.equal(formatFetchItemName({ kind: 'RFC822.SIZE' }), 'RFC822.SIZE');
   assert.equal(formatInternalDate(new Date('1996-07-17T09:44:25Z'), -420), '17-Jul-1996 02:44:25 -0700');
   assert.equal(formatInternalDate(new Date('2024-01-05T00:00:00Z')), '05-Jan-2024 00:00:00 +0000');
-  const env: Envelope = {
-    date: 'Wed, 17 Jul 1996 02:23:25 -0700 (PDT)', subject: 'IMAP4rev2 WG mtg summary and minutes',
-    from: [{ name: 'Terry Gray', adl: null, mailbox: 'gray', host: 'cac.washington.edu' }], sender: [], replyTo: [],
-    to: [{ name: null, adl: null, mailbox: 'imap', host: 'cac.washington.edu' }], cc: [], bcc: [], inReplyTo: null, messageId: '<B27397-0100000@cac.washington.edu>',
-  };
-  assert.equal(
-    s(encodeValue(envelopeValue(env), RAW)),
-    '("Wed, 17 Jul 1996 02:23:25 -0700 (PDT)" "IMAP4rev2 WG mtg summary and minutes" (("Terry Gray" NIL "gray" "cac.washington.edu")) NIL NIL ((NIL NIL "imap" "cac.washington.edu")) NIL NIL NIL "<B27397-0100000@cac.washington.edu>")',
-  );
-  const text: BodyPart = { type: 'TEXT', subtype: 'PLAIN', params: [['CHARSET', 'US-ASCII']], id: null, description: null, encoding: '7BIT', size: 3028, lines: 92 };
-  assert.equal(s(encodeValue(bodyStructureValue(text, false), RAW)), '("TEXT" "PLAIN" ("CHARSET" "US-ASCII") NIL NIL "7BIT" 3028 92)');
-  const mixed: BodyPart = {
-    type: 'multipart', subtype: 'mixed', params: [['boundary', 'x']], id: null, description: null, encoding: '7bit', size: 0,
-    parts: [text, { type: 'application', subtype: 'pdf', params: [], id: null, description: null, encoding: 'base64', size: 10, disposition: { type: 'attachment', params: [['filename', 'a.pdf']] } }],
-  };
-  assert.equal(
-    s(encodeValue(bodyStructureValue(mixed, true), RAW)),
-    '(("TEXT" "PLAIN" ("CHARSET" "US-ASCII") NIL NIL "7BIT" 3028 92 NIL NIL NIL NIL)("application" "pdf" NIL NIL NIL "base64" 10 NIL ("attachment" ("filename" "a.pdf")) NIL NIL) "mixed" ("boundary" "x") NIL NIL NIL)',
-  );
-  assert.equal(
-    s(encodeValue(bodyStructureValue(mixed, false), RAW)),
-    '(("TEXT" "PLAIN" ("CHARSET" "US-ASCII") NIL NIL "7BIT" 3028 92)("application" "pdf" NIL NIL NIL "base64" 10) "mixed")',
-  );
+  // src/mime builds ENVELOPE/BODYSTRUCTURE/BODY as its own value tree; the encoder must write it
+  // exactly as that module's reference rendering does whenever no literal is needed.
+  let compared = 0;
+  for (const [name, raw] of Object.entries(FIXTURES)) {
+    const index = indexMessage(Buffer.from(raw, 'latin1'));
+    for (const value of [bodyStructure(index, true, { utf8: true }), bodyStructure(index, false, { utf8: true }), envelope(index.envelope)]) {
+      const wire = s(encodeValue(value, UTF8));
+      if (/\}\r\n/.test(wire)) continue;
+      assert.equal(wire, render(value), name);
+      compared++;
+    }
+  }
+  assert.ok(compared > 10);
+  const multi = s(encodeValue([{ run: [[null, null, 'a', 'x.org'], [null, null, 'b', 'x.org']] }], RAW));
+  assert.equal(multi, '((NIL NIL "a" "x.org")(NIL NIL "b" "x.org"))');
 });

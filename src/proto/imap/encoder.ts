@@ -4,7 +4,9 @@
  * Values are serialised by form: atoms verbatim (checked), strings quoted or,
  * when they hold CR, LF, NUL or (without UTF-8 enabled) 8-bit bytes, as
  * literals; literal8 `~{n}` for BINARY; mailbox names in modified UTF-7 or
- * UTF-8; sequence sets compressed into ranges.
+ * UTF-8; sequence sets compressed into ranges. The value tree src/mime
+ * builds for ENVELOPE/BODYSTRUCTURE/BODY (mime/imap-value.ts) is a subset of
+ * ImapValue and is serialised as is.
  *
  * Exports: ImapValue, EncoderOptions, ResponseCode, StatusKind, CRLF,
  * assertAtom, encodeValue, encodeTagged, encodeUntaggedStatus,
@@ -36,8 +38,8 @@ export type ImapValue =
   | { literal: Buffer | string; binary?: boolean }
   | { mailbox: string }
   | { sequence: number[] }
-  /** Items written next to each other without SP (multipart bodies in BODYSTRUCTURE). */
-  | { adjacent: ImapValue[] }
+  /** Items written next to each other without SP (`1*body` of a multipart, `1*address`); the same shape as src/mime's ImapRun. */
+  | { run: ImapValue[] }
   | ImapValue[];
 
 export type StatusKind = 'OK' | 'NO' | 'BAD';
@@ -143,7 +145,7 @@ function valueInto(v: ImapValue, opts: EncoderOptions, out: Buffer[]): void {
   } else if ('atom' in v) out.push(Buffer.from(assertAtom(v.atom, 'flag')));
   else if ('literal' in v) literal(typeof v.literal === 'string' ? Buffer.from(v.literal, 'utf8') : v.literal, v.binary ?? false, out);
   else if ('mailbox' in v) stringInto(encodeMailboxName(v.mailbox, opts), opts, out);
-  else if ('adjacent' in v) for (const x of v.adjacent) valueInto(x, opts, out);
+  else if ('run' in v) for (const x of v.run) valueInto(x, opts, out);
   else out.push(Buffer.from(compressSequence(v.sequence)));
 }
 

@@ -1,16 +1,14 @@
 /*
- * FETCH response data: item names, INTERNALDATE, ENVELOPE and BODY /
- * BODYSTRUCTURE values built from typed structures the mailbox layer fills
- * from the index stored at delivery.
+ * FETCH response data that is wire syntax rather than message content: item
+ * names (`BODY[1.HEADER.FIELDS (FROM)]<0>`) and INTERNALDATE/SAVEDATE text.
+ * ENVELOPE, BODY and BODYSTRUCTURE values come from src/mime/imap-structure.ts
+ * (built from the index stored at delivery) and go through encodeValue.
  *
- * Exports: formatSection, formatFetchItemName, formatInternalDate,
- * envelopeValue, Envelope, EnvelopeAddress, bodyStructureValue, BodyPart.
- * Security: strings end up in the core serialiser (literal when they hold
- * CR/LF); recursion over parts is bounded by the MIME index depth cap.
- * Standards: RFC 9051 section 7.5.2 (FETCH data, BODYSTRUCTURE), RFC 3516
+ * Exports: formatSection, formatFetchItemName, formatInternalDate.
+ * Security: names are built from parsed, validated requests only.
+ * Standards: RFC 9051 section 7.5.2 (FETCH response names), RFC 3516
  * (BINARY names).
  */
-import type { ImapValue } from './encoder.js';
 import type { FetchItem, Section } from './parse/fetch.js';
 
 const ATOM_RE = /^[!#$&'+-Z^-z|}~\x5b]+$/;
@@ -52,74 +50,3 @@ export function formatInternalDate(date: Date, offsetMinutes = 0): string {
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-export interface EnvelopeAddress {
-  name: string | null;
-  /** Source route (obsolete); almost always null. */
-  adl: string | null;
-  /** Local part, or the group name in a group start marker (host null). */
-  mailbox: string | null;
-  host: string | null;
-}
-
-export interface Envelope {
-  date: string | null;
-  subject: string | null;
-  from: EnvelopeAddress[];
-  sender: EnvelopeAddress[];
-  replyTo: EnvelopeAddress[];
-  to: EnvelopeAddress[];
-  cc: EnvelopeAddress[];
-  bcc: EnvelopeAddress[];
-  inReplyTo: string | null;
-  messageId: string | null;
-}
-
-const addresses = (list: EnvelopeAddress[]): ImapValue => (list.length ? list.map((a) => [a.name, a.adl, a.mailbox, a.host]) : null);
-
-/** ENVELOPE as a value (RFC 9051 section 7.5.2); empty address lists are NIL. */
-export function envelopeValue(e: Envelope): ImapValue {
-  return [e.date, e.subject, addresses(e.from), addresses(e.sender), addresses(e.replyTo), addresses(e.to), addresses(e.cc), addresses(e.bcc), e.inReplyTo, e.messageId];
-}
-
-export interface BodyPart {
-  /** Lower or upper case as stored; e.g. "text", "multipart". */
-  type: string;
-  subtype: string;
-  params: Array<[string, string]>;
-  id: string | null;
-  description: string | null;
-  encoding: string;
-  size: number;
-  /** Lines of text/* and message/rfc822 parts. */
-  lines?: number;
-  /** message/rfc822 (and message/global): the encapsulated message. */
-  envelope?: Envelope;
-  body?: BodyPart;
-  /** multipart/*: the children. */
-  parts?: BodyPart[];
-  md5?: string | null;
-  disposition?: { type: string; params: Array<[string, string]> } | null;
-  language?: string[] | null;
-  location?: string | null;
-}
-
-const params = (list: Array<[string, string]>): ImapValue => (list.length ? list.flat() : null);
-
-/** BODYSTRUCTURE (extended = true) or BODY (false) as a value (RFC 9051 section 7.5.2). */
-export function bodyStructureValue(part: BodyPart, extended: boolean): ImapValue {
-  const ext = (): ImapValue[] =>
-    extended
-      ? [part.disposition ? [part.disposition.type, params(part.disposition.params)] : null, part.language?.length ? part.language : null, part.location ?? null]
-      : [];
-  if (part.parts && part.parts.length) {
-    const kids = { adjacent: part.parts.map((p) => bodyStructureValue(p, extended)) };
-    return [kids, part.subtype, ...(extended ? [params(part.params), ...ext()] : [])];
-  }
-  const out: ImapValue[] = [part.type, part.subtype, params(part.params), part.id, part.description, part.encoding, part.size];
-  const isMessage = part.type.toLowerCase() === 'message' && (part.subtype.toLowerCase() === 'rfc822' || part.subtype.toLowerCase() === 'global');
-  if (isMessage && part.envelope && part.body) out.push(envelopeValue(part.envelope), bodyStructureValue(part.body, extended), part.lines ?? 0);
-  else if (part.type.toLowerCase() === 'text') out.push(part.lines ?? 0);
-  if (extended) out.push(part.md5 ?? null, ...ext());
-  return out;
-}
