@@ -13,7 +13,8 @@ import {
   encodeList, encodeMetadata, encodeNamespace, encodeQuota, encodeQuotaRoot, encodeSearch, encodeStatus, encodeThread,
   encodeVanished,
 } from './responses.js';
-import { formatFetchItemName, formatInternalDate, formatSection } from './fetch-data.js';
+import { formatFetchItemName, formatInternalDate, formatSection, toPartialRange, toSectionSpec } from './fetch-data.js';
+import type { PartialRange, SectionSpec } from '../../mime/imap-sections.js';
 import { FIXTURES, render } from '../../mime/imap-fixtures.test.js';
 import { bodyStructure, envelope } from '../../mime/imap-structure.js';
 import { indexMessage } from '../../mime/index.js';
@@ -198,4 +199,13 @@ test('FETCH response names, INTERNALDATE, and ENVELOPE/BODYSTRUCTURE trees from 
   assert.ok(compared > 10);
   const multi = s(encodeValue([{ run: [[null, null, 'a', 'x.org'], [null, null, 'b', 'x.org']] }], RAW));
   assert.equal(multi, '((NIL NIL "a" "x.org")(NIL NIL "b" "x.org"))');
+});
+
+test('parsed sections and partials convert to the shapes src/mime reads', () => {
+  const spec: SectionSpec = toSectionSpec({ part: [2], text: { kind: 'HEADER.FIELDS', fields: ['From'], not: true } });
+  assert.deepEqual(spec, { part: [2], kind: 'HEADER.FIELDS.NOT', fields: ['From'] });
+  assert.deepEqual(toSectionSpec({ part: [], text: null }), { part: [] });
+  assert.deepEqual(toSectionSpec({ part: [1], text: { kind: 'MIME' } }), { part: [1], kind: 'MIME' });
+  const range: PartialRange = toPartialRange({ offset: 5, length: 10 });
+  assert.deepEqual(range, { start: 5, length: 10 });
 });

@@ -4,12 +4,13 @@
  * ENVELOPE, BODY and BODYSTRUCTURE values come from src/mime/imap-structure.ts
  * (built from the index stored at delivery) and go through encodeValue.
  *
- * Exports: formatSection, formatFetchItemName, formatInternalDate.
+ * Exports: formatSection, formatFetchItemName, formatInternalDate, toSectionSpec,
+ * toPartialRange.
  * Security: names are built from parsed, validated requests only.
  * Standards: RFC 9051 section 7.5.2 (FETCH response names), RFC 3516
  * (BINARY names).
  */
-import type { FetchItem, Section } from './parse/fetch.js';
+import type { FetchItem, Partial, Section } from './parse/fetch.js';
 
 const ATOM_RE = /^[!#$&'+-Z^-z|}~\x5b]+$/;
 
@@ -50,3 +51,20 @@ export function formatInternalDate(date: Date, offsetMinutes = 0): string {
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** A parsed section in the flat shape src/mime/imap-sections.ts reads (SectionSpec), without importing it. */
+export function toSectionSpec(section: Section): {
+  part: number[];
+  kind?: 'HEADER' | 'HEADER.FIELDS' | 'HEADER.FIELDS.NOT' | 'TEXT' | 'MIME';
+  fields?: string[];
+} {
+  const t = section.text;
+  if (!t) return { part: section.part };
+  if (t.kind === 'HEADER.FIELDS') return { part: section.part, kind: t.not ? 'HEADER.FIELDS.NOT' : 'HEADER.FIELDS', fields: t.fields };
+  return { part: section.part, kind: t.kind };
+}
+
+/** `<offset.length>` in the shape src/mime's PartialRange uses. */
+export function toPartialRange(partial: Partial): { start: number; length: number } {
+  return { start: partial.offset, length: partial.length };
+}
