@@ -1,0 +1,20 @@
+/*
+ * Public surface of the mailbox behaviour layer: what protocol handlers
+ * (IMAP now, POP3 and webmail later) call instead of the store.
+ *
+ * Exports: MailboxService, MailboxPorts, MailboxOutcome, MailboxFailure,
+ * MAX_MAILBOXES, SPECIAL_USES, the name checks, the LIST matcher and
+ * entries, the STATUS counters.
+ * Security: see names.ts (names never escape the account), pattern.ts
+ * (linear matching), service.ts (bound to one account).
+ * Standards: RFC 9051, RFC 5258, RFC 6154.
+ */
+export { MailboxService, MAX_MAILBOXES, SPECIAL_USES } from './service.js';
+export type { MailboxFailure, MailboxOutcome, MailboxPorts } from './service.js';
+export { checkMailboxName, normalizeMailboxName, HIERARCHY_SEPARATOR, MAX_NAME_BYTES, MAX_NAME_DEPTH } from './names.js';
+export type { NameCheck } from './names.js';
+export { compilePattern, joinReference } from './pattern.js';
+export { listMailboxes } from './list.js';
+export type { ListEntry, ListQuery } from './list.js';
+export { mailboxStatus } from './status.js';
+export type { MailboxStatus, StatusWanted } from './status.js';

@@ -1,0 +1,120 @@
+/*
+ * The mailbox behaviour IMAP (and later POP3 and webmail) handlers call for
+ * one account: default folders, listing, create/delete/rename,
+ * subscriptions and STATUS. Only store ports here, no SQL.
+ *
+ * Exports: MailboxPorts, MailboxService, MailboxOutcome, MAX_MAILBOXES,
+ * SPECIAL_USES.
+ * Security: every method is bound to the account given at construction, so
+ * a handler can never name another user's mailbox; every client-chosen name
+ * goes through checkMailboxName first. Failures are typed reasons; the
+ * protocol layer turns them into response codes with generic text.
+ * Standards: RFC 9051 sections 6.3.4-6.3.11, RFC 6154 (special-use and
+ * CREATE-SPECIAL-USE), RFC 5258.
+ */
+import { DEFAULT_MAILBOXES } from '../core/mailbox-names.js';
+import type { MailboxAdmin, MailboxRecord, MailboxStore, MessageReader, SubscriptionStore } from '../store/types.js';
+import { listMailboxes, type ListEntry, type ListQuery } from './list.js';
+import { checkMailboxName } from './names.js';
+import { mailboxStatus, type MailboxStatus, type StatusWanted } from './status.js';
+
+export interface MailboxPorts {
+  mailboxes: MailboxStore & MailboxAdmin;
+  subscriptions: SubscriptionStore;
+  messages: Pick<MessageReader, 'countUnseen'>;
+}
+
+/** Mailboxes per account; bounds LIST work and storage a user can claim. */
+export const MAX_MAILBOXES = 1000;
+
+/** Special uses a client may give with CREATE (USE): \All and \Flagged are virtual views we do not have. */
+export const SPECIAL_USES: readonly string[] = ['\\Archive', '\\Drafts', '\\Junk', '\\Sent', '\\Trash'];
+
+export type MailboxFailure = 'invalid-name' | 'exists' | 'not-found' | 'inbox' | 'into-itself' | 'bad-special-use' | 'limit';
+export type MailboxOutcome<T = void> = { ok: true; value: T } | { ok: false; reason: MailboxFailure; detail?: string };
+
+const fail = (reason: MailboxFailure, detail?: string): { ok: false; reason: MailboxFailure; detail?: string } => ({ ok: false, reason, detail });
+
+export class MailboxService {
+  constructor(
+    private readonly ports: MailboxPorts,
+    readonly accountId: number,
+  ) {}
+
+  /** Creates INBOX and the special-use folders the account lacks (first login). */
+  async ensureDefaultMailboxes(): Promise<void> {
+    await this.ports.mailboxes.ensureMailboxes(this.accountId, DEFAULT_MAILBOXES);
+  }
+
+  /** The mailbox by a client-given name, or undefined (invalid names never exist). */
+  async get(rawName: string): Promise<MailboxRecord | undefined> {
+    const check = checkMailboxName(rawName);
+    if (!check.ok) return undefined;
+    return this.ports.mailboxes.getMailbox(this.accountId, check.name);
+  }
+
+  async list(query: ListQuery): Promise<ListEntry[]> {
+    const [records, subscriptions] = await Promise.all([
+      this.ports.mailboxes.listMailboxes(this.accountId),
+      this.ports.subscriptions.listSubscriptions(this.accountId),
+    ]);
+    return listMailboxes(records, subscriptions, query);
+  }
+
+  async create(rawName: string, specialUse: readonly string[] = []): Promise<MailboxOutcome<MailboxRecord>> {
+    const check = checkMailboxName(rawName);
+    if (!check.ok) return fail('invalid-name', check.reason);
+    if (check.name === 'INBOX') return fail('exists');
+    if (specialUse.length > 1) return fail('bad-special-use', 'one special use per mailbox');
+    const use = specialUse[0] ?? null;
+    if (use !== null && !SPECIAL_USES.some((u) => u.toLowerCase() === use.toLowerCase())) return fail('bad-special-use', 'unsupported special use');
+    const existing = await this.ports.mailboxes.listMailboxes(this.accountId);
+    if (existing.length >= MAX_MAILBOXES) return fail('limit');
+    const canonical = use === null ? null : SPECIAL_USES.find((u) => u.toLowerCase() === use.toLowerCase())!;
+    const r = await this.ports.mailboxes.createMailbox(this.accountId, check.name, canonical);
+    return r.ok ? { ok: true, value: r.mailbox } : fail('exists');
+  }
+
+  async delete(rawName: string): Promise<MailboxOutcome<number>> {
+    const check = checkMailboxName(rawName);
+    if (!check.ok) return fail('not-found');
+    if (check.name === 'INBOX') return fail('inbox');
+    const r = await this.ports.mailboxes.deleteMailbox(this.accountId, check.name);
+    return r.ok ? { ok: true, value: r.expunged } : fail(r.reason);
+  }
+
+  async rename(rawFrom: string, rawTo: string): Promise<MailboxOutcome<{ from: string; to: string }[]>> {
+    const from = checkMailboxName(rawFrom);
+    if (!from.ok) return fail('not-found');
+    const to = checkMailboxName(rawTo);
+    if (!to.ok) return fail('invalid-name', to.reason);
+    if (to.name === 'INBOX') return fail('exists');
+    const r = await this.ports.mailboxes.renameMailbox(this.accountId, from.name, to.name);
+    return r.ok ? { ok: true, value: r.renamed } : fail(r.reason);
+  }
+
+  /** Subscribes a valid name, whether or not the mailbox exists (RFC 9051 6.3.7). */
+  async subscribe(rawName: string): Promise<MailboxOutcome> {
+    const check = checkMailboxName(rawName);
+    if (!check.ok) return fail('invalid-name', check.reason);
+    const subs = await this.ports.subscriptions.listSubscriptions(this.accountId);
+    if (subs.length >= MAX_MAILBOXES && !subs.includes(check.name)) return fail('limit');
+    await this.ports.subscriptions.subscribe(this.accountId, check.name);
+    return { ok: true, value: undefined };
+  }
+
+  /** Unsubscribing a name that is not subscribed is not an error (as Dovecot and Cyrus answer). */
+  async unsubscribe(rawName: string): Promise<MailboxOutcome> {
+    const check = checkMailboxName(rawName);
+    if (!check.ok) return fail('invalid-name', check.reason);
+    await this.ports.subscriptions.unsubscribe(this.accountId, check.name);
+    return { ok: true, value: undefined };
+  }
+
+  async status(rawName: string, wanted: StatusWanted): Promise<MailboxOutcome<{ mailbox: MailboxRecord; status: MailboxStatus }>> {
+    const mailbox = await this.get(rawName);
+    if (!mailbox) return fail('not-found');
+    const status = await mailboxStatus({ messages: this.ports.messages, mailboxes: this.ports.mailboxes }, mailbox, wanted);
+    return { ok: true, value: { mailbox, status } };
+  }
+}

@@ -1,0 +1,50 @@
+/*
+ * STATUS counters of one mailbox, from the record and the message store.
+ *
+ * Exports: MailboxStatus, StatusWanted, mailboxStatus.
+ * Security: reads the caller's own mailbox (the caller resolved it in the
+ * account); counts only, no message data.
+ * Standards: RFC 9051 section 6.3.11, RFC 8438 (STATUS=SIZE), RFC 7162
+ * (HIGHESTMODSEQ).
+ */
+import type { MailboxRecord, MessageReader, MailboxStore } from '../store/types.js';
+
+export interface MailboxStatus {
+  messages: number;
+  uidNext: number;
+  uidValidity: number;
+  unseen: number;
+  deleted: number;
+  size: number;
+  highestModseq: number;
+  /** Lowest UID without \Seen, for SELECT's rev1 [UNSEEN]. */
+  firstUnseenUid: number | null;
+}
+
+export interface StatusWanted {
+  unseen?: boolean;
+  deleted?: boolean;
+}
+
+/** Counters of a mailbox; the UNSEEN and DELETED queries run only when asked for. */
+export async function mailboxStatus(
+  ports: { messages: Pick<MessageReader, 'countUnseen'>; mailboxes: Pick<MailboxStore, 'listMessages'> },
+  mailbox: MailboxRecord,
+  wanted: StatusWanted,
+): Promise<MailboxStatus> {
+  const unseen = wanted.unseen ? await ports.messages.countUnseen(mailbox.id) : { unseen: 0, firstUnseenUid: null };
+  let deleted = 0;
+  if (wanted.deleted) {
+    for (const m of await ports.mailboxes.listMessages(mailbox.id)) if (m.flags.includes('\\Deleted')) deleted++;
+  }
+  return {
+    messages: mailbox.messageCount,
+    uidNext: mailbox.uidNext,
+    uidValidity: mailbox.uidValidity,
+    unseen: unseen.unseen,
+    deleted,
+    size: mailbox.totalSize,
+    highestModseq: mailbox.highestModseq,
+    firstUnseenUid: unseen.firstUnseenUid,
+  };
+}
