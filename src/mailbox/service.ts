@@ -13,7 +13,7 @@
  * CREATE-SPECIAL-USE), RFC 5258.
  */
 import { DEFAULT_MAILBOXES } from '../core/mailbox-names.js';
-import type { MailboxAdmin, MailboxRecord, MailboxStore, MessageReader, SubscriptionStore } from '../store/types.js';
+import type { MailboxAdmin, MailboxRecord, MailboxStore, MessageReader, MessageRecord, MessageUpdater, SubscriptionStore } from '../store/types.js';
 import { listMailboxes, type ListEntry, type ListQuery } from './list.js';
 import { checkMailboxName } from './names.js';
 import { mailboxStatus, type MailboxStatus, type StatusWanted } from './status.js';
@@ -21,7 +21,7 @@ import { mailboxStatus, type MailboxStatus, type StatusWanted } from './status.j
 export interface MailboxPorts {
   mailboxes: MailboxStore & MailboxAdmin;
   subscriptions: SubscriptionStore;
-  messages: Pick<MessageReader, 'countUnseen'>;
+  messages: Pick<MessageReader, 'countUnseen'> & Pick<MessageUpdater, 'expunge'>;
 }
 
 /** Mailboxes per account; bounds LIST work and storage a user can claim. */
@@ -41,9 +41,22 @@ export class MailboxService {
     readonly accountId: number,
   ) {}
 
-  /** Creates INBOX and the special-use folders the account lacks (first login). */
+  /**
+   * Creates INBOX and the special-use folders the account lacks, and
+   * subscribes those it creates; an account with no subscription at all
+   * (its folders were made at first delivery) gets the defaults subscribed,
+   * because clients such as Thunderbird show only subscribed folders.
+   */
   async ensureDefaultMailboxes(): Promise<void> {
-    await this.ports.mailboxes.ensureMailboxes(this.accountId, DEFAULT_MAILBOXES);
+    const [existing, subs] = await Promise.all([
+      this.ports.mailboxes.listMailboxes(this.accountId),
+      this.ports.subscriptions.listSubscriptions(this.accountId),
+    ]);
+    const have = new Set(existing.map((m) => m.name));
+    const missing = DEFAULT_MAILBOXES.filter((m) => !have.has(m.name));
+    if (missing.length > 0) await this.ports.mailboxes.ensureMailboxes(this.accountId, DEFAULT_MAILBOXES);
+    const toSubscribe = subs.length === 0 ? DEFAULT_MAILBOXES : missing;
+    for (const m of toSubscribe) await this.ports.subscriptions.subscribe(this.accountId, m.name);
   }
 
   /** The mailbox by a client-given name, or undefined (invalid names never exist). */
@@ -109,6 +122,18 @@ export class MailboxService {
     if (!check.ok) return fail('invalid-name', check.reason);
     await this.ports.subscriptions.unsubscribe(this.accountId, check.name);
     return { ok: true, value: undefined };
+  }
+
+  /** Messages of a mailbox of this account, in UID order (SELECT builds its sequence numbers from them). */
+  async messages(mailbox: MailboxRecord): Promise<MessageRecord[]> {
+    if (mailbox.accountId !== this.accountId) return [];
+    return this.ports.mailboxes.listMessages(mailbox.id);
+  }
+
+  /** CLOSE of a read-write mailbox: removes the messages flagged \Deleted; the number removed. */
+  async expungeDeleted(mailbox: MailboxRecord): Promise<number> {
+    if (mailbox.accountId !== this.accountId) return 0;
+    return (await this.ports.messages.expunge(mailbox.id)).uids.length;
   }
 
   async status(rawName: string, wanted: StatusWanted): Promise<MailboxOutcome<{ mailbox: MailboxRecord; status: MailboxStatus }>> {

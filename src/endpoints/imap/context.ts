@@ -1,0 +1,66 @@
+/*
+ * What a command handler sees of its session, and the handler table's
+ * entry type. Handlers get this interface, never the socket.
+ *
+ * Exports: ImapState, SessionApi, Handler, HandlerSpec, CommandOf.
+ * Security: the session enforces state, TLS and bad-command rules before a
+ * handler runs (session.ts dispatch); handlers only add command logic.
+ * Standards: RFC 9051 section 3 (states).
+ */
+import type { Directory } from '../../directory/directory.js';
+import type { MailboxService } from '../../mailbox/index.js';
+import type { AuthResponse, CommandName, EncoderOptions, ImapCommand, ResponseCode, SessionState, StatusKind } from '../../proto/imap/index.js';
+import type { AccountRecord, MailboxRecord } from '../../store/types.js';
+import type { Logger } from '../../telemetry/logger.js';
+
+export type ImapState = SessionState | 'logout';
+
+export interface SelectedMailbox {
+  record: MailboxRecord;
+  readOnly: boolean;
+}
+
+export interface SessionApi {
+  readonly id: string;
+  readonly log: Logger;
+  readonly directory: Directory;
+  readonly state: ImapState;
+  /** TLS is active (implicit or after STARTTLS). */
+  readonly secure: boolean;
+  /** The listener offers STARTTLS and it has not happened yet. */
+  readonly canStartTls: boolean;
+  readonly account: AccountRecord | undefined;
+  /** Bound to the logged-in account; throws before login. */
+  readonly mailboxes: MailboxService;
+  readonly selected: SelectedMailbox | undefined;
+  /** ENABLEd extensions (upper case). */
+  readonly enabled: ReadonlySet<string>;
+  /** utf8 once IMAP4rev2 or UTF8=ACCEPT is enabled. */
+  readonly encoder: EncoderOptions;
+  /** IMAP4rev2 enabled: rev1-only responses (RECENT, LSUB) change. */
+  readonly rev2: boolean;
+  capabilities(): string[];
+  send(data: Buffer): void;
+  tagged(tag: string, kind: StatusKind, text: string, code?: ResponseCode): void;
+  enable(capability: string): void;
+  /** Replies OK to tag, then switches to TLS; plaintext after the command is discarded. */
+  startTls(tag: string): void;
+  /** Login succeeded: state authenticated, post-auth framer limits, default mailboxes. */
+  login(account: AccountRecord): Promise<void>;
+  /** A failed LOGIN/AUTHENTICATE: counted; the session may end. */
+  authFailed(tag: string, reason: string): void;
+  /** Sends a continuation and reads one AUTHENTICATE response line. */
+  readAuthResponse(challenge: string): Promise<AuthResponse | null>;
+  select(mailbox: SelectedMailbox | undefined): void;
+  logout(): void;
+}
+
+export type CommandOf<K extends CommandName> = Extract<ImapCommand, { name: K }>;
+
+export type Handler<K extends CommandName = CommandName> = (s: SessionApi, cmd: CommandOf<K>) => Promise<void> | void;
+
+export interface HandlerSpec<K extends CommandName = CommandName> {
+  handler: Handler<K>;
+  /** Runs only over TLS; before it the session answers `NO [PRIVACYREQUIRED]` (LOGIN, AUTHENTICATE). */
+  requiresTls: boolean;
+}

@@ -1,0 +1,126 @@
+/*
+ * The IMAP listeners: 143 (plaintext with STARTTLS) and 993 (implicit TLS
+ * through tls.createServer with the registry's IMAP options: SNI and the
+ * ALPN policy that refuses http/1.1). Each accepted socket gets an
+ * ImapSession; the endpoint tracks sessions for shutdown and per-IP slots.
+ *
+ * Exports: ImapEndpoint, ImapEndpointDeps, ImapSecurity.
+ * Security: fully exposed to the Internet. One client IP (IPv6 /64) holds
+ * at most maxConnectionsPerIp sockets; TLS handshakes time out; handshake
+ * failures (including ALPN refusals) are logged, not answered.
+ * Standards: RFC 9051, RFC 8314 (implicit TLS on 993), RFC 2595
+ * (STARTTLS), RFC 7301 and the ALPACA advice (ALPN).
+ */
+import { once } from 'node:events';
+import { rm } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
+import tls from 'node:tls';
+import { newSessionId } from '../../core/ids.js';
+import type { Directory } from '../../directory/directory.js';
+import type { MailboxPorts } from '../../mailbox/index.js';
+import { ConnectionLimiter } from '../../net/connection-limiter.js';
+import { normalizeIp } from '../../net/ip.js';
+import type { ListenAddress } from '../../net/listen.js';
+import { encodeUntaggedStatus } from '../../proto/imap/index.js';
+import type { Logger } from '../../telemetry/logger.js';
+import type { CertificateRegistry } from '../../tls/index.js';
+import { MAX_CONNECTIONS_PER_IP, POST_LOGIN_IDLE_MS, PRE_LOGIN_IDLE_MS, TLS_HANDSHAKE_MS } from './limits.js';
+import { ImapSession, type SessionTimeouts } from './session.js';
+
+/** starttls: port 143; implicit: port 993. */
+export type ImapSecurity = 'starttls' | 'implicit';
+
+export interface ImapEndpointDeps {
+  security: ImapSecurity;
+  directory: Directory;
+  /** The store's mailbox, subscription and message ports (a MetadataStore fits). */
+  store: MailboxPorts;
+  certificates: CertificateRegistry;
+  logger: Logger;
+  /** Defaults PRE_LOGIN_IDLE_MS / POST_LOGIN_IDLE_MS; tests shorten them. */
+  timeouts?: Partial<SessionTimeouts>;
+  maxConnectionsPerIp?: number;
+}
+
+export class ImapEndpoint {
+  private readonly deps: ImapEndpointDeps;
+  private readonly limiter: ConnectionLimiter;
+  private readonly listeners: Server[] = [];
+  private readonly sessions = new Set<ImapSession>();
+  private readonly unsubscribe: () => void;
+  private readonly timeouts: SessionTimeouts;
+
+  constructor(deps: ImapEndpointDeps) {
+    this.deps = deps;
+    this.limiter = new ConnectionLimiter(deps.maxConnectionsPerIp ?? MAX_CONNECTIONS_PER_IP);
+    this.timeouts = { preLoginMs: deps.timeouts?.preLoginMs ?? PRE_LOGIN_IDLE_MS, postLoginMs: deps.timeouts?.postLoginMs ?? POST_LOGIN_IDLE_MS };
+    this.unsubscribe = deps.certificates.onChange(() => {
+      for (const l of this.listeners) if (l instanceof tls.Server) l.setSecureContext(deps.certificates.serverOptions('imap'));
+    });
+  }
+
+  /** Listens on one address with this endpoint's security. */
+  async listen(address: ListenAddress): Promise<void> {
+    let server: Server;
+    if (this.deps.security === 'implicit') {
+      const secure = tls.createServer({ ...this.deps.certificates.serverOptions('imap'), handshakeTimeout: TLS_HANDSHAKE_MS }, (s) => this.accept(s, true));
+      secure.on('tlsClientError', (err, socket) => {
+        this.deps.logger.info('tls-handshake-failed', { client: socket.remoteAddress ? normalizeIp(socket.remoteAddress) : undefined, reason: err.message });
+      });
+      server = secure;
+    } else {
+      server = createServer((s) => this.accept(s, false));
+    }
+    if (address.kind === 'unix') await rm(address.path, { force: true });
+    const listening = once(server, 'listening');
+    if (address.kind === 'unix') server.listen(address.path);
+    else server.listen(address.port, address.host);
+    await listening;
+    this.listeners.push(server);
+  }
+
+  /** The bound port of the first TCP listener (tests listen on port 0). */
+  port(): number {
+    const a = this.listeners[0]?.address();
+    return a && typeof a === 'object' ? a.port : 0;
+  }
+
+  /** Stops accepting, sends BYE to every session, and destroys those still open after graceMs. */
+  async close(graceMs: number): Promise<void> {
+    this.unsubscribe();
+    const closing = this.listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve())));
+    for (const s of this.sessions) s.shutdown('Server shutting down');
+    const all = Promise.all([...this.sessions].map((s) => s.closed));
+    const timer = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
+    await Promise.race([all, timer]);
+    for (const s of this.sessions) s.destroy();
+    await Promise.all(closing);
+  }
+
+  private accept(socket: Socket, secure: boolean): void {
+    const id = newSessionId();
+    const client = socket.remoteAddress ? normalizeIp(socket.remoteAddress) : 'local';
+    const log = this.deps.logger.child({ session: id }, 'imap');
+    if (!this.limiter.acquire(client)) {
+      log.warn('too-many-connections', { client });
+      socket.end(encodeUntaggedStatus('BYE', 'Too many connections from your address'));
+      setTimeout(() => socket.destroy(), 1000).unref();
+      return;
+    }
+    log.info('connect', { client, port: socket.localPort, tls: secure });
+    const session = new ImapSession(socket, { directory: this.deps.directory, ports: this.deps.store, certificates: this.deps.certificates, timeouts: this.timeouts, logger: log }, id, {
+      secure,
+      starttls: this.deps.security === 'starttls',
+    });
+    this.sessions.add(session);
+    void session.closed.then(() => {
+      this.sessions.delete(session);
+      this.limiter.release(client);
+      log.info('disconnect', { user: session.account ? `${session.account.local}@${session.account.domain}` : undefined });
+    });
+    session.run().catch((err: unknown) => {
+      log.error('session-failed', { reason: err instanceof Error ? err.message : String(err) });
+      session.destroy();
+    });
+  }
+}

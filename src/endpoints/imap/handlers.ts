@@ -1,0 +1,69 @@
+/*
+ * The IMAP handler table: which commands this server implements, each
+ * with its handler and flags. The codec's COMMANDS table says in which
+ * states a command is allowed; this one says whether it is implemented and
+ * whether it needs TLS. The session enforces both in one place (dispatch).
+ *
+ * Exports: HANDLERS, handlerFor.
+ * Security: a command absent here answers BAD like an unknown one, so a
+ * half-written command is never reachable; LOGIN and AUTHENTICATE carry
+ * requiresTls.
+ * Standards: RFC 9051 section 6.
+ */
+import type { CommandName } from '../../proto/imap/index.js';
+import type { HandlerSpec } from './context.js';
+import { authenticate } from './commands/authenticate.js';
+import { capability } from './commands/capability.js';
+import { close } from './commands/close.js';
+import { create } from './commands/create.js';
+import { deleteCommand } from './commands/delete.js';
+import { enable } from './commands/enable.js';
+import { id } from './commands/id.js';
+import { list } from './commands/list.js';
+import { login } from './commands/login.js';
+import { logout } from './commands/logout.js';
+import { lsub } from './commands/lsub.js';
+import { namespace } from './commands/namespace.js';
+import { noop } from './commands/noop.js';
+import { rename } from './commands/rename.js';
+import { examine, select } from './commands/select.js';
+import { starttls } from './commands/starttls.js';
+import { status } from './commands/status.js';
+import { subscribe } from './commands/subscribe.js';
+import { unselect } from './commands/unselect.js';
+import { unsubscribe } from './commands/unsubscribe.js';
+
+type Table = { [K in CommandName]?: HandlerSpec<K> };
+
+const open = <K extends CommandName>(handler: HandlerSpec<K>['handler']): HandlerSpec<K> => ({ handler, requiresTls: false });
+const tlsOnly = <K extends CommandName>(handler: HandlerSpec<K>['handler']): HandlerSpec<K> => ({ handler, requiresTls: true });
+
+export const HANDLERS: Table = {
+  CAPABILITY: open(capability),
+  NOOP: open(noop),
+  LOGOUT: open(logout),
+  ID: open(id),
+  STARTTLS: open(starttls),
+  LOGIN: tlsOnly(login),
+  AUTHENTICATE: tlsOnly(authenticate),
+  ENABLE: open(enable),
+  NAMESPACE: open(namespace),
+  LIST: open(list),
+  LSUB: open(lsub),
+  CREATE: open(create),
+  DELETE: open(deleteCommand),
+  RENAME: open(rename),
+  SUBSCRIBE: open(subscribe),
+  UNSUBSCRIBE: open(unsubscribe),
+  STATUS: open(status),
+  SELECT: open(select),
+  EXAMINE: open(examine),
+  CLOSE: open(close),
+  UNSELECT: open(unselect),
+};
+
+const TABLE: ReadonlyMap<CommandName, HandlerSpec> = new Map(Object.entries(HANDLERS) as [CommandName, HandlerSpec][]);
+
+export function handlerFor(name: CommandName): HandlerSpec | undefined {
+  return TABLE.get(name);
+}

@@ -1,0 +1,22 @@
+/*
+ * Limits of the IMAP session layer, each with its reason. Limits on the
+ * bytes a peer sends (line, literal, nesting) are in src/proto/imap/limits.ts.
+ *
+ * Exports: the constants below.
+ * Security: every number bounds time or slots an untrusted client can hold.
+ * Standards: RFC 9051 section 5.4 (autologout timer at least 30 minutes
+ * after login; pre-login may be shorter).
+ */
+
+/** Idle time before login: enough for a human typing in a terminal, short enough that idle sockets cost little. */
+export const PRE_LOGIN_IDLE_MS = 60_000;
+/** Idle time after login: RFC 9051 5.4 asks for at least 30 minutes (IDLE clients re-issue every 29). */
+export const POST_LOGIN_IDLE_MS = 30 * 60_000;
+/** Commands answered BAD before the session is closed; real clients send none, scanners send many. */
+export const MAX_BAD_COMMANDS = 10;
+/** Failed LOGIN/AUTHENTICATE attempts per connection before BYE; a password guesser must reconnect. */
+export const MAX_AUTH_FAILURES = 3;
+/** Connections per client IP (IPv6 /64) on one listener; Thunderbird opens about 5 per account. */
+export const MAX_CONNECTIONS_PER_IP = 20;
+/** How long a TLS handshake (implicit or STARTTLS) may take. */
+export const TLS_HANDSHAKE_MS = 30_000;

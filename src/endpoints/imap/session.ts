@@ -1,0 +1,342 @@
+/*
+ * One IMAP connection: owns the socket and the framer, runs the state
+ * machine (not-authenticated → authenticated → selected → logout) and
+ * dispatches each parsed command through the handler table. Every rule
+ * that applies to all commands is enforced here, once: state, TLS
+ * requirement, the bad-command limit, the auth-failure limit, idle
+ * timeouts and the STARTTLS plaintext purge.
+ *
+ * Commands run one at a time: the socket is paused while a command runs
+ * and read again only when the framer has no complete event left, so a
+ * pipelining client cannot make us buffer more than one framed command.
+ *
+ * Exports: ImapSession, ImapSessionDeps, SessionTimeouts.
+ * Security: reads untrusted bytes before login (framer pre-auth limits,
+ * 60 s idle). Plaintext sent after STARTTLS is discarded with the old
+ * framer. Handler errors become `NO [UNAVAILABLE]` to the client and the
+ * detail goes to the log; passwords are never logged.
+ * Standards: RFC 9051 sections 3, 5.4 (autologout), 6.2.1 (STARTTLS),
+ * 7.1.5 (BYE); RFC 2595; RFC 8314.
+ */
+import type { Socket } from 'node:net';
+import tls from 'node:tls';
+import type { Directory } from '../../directory/directory.js';
+import { accountAddress } from '../../directory/directory.js';
+import { MailboxService, type MailboxPorts } from '../../mailbox/index.js';
+import {
+  ImapFramer,
+  POST_AUTH_FRAMER_LIMITS,
+  PRE_AUTH_FRAMER_LIMITS,
+  allowedIn,
+  encodeContinuation,
+  encodeTagged,
+  encodeUntaggedStatus,
+  parseAuthResponse,
+  parseCommand,
+  type AuthResponse,
+  type EncoderOptions,
+  type FrameEvent,
+  type ImapCommand,
+  type ResponseCode,
+  type StatusKind,
+} from '../../proto/imap/index.js';
+import type { AccountRecord } from '../../store/types.js';
+import type { Logger } from '../../telemetry/logger.js';
+import type { CertificateRegistry } from '../../tls/index.js';
+import { sessionCapabilities } from './capabilities.js';
+import type { ImapState, SelectedMailbox, SessionApi } from './context.js';
+import { handlerFor } from './handlers.js';
+import { MAX_AUTH_FAILURES, MAX_BAD_COMMANDS } from './limits.js';
+
+export interface SessionTimeouts {
+  preLoginMs: number;
+  postLoginMs: number;
+}
+
+export interface ImapSessionDeps {
+  directory: Directory;
+  ports: MailboxPorts;
+  certificates: CertificateRegistry;
+  timeouts: SessionTimeouts;
+  logger: Logger;
+}
+
+export class ImapSession implements SessionApi {
+  readonly log: Logger;
+  state: ImapState = 'not-authenticated';
+  secure: boolean;
+  account: AccountRecord | undefined;
+  selected: SelectedMailbox | undefined;
+  readonly enabled = new Set<string>();
+  private socket: Socket;
+  private framer = new ImapFramer(PRE_AUTH_FRAMER_LIMITS);
+  private service: MailboxService | undefined;
+  private tlsOffered: boolean;
+  private wake: (() => void) | null = null;
+  private ended = false;
+  private badCommands = 0;
+  private authFailures = 0;
+  private readonly closedPromise: Promise<void>;
+  private resolveClosed!: () => void;
+
+  constructor(
+    socket: Socket,
+    private readonly deps: ImapSessionDeps,
+    readonly id: string,
+    options: { secure: boolean; starttls: boolean },
+  ) {
+    this.socket = socket;
+    this.secure = options.secure;
+    this.tlsOffered = options.starttls && !options.secure;
+    this.log = deps.logger;
+    this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
+    this.attach(socket);
+  }
+
+  get directory(): Directory {
+    return this.deps.directory;
+  }
+
+  get canStartTls(): boolean {
+    return this.tlsOffered && !this.secure;
+  }
+
+  get mailboxes(): MailboxService {
+    if (!this.service) throw new Error('mailboxes used before login');
+    return this.service;
+  }
+
+  get encoder(): EncoderOptions {
+    return { utf8: this.enabled.has('IMAP4REV2') || this.enabled.has('UTF8=ACCEPT') };
+  }
+
+  get rev2(): boolean {
+    return this.enabled.has('IMAP4REV2');
+  }
+
+  /** Resolves once the socket is gone. */
+  get closed(): Promise<void> {
+    return this.closedPromise;
+  }
+
+  capabilities(): string[] {
+    return sessionCapabilities(this.state, this.secure, this.canStartTls);
+  }
+
+  /** Greets and serves commands until LOGOUT, a limit, a timeout or the peer's close. */
+  async run(): Promise<void> {
+    this.send(encodeUntaggedStatus('OK', 'Petrel IMAP ready', { code: 'CAPABILITY', capabilities: this.capabilities() }));
+    for (;;) {
+      const event = await this.nextEvent();
+      if (!event) break;
+      await this.handle(event);
+    }
+    this.finish();
+  }
+
+  /** Server shutdown: BYE, then close. */
+  shutdown(text: string): void {
+    if (this.state === 'logout') return;
+    this.bye(text);
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  // SessionApi
+
+  send(data: Buffer): void {
+    if (!this.socket.destroyed && this.socket.writable) this.socket.write(data);
+  }
+
+  tagged(tag: string, kind: StatusKind, text: string, code?: ResponseCode): void {
+    this.send(encodeTagged(tag, kind, text, code));
+  }
+
+  enable(capability: string): void {
+    this.enabled.add(capability);
+  }
+
+  startTls(tag: string): void {
+    this.tagged(tag, 'OK', 'Begin TLS negotiation now');
+    // Whatever the client sent after STARTTLS in plaintext is dropped with the old framer.
+    this.framer = new ImapFramer(PRE_AUTH_FRAMER_LIMITS);
+    const raw = this.socket;
+    raw.removeAllListeners('data');
+    raw.removeAllListeners('timeout');
+    raw.setTimeout(0);
+    const secure = new tls.TLSSocket(raw, { ...this.deps.certificates.serverOptions('imap'), isServer: true });
+    this.socket = secure;
+    this.secure = true;
+    this.attach(secure);
+    secure.once('secure', () => this.log.info('starttls', { protocol: secure.getProtocol() ?? undefined }));
+  }
+
+  async login(account: AccountRecord): Promise<void> {
+    this.account = account;
+    this.state = 'authenticated';
+    this.framer.setLimits(POST_AUTH_FRAMER_LIMITS);
+    this.socket.setTimeout(this.deps.timeouts.postLoginMs);
+    this.service = new MailboxService(this.deps.ports, account.id);
+    await this.service.ensureDefaultMailboxes();
+    this.log.info('login', { user: accountAddress(account) });
+  }
+
+  authFailed(tag: string, reason: string): void {
+    this.authFailures++;
+    this.log.warn('auth-failed', { reason, failures: this.authFailures });
+    this.tagged(tag, 'NO', 'Authentication failed', { code: 'AUTHENTICATIONFAILED' });
+    if (this.authFailures >= MAX_AUTH_FAILURES) this.bye('Too many authentication failures');
+  }
+
+  async readAuthResponse(challenge: string): Promise<AuthResponse | null> {
+    this.send(encodeContinuation(challenge));
+    this.framer.setMode('authenticate');
+    const event = await this.nextEvent();
+    this.framer.setMode('command');
+    if (!event) return null;
+    if (event.kind === 'line') return parseAuthResponse(event.line);
+    if (event.kind === 'error' && event.error.fatal) {
+      this.bye('Protocol error');
+      return null;
+    }
+    return { kind: 'invalid' };
+  }
+
+  select(mailbox: SelectedMailbox | undefined): void {
+    this.selected = mailbox;
+    if (this.state !== 'logout') this.state = mailbox ? 'selected' : this.account ? 'authenticated' : 'not-authenticated';
+  }
+
+  logout(): void {
+    this.state = 'logout';
+    this.socket.end();
+    this.wakeUp();
+  }
+
+  // Internals
+
+  private attach(socket: Socket): void {
+    socket.on('data', (chunk: Buffer) => {
+      this.framer.push(chunk);
+      socket.pause();
+      this.wakeUp();
+    });
+    socket.on('end', () => {
+      this.ended = true;
+      this.wakeUp();
+    });
+    socket.on('close', () => {
+      this.ended = true;
+      this.wakeUp();
+      this.resolveClosed();
+    });
+    socket.on('error', (err) => {
+      this.log.info('socket-error', { reason: err.message });
+      this.ended = true;
+      this.wakeUp();
+    });
+    socket.setTimeout(this.account ? this.deps.timeouts.postLoginMs : this.deps.timeouts.preLoginMs);
+    socket.on('timeout', () => {
+      this.log.info('idle-timeout', { state: this.state });
+      this.bye('Autologout; idle for too long');
+    });
+  }
+
+  private wakeUp(): void {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+
+  /** The next framer event, reading more from the socket only when none is complete. */
+  private async nextEvent(): Promise<FrameEvent | null> {
+    for (;;) {
+      if (this.state === 'logout') return null;
+      const event = this.framer.next();
+      if (event) return event;
+      if (this.ended) return null;
+      const waiting = new Promise<void>((resolve) => (this.wake = resolve));
+      this.socket.resume();
+      await waiting;
+    }
+  }
+
+  private async handle(event: FrameEvent): Promise<void> {
+    switch (event.kind) {
+      case 'continue':
+        this.send(encodeContinuation('Ready for literal data'));
+        return;
+      case 'line':
+        // Only expected in idle/authenticate mode, which the handler reads itself.
+        return;
+      case 'error': {
+        const e = event.error;
+        if (e.fatal) {
+          this.log.info('frame-error', { code: e.code });
+          this.bye('Protocol error');
+          return;
+        }
+        if (e.tag && e.command === 'APPEND' && e.code === 'literal-too-large') this.tagged(e.tag, 'NO', 'Message too large', { code: 'TOOBIG' });
+        else this.bad(e.tag, 'Command too large');
+        return;
+      }
+      case 'command': {
+        const parsed = parseCommand(event.unit, this.encoder);
+        if (!parsed.ok) {
+          const err = parsed.error;
+          if (err.code === 'bad-charset' && err.tag) this.tagged(err.tag, 'NO', 'Unsupported charset', { code: 'BADCHARSET', charsets: ['UTF-8'] });
+          else this.bad(err.tag, err.code === 'unknown-command' ? 'Unknown command' : `Syntax error: ${err.message}`);
+          return;
+        }
+        await this.dispatch(parsed.command);
+      }
+    }
+  }
+
+  /** The one place where state, implementation and TLS rules are enforced. */
+  private async dispatch(cmd: ImapCommand): Promise<void> {
+    const spec = handlerFor(cmd.name);
+    if (!spec) return this.bad(cmd.tag, 'Command not implemented');
+    if (this.state === 'logout' || !allowedIn(cmd.name, this.state)) return this.bad(cmd.tag, `${cmd.name} not allowed in this state`);
+    if (spec.requiresTls && !this.secure) {
+      this.log.info('plaintext-login-refused', { command: cmd.name });
+      this.tagged(cmd.tag, 'NO', 'TLS required before login', { code: 'PRIVACYREQUIRED' });
+      return;
+    }
+    try {
+      await (spec.handler as (s: SessionApi, c: ImapCommand) => Promise<void> | void)(this, cmd);
+    } catch (err) {
+      this.log.error('command-failed', { command: cmd.name, reason: err instanceof Error ? err.message : String(err) });
+      this.tagged(cmd.tag, 'NO', 'Temporary server failure, try again', { code: 'UNAVAILABLE' });
+    }
+  }
+
+  /** BAD (tagged, or untagged without a tag), counted towards MAX_BAD_COMMANDS. */
+  private bad(tag: string | null, text: string): void {
+    this.badCommands++;
+    if (tag) this.tagged(tag, 'BAD', text);
+    else this.send(encodeUntaggedStatus('BAD', text));
+    if (this.badCommands >= MAX_BAD_COMMANDS) {
+      this.log.warn('too-many-bad-commands', { count: this.badCommands });
+      this.bye('Too many invalid commands');
+    }
+  }
+
+  private bye(text: string): void {
+    if (this.state === 'logout') return;
+    this.send(encodeUntaggedStatus('BYE', text));
+    this.state = 'logout';
+    this.socket.end();
+    // A peer that never reads or closes is cut off.
+    setTimeout(() => this.socket.destroy(), 2000).unref();
+    this.wakeUp();
+  }
+
+  private finish(): void {
+    if (this.state !== 'logout') this.state = 'logout';
+    if (!this.socket.destroyed) this.socket.end();
+    setTimeout(() => this.socket.destroy(), 2000).unref();
+  }
+}

@@ -1,0 +1,34 @@
+/*
+ * STATUS item values from the mailbox layer's counters, shared by STATUS
+ * and LIST RETURN (STATUS ...).
+ *
+ * Exports: statusWanted, statusValues.
+ * Security: output only; counts of the user's own mailbox.
+ * Standards: RFC 9051 section 6.3.11, RFC 5819, RFC 8438, RFC 7162, RFC 7889.
+ */
+import type { MailboxStatus, StatusWanted } from '../../mailbox/index.js';
+import { MAX_LITERAL_BYTES, type StatusItem } from '../../proto/imap/index.js';
+
+export function statusWanted(items: readonly StatusItem[]): StatusWanted {
+  return { unseen: items.includes('UNSEEN'), deleted: items.includes('DELETED') };
+}
+
+/** Pairs in request order; MAILBOXID (OBJECTID, not implemented) is left out. */
+export function statusValues(items: readonly StatusItem[], st: MailboxStatus): Array<[string, number]> {
+  const out: Array<[string, number]> = [];
+  for (const item of items) {
+    switch (item) {
+      case 'MESSAGES': out.push([item, st.messages]); break;
+      case 'UIDNEXT': out.push([item, st.uidNext]); break;
+      case 'UIDVALIDITY': out.push([item, st.uidValidity]); break;
+      case 'UNSEEN': out.push([item, st.unseen]); break;
+      case 'DELETED': out.push([item, st.deleted]); break;
+      case 'SIZE': out.push([item, st.size]); break;
+      case 'RECENT': out.push([item, 0]); break;
+      case 'HIGHESTMODSEQ': out.push([item, st.highestModseq]); break;
+      case 'APPENDLIMIT': out.push([item, MAX_LITERAL_BYTES]); break;
+      case 'MAILBOXID': break;
+    }
+  }
+  return out;
+}
