@@ -408,3 +408,70 @@ print(json.dumps(r))
     w.close();
   });
 });
+
+describe('hostile and edge input', () => {
+  it('LOGIN with a synchronising literal gets a continuation; LITERAL+ needs none', async () => {
+    const w = await Wire.open(tlsPort, true);
+    w.send('a LOGIN {17}\r\n');
+    await w.until(/^\+ /m);
+    w.send('alice@example.com {8+}\r\npw-alice\r\n');
+    await w.until(/^a OK/m);
+    w.close();
+  });
+
+  it('an oversized literal before login is refused before any continuation', async () => {
+    const w = await Wire.open(tlsPort, true);
+    w.send('a LOGIN {500000}\r\n');
+    await w.until(/^a BAD/m);
+    assert.doesNotMatch(w.buf, /^\+/m);
+    w.close();
+  });
+
+  it('commands of the wrong state answer BAD', async () => {
+    const w = await Wire.open(tlsPort, true);
+    assert.match(await w.cmd('a', 'SELECT INBOX'), /^a BAD/m);
+    assert.match(await w.cmd('b', 'ENABLE UTF8=ACCEPT'), /^b BAD/m);
+    w.close();
+    const v = await loggedIn();
+    assert.match(await v.cmd('c', 'LOGIN a b'), /^c BAD/m);
+    assert.match(await v.cmd('d', 'UNSELECT'), /^d BAD/m);
+    v.close();
+  });
+
+  it('repeated plaintext LOGIN attempts count towards the bad-command limit', async () => {
+    const w = await Wire.open(plainPort);
+    for (let i = 0; i < 12; i++) w.send(`l${i} LOGIN alice@example.com pw-alice\r\n`);
+    await w.until(/^\* BYE /m);
+    assert.doesNotMatch(w.buf, /^l\d+ OK/m);
+    w.close();
+  });
+
+  it('three failed logins end the connection', async () => {
+    const w = await Wire.open(tlsPort, true);
+    for (const t of ['a', 'b', 'c']) await w.cmd(t, 'LOGIN alice@example.com wrong');
+    await w.until(/^\* BYE .*authentication failures/m);
+    w.close();
+  });
+
+  it('per-IP connection limit, and close() says BYE to open sessions', async () => {
+    const small = new ImapEndpoint({ directory, store, certificates: registry, logger, security: 'starttls', maxConnectionsPerIp: 2 });
+    await small.listen({ kind: 'tcp', host: '127.0.0.1', port: 0 });
+    const a = await Wire.open(small.port());
+    const b = await Wire.open(small.port());
+    const c = new Wire(connect(small.port(), '127.0.0.1'));
+    await c.until(/^\* BYE .*Too many connections/m);
+    c.close();
+    const closing = small.close(2000);
+    await a.until(/^\* BYE .*shutting down/m);
+    await b.until(/^\* BYE .*shutting down/m);
+    await closing;
+    a.close();
+    b.close();
+  });
+
+  it('log lines carry the session id and never the password', () => {
+    const lines = logger.lines.filter((l) => /imap/.test(l));
+    assert.ok(lines.some((l) => /session=\S+/.test(l) && /\blogin\b/.test(l)), lines.slice(0, 5).join('\n'));
+    assert.ok(!logger.lines.some((l) => /pw-alice|pw-bob/.test(l)));
+  });
+});

@@ -14,6 +14,8 @@ export const PRE_LOGIN_IDLE_MS = 60_000;
 export const POST_LOGIN_IDLE_MS = 30 * 60_000;
 /** Commands answered BAD before the session is closed; real clients send none, scanners send many. */
 export const MAX_BAD_COMMANDS = 10;
+/** Commands before login: CAPABILITY, STARTTLS, ID and a few LOGIN attempts need far fewer; stops a peer from idling forever pre-auth by chatting. */
+export const MAX_PRE_LOGIN_COMMANDS = 30;
 /** Failed LOGIN/AUTHENTICATE attempts per connection before BYE; a password guesser must reconnect. */
 export const MAX_AUTH_FAILURES = 3;
 /** Connections per client IP (IPv6 /64) on one listener; Thunderbird opens about 5 per account. */

@@ -46,7 +46,7 @@ import type { CertificateRegistry } from '../../tls/index.js';
 import { sessionCapabilities } from './capabilities.js';
 import type { ImapState, SelectedMailbox, SessionApi } from './context.js';
 import { handlerFor } from './handlers.js';
-import { MAX_AUTH_FAILURES, MAX_BAD_COMMANDS } from './limits.js';
+import { MAX_AUTH_FAILURES, MAX_BAD_COMMANDS, MAX_PRE_LOGIN_COMMANDS } from './limits.js';
 
 export interface SessionTimeouts {
   preLoginMs: number;
@@ -76,6 +76,7 @@ export class ImapSession implements SessionApi {
   private ended = false;
   private badCommands = 0;
   private authFailures = 0;
+  private preLoginCommands = 0;
   private readonly closedPromise: Promise<void>;
   private resolveClosed!: () => void;
 
@@ -297,12 +298,19 @@ export class ImapSession implements SessionApi {
 
   /** The one place where state, implementation and TLS rules are enforced. */
   private async dispatch(cmd: ImapCommand): Promise<void> {
+    if (this.state === 'not-authenticated' && ++this.preLoginCommands > MAX_PRE_LOGIN_COMMANDS) {
+      this.log.warn('too-many-pre-login-commands', { count: this.preLoginCommands });
+      this.bye('Too many commands before login');
+      return;
+    }
     const spec = handlerFor(cmd.name);
     if (!spec) return this.bad(cmd.tag, 'Command not implemented');
     if (this.state === 'logout' || !allowedIn(cmd.name, this.state)) return this.bad(cmd.tag, `${cmd.name} not allowed in this state`);
     if (spec.requiresTls && !this.secure) {
       this.log.info('plaintext-login-refused', { command: cmd.name });
       this.tagged(cmd.tag, 'NO', 'TLS required before login', { code: 'PRIVACYREQUIRED' });
+      // Counted like a BAD: a client that keeps trying in plaintext is broken or probing.
+      this.countBad();
       return;
     }
     try {
@@ -315,9 +323,13 @@ export class ImapSession implements SessionApi {
 
   /** BAD (tagged, or untagged without a tag), counted towards MAX_BAD_COMMANDS. */
   private bad(tag: string | null, text: string): void {
-    this.badCommands++;
     if (tag) this.tagged(tag, 'BAD', text);
     else this.send(encodeUntaggedStatus('BAD', text));
+    this.countBad();
+  }
+
+  private countBad(): void {
+    this.badCommands++;
     if (this.badCommands >= MAX_BAD_COMMANDS) {
       this.log.warn('too-many-bad-commands', { count: this.badCommands });
       this.bye('Too many invalid commands');
