@@ -405,6 +405,14 @@ print(json.dumps(r))
     assert.match(Buffer.from(r, 'latin1').toString('utf8'), /Entwürfe/);
     assert.match(await w.cmd('e', 'NAMESPACE'), /^\* NAMESPACE \(\(""\s"\/"\)\) NIL NIL/m);
     assert.match(await w.cmd('f', 'ID NIL'), /^\* ID \("name" "Petrel"\)/m);
+    const ls = await w.cmd('g', 'LIST "" "Sent" RETURN (STATUS (MESSAGES UIDNEXT))');
+    assert.match(ls, /^\* LIST \([^)]*\\Sent[^)]*\) "\/" "?Sent"?\r\n\* STATUS "?Sent"? \(MESSAGES 0 UIDNEXT 1\)/m);
+    w.close();
+    const v = await loggedIn();
+    assert.match(await v.cmd('a', 'ENABLE IMAP4rev2'), /^\* ENABLED IMAP4rev2/m);
+    const sel = await v.cmd('b', 'SELECT Sent');
+    assert.match(sel, /^\* LIST \(\\Sent\) "\/" "?Sent"?/m);
+    assert.doesNotMatch(sel, /RECENT/);
     w.close();
   });
 });

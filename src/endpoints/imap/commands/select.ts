@@ -9,7 +9,7 @@
  * Standards: RFC 9051 sections 6.3.2 and 6.3.3, RFC 3501 (RECENT, UNSEEN),
  * RFC 7162 (HIGHESTMODSEQ), RFC 9051 7.1 ([CLOSED]).
  */
-import { encodeExists, encodeFlags, encodeUntagged, encodeUntaggedStatus } from '../../../proto/imap/index.js';
+import { encodeExists, encodeFlags, encodeList, encodeUntagged, encodeUntaggedStatus } from '../../../proto/imap/index.js';
 import type { SelectArgs } from '../../../proto/imap/parse/select.js';
 import type { CommandOf, Handler, SessionApi } from '../context.js';
 
@@ -43,6 +43,8 @@ async function open(s: SessionApi, tag: string, args: SelectArgs, readOnly: bool
   s.send(encodeUntaggedStatus('OK', 'Predicted next UID', { code: 'UIDNEXT', value: record.uidNext }));
   s.send(encodeUntaggedStatus('OK', readOnly ? 'No permanent flags' : 'Flags permitted', { code: 'PERMANENTFLAGS', flags: readOnly ? [] : [...flags, '\\*'] }));
   s.send(encodeUntaggedStatus('OK', 'Highest', { code: 'HIGHESTMODSEQ', value: record.highestModseq }));
+  // RFC 9051 6.3.2: a rev2 client gets the mailbox's LIST reply (its canonical name and attributes).
+  if (s.rev2) s.send(encodeList(record.specialUse ? [record.specialUse] : [], '/', record.name, s.encoder));
   s.select({ record, readOnly });
   s.tagged(tag, 'OK', `${verb} completed`, { code: readOnly ? 'READ-ONLY' : 'READ-WRITE' });
 }
