@@ -482,4 +482,19 @@ describe('hostile and edge input', () => {
     assert.ok(lines.some((l) => /session=\S+/.test(l) && /\blogin\b/.test(l)), lines.slice(0, 5).join('\n'));
     assert.ok(!logger.lines.some((l) => /pw-alice|pw-bob/.test(l)));
   });
+  it('a client that pipelines LISTs without reading its responses does not stall other sessions', async () => {
+    const w = await loggedIn();
+    w.sock.pause();
+    const chunk = 'p LIST "" "*"\r\n'.repeat(2000);
+    for (let i = 0; i < 20 && w.sock.writable; i++) w.sock.write(chunk);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // A NOOP on another connection is still answered promptly.
+    const other = await loggedIn();
+    const t = Date.now();
+    assert.match(await other.cmd('n', 'NOOP'), /^n OK/m);
+    assert.ok(Date.now() - t < 1000);
+    other.close();
+    w.close();
+  });
 });
+

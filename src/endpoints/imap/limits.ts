@@ -20,5 +20,7 @@ export const MAX_PRE_LOGIN_COMMANDS = 30;
 export const MAX_AUTH_FAILURES = 3;
 /** Connections per client IP (IPv6 /64) on one listener; Thunderbird opens about 5 per account. */
 export const MAX_CONNECTIONS_PER_IP = 20;
+/** Unsent output before we stop reading commands: a client that pipelines without reading cannot grow our buffers. */
+export const MAX_PENDING_OUTPUT_BYTES = 1024 * 1024;
 /** How long a TLS handshake (implicit or STARTTLS) may take. */
 export const TLS_HANDSHAKE_MS = 30_000;

@@ -7,8 +7,10 @@
  * timeouts and the STARTTLS plaintext purge.
  *
  * Commands run one at a time: the socket is paused while a command runs
- * and read again only when the framer has no complete event left, so a
- * pipelining client cannot make us buffer more than one framed command.
+ * and read again only when the framer has no complete event left, and no
+ * command starts while more than MAX_PENDING_OUTPUT_BYTES of responses
+ * are unsent, so a pipelining client that never reads cannot make us
+ * buffer more than one framed command or unbounded output.
  *
  * Exports: ImapSession, ImapSessionDeps, SessionTimeouts.
  * Security: reads untrusted bytes before login (framer pre-auth limits,
@@ -46,7 +48,7 @@ import type { CertificateRegistry } from '../../tls/index.js';
 import { sessionCapabilities } from './capabilities.js';
 import type { ImapState, SelectedMailbox, SessionApi } from './context.js';
 import { handlerFor } from './handlers.js';
-import { MAX_AUTH_FAILURES, MAX_BAD_COMMANDS, MAX_PRE_LOGIN_COMMANDS } from './limits.js';
+import { MAX_AUTH_FAILURES, MAX_BAD_COMMANDS, MAX_PENDING_OUTPUT_BYTES, MAX_PRE_LOGIN_COMMANDS } from './limits.js';
 
 export interface SessionTimeouts {
   preLoginMs: number;
@@ -255,6 +257,13 @@ export class ImapSession implements SessionApi {
   private async nextEvent(): Promise<FrameEvent | null> {
     for (;;) {
       if (this.state === 'logout') return null;
+      if (this.socket.writableLength > MAX_PENDING_OUTPUT_BYTES) {
+        // The peer is not reading its responses: wait for them to drain before the next command.
+        const drained = new Promise<void>((resolve) => (this.wake = resolve));
+        this.socket.once('drain', () => this.wakeUp());
+        await drained;
+        continue;
+      }
       const event = this.framer.next();
       if (event) return event;
       if (this.ended) return null;
