@@ -322,6 +322,7 @@ r['delete'] = m.delete('Work/2026/Q1')[0]
 r['deleteInbox'] = m.delete('INBOX')[0]
 r['after'] = [d.decode() for d in m.list('""', 'Work*')[1] if d]
 r['lsub2'] = [d.decode() for d in m.lsub('""', 'Work/*')[1] if d]
+r['lsubParent'] = [d.decode() for d in m.lsub('""', 'Work/%')[1] if d]
 r['unsub'] = m.unsubscribe('Work/2026/Q1')[0]
 r['use'] = m._simple_command('CREATE', 'Sent2', '(USE (\\\\Sent))')[0]
 r['badUse'] = m._simple_command('CREATE', 'Flag2', '(USE (\\\\Flagged))')[0]
@@ -345,6 +346,7 @@ print(json.dumps(r))
       ['\\HasChildren Work', '\\HasNoChildren Work/2026'],
     );
     assert.deepEqual((r.lsub2 as string[]).map((l) => l.replace(/"Work/, 'Work').replace(/1"$/, '1')), ['(\\Noselect) "/" Work/2026/Q1']);
+    assert.deepEqual((r.lsubParent as string[]).map((l) => l.replace(/"/g, '')), ['(\\Noselect) / Work/2026']);
     assert.equal(r.unsub, 'OK');
     assert.equal(r.use, 'OK');
     assert.equal(r.badUse, 'NO');

@@ -257,6 +257,7 @@ export class ImapSession implements SessionApi {
   private async nextEvent(): Promise<FrameEvent | null> {
     for (;;) {
       if (this.state === 'logout') return null;
+      if (this.socket.destroyed) return null;
       if (this.socket.writableLength > MAX_PENDING_OUTPUT_BYTES) {
         // The peer is not reading its responses: wait for them to drain before the next command.
         const drained = new Promise<void>((resolve) => (this.wake = resolve));

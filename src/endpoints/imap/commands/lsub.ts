@@ -1,6 +1,7 @@
 /*
  * LSUB (IMAP4rev1): subscribed names matching the pattern, `\Noselect`
- * for those without a mailbox.
+ * for those without a mailbox and for unsubscribed parents of subscribed
+ * names that `%` reaches.
  *
  * Exports: lsub.
  * Security: only the user's own subscriptions.
@@ -16,9 +17,13 @@ export const lsub: Handler<'LSUB'> = async (s, cmd) => {
     s.tagged(cmd.tag, 'OK', 'LSUB completed');
     return;
   }
-  const entries = await s.mailboxes.list({ reference: a.reference, patterns: a.patterns, subscribedOnly: true, specialUseOnly: false, recursiveMatch: false });
+  // recursiveMatch adds the unsubscribed parents of subscribed names that match `%` (RFC 3501 6.3.9: listed \Noselect).
+  const entries = await s.mailboxes.list({ reference: a.reference, patterns: a.patterns, subscribedOnly: true, specialUseOnly: false, recursiveMatch: true });
+  const listed = entries.filter((e) => !e.childSubscribed).map((e) => e.name + '/');
   for (const e of entries) {
-    const attrs = e.exists ? (e.specialUse ? [e.specialUse] : []) : ['\\Noselect'];
+    // A parent is only listed when none of its subscribed descendants matched itself (the `%` case).
+    if (e.childSubscribed && listed.some((n) => n.startsWith(e.name + '/'))) continue;
+    const attrs = e.exists && !e.childSubscribed ? (e.specialUse ? [e.specialUse] : []) : ['\\Noselect'];
     s.send(encodeList(attrs, '/', e.name, s.encoder, [], 'LSUB'));
   }
   s.tagged(cmd.tag, 'OK', 'LSUB completed');
