@@ -365,6 +365,32 @@ print(json.dumps(r))
     w.close();
   });
 
+  it("another user's mailbox answers exactly like a missing one", async () => {
+    const a = await loggedIn();
+    assert.match(await a.cmd('a', 'CREATE Secret'), /^a OK/m);
+    a.close();
+    const b = await loggedIn('bob@example.com', 'pw-bob');
+    const secret = (await b.cmd('s', 'STATUS Secret (MESSAGES)')).replace(/^s /m, '');
+    const nothing = (await b.cmd('t', 'STATUS Nothing (MESSAGES)')).replace(/^t /m, '');
+    assert.equal(secret, nothing);
+    assert.match(secret, /NO \[NONEXISTENT\]/);
+    assert.doesNotMatch(await b.cmd('l', 'LIST "" "*"'), /Secret/);
+    b.close();
+  });
+
+  it('LIST (SUBSCRIBED) shows a subscribed name without a mailbox as \\NonExistent; RENAME INBOX keeps INBOX', async () => {
+    const w = await loggedIn('carol@example.com', 'pw-carol');
+    assert.match(await w.cmd('a', 'SUBSCRIBE Ghost'), /^a OK/m);
+    const l = await w.cmd('b', 'LIST (SUBSCRIBED) "" "*"');
+    assert.match(l, /^\* LIST \(\\NonExistent \\Subscribed\) "\/" "?Ghost"?\r$/m);
+    assert.match(l, /^\* LIST \(\\HasNoChildren \\Subscribed \\Sent\) "\/" "?Sent"?\r$/m);
+    assert.match(await w.cmd('c', 'RENAME INBOX "Old Inbox"'), /^c OK/m);
+    const after = await w.cmd('d', 'LIST "" "*"');
+    assert.match(after, /^\* LIST \([^)]*\) "\/" "?INBOX"?\r$/m);
+    assert.match(after, /^\* LIST \([^)]*\) "\/" "Old Inbox"\r$/m);
+    w.close();
+  });
+
   it('STATUS of INBOX after a delivery commit', async () => {
     const account = await store.directory.getAccount('example.com', 'bob');
     assert.ok(account);
