@@ -47,8 +47,8 @@ export interface SessionApi {
   startTls(tag: string): void;
   /** Login succeeded: state authenticated, post-auth framer limits, default mailboxes. */
   login(account: AccountRecord): Promise<void>;
-  /** A failed LOGIN/AUTHENTICATE: counted; the session may end. */
-  authFailed(tag: string, reason: string): void;
+  /** A failed LOGIN/AUTHENTICATE: answered, logged with the user name tried (never the password), counted; the session may end. */
+  authFailed(tag: string, reason: string, user: string): void;
   /** Sends a continuation and reads one AUTHENTICATE response line. */
   readAuthResponse(challenge: string): Promise<AuthResponse | null>;
   select(mailbox: SelectedMailbox | undefined): void;

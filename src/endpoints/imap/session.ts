@@ -177,18 +177,20 @@ export class ImapSession implements SessionApi {
   }
 
   async login(account: AccountRecord): Promise<void> {
+    // Folders first: if the store fails the client gets NO and the session stays unauthenticated.
+    const service = new MailboxService(this.deps.ports, account.id);
+    await service.ensureDefaultMailboxes();
+    this.service = service;
     this.account = account;
     this.state = 'authenticated';
     this.framer.setLimits(POST_AUTH_FRAMER_LIMITS);
     this.socket.setTimeout(this.deps.timeouts.postLoginMs);
-    this.service = new MailboxService(this.deps.ports, account.id);
-    await this.service.ensureDefaultMailboxes();
     this.log.info('login', { user: accountAddress(account) });
   }
 
-  authFailed(tag: string, reason: string): void {
+  authFailed(tag: string, reason: string, user: string): void {
     this.authFailures++;
-    this.log.warn('auth-failed', { reason, failures: this.authFailures });
+    this.log.warn('auth-failed', { reason, user: user.slice(0, 256), failures: this.authFailures });
     this.tagged(tag, 'NO', 'Authentication failed', { code: 'AUTHENTICATIONFAILED' });
     if (this.authFailures >= MAX_AUTH_FAILURES) this.bye('Too many authentication failures');
   }

@@ -47,12 +47,12 @@ export const authenticate: Handler<'AUTHENTICATE'> = async (s, cmd) => {
     return;
   }
   if (plain.authzid !== '' && plain.authzid !== plain.user) {
-    s.authFailed(cmd.tag, 'authzid');
+    s.authFailed(cmd.tag, 'authzid', plain.user);
     return;
   }
   const account = await s.directory.authenticate(plain.user, plain.password);
   if (!account) {
-    s.authFailed(cmd.tag, 'authenticate');
+    s.authFailed(cmd.tag, 'authenticate', plain.user);
     return;
   }
   await s.login(account);

@@ -13,7 +13,7 @@ import type { Handler } from '../context.js';
 export const login: Handler<'LOGIN'> = async (s, cmd) => {
   const account = await s.directory.authenticate(cmd.args.username, cmd.args.password);
   if (!account) {
-    s.authFailed(cmd.tag, 'login');
+    s.authFailed(cmd.tag, 'login', cmd.args.username);
     return;
   }
   await s.login(account);
