@@ -10,7 +10,9 @@
  * Standards: RFC 9051, RFC 5258, RFC 6154.
  */
 export { MailboxService, MAX_MAILBOXES, SPECIAL_USES } from './service.js';
-export type { MailboxFailure, MailboxOutcome, MailboxPorts } from './service.js';
+export type { BlobReader, MailboxFailure, MailboxOutcome, MailboxPorts } from './service.js';
+export { MailboxView } from './view.js';
+export type { ResolvedMessage, SetResolution, ViewRange, ViewSet } from './view.js';
 export { checkMailboxName, normalizeMailboxName, HIERARCHY_SEPARATOR, MAX_NAME_BYTES, MAX_NAME_DEPTH } from './names.js';
 export type { NameCheck } from './names.js';
 export { compilePattern, joinReference } from './pattern.js';

@@ -13,7 +13,8 @@
  * CREATE-SPECIAL-USE), RFC 5258.
  */
 import { DEFAULT_MAILBOXES } from '../core/mailbox-names.js';
-import type { MailboxAdmin, MailboxRecord, MailboxStore, MessageReader, MessageRecord, MessageUpdater, SubscriptionStore } from '../store/types.js';
+import type { MessageIndex } from '../mime/index.js';
+import type { ExpungeResult, FlagStoreMode, MailboxAdmin, MailboxRecord, MailboxStore, MessageReader, MessageRecord, MessageUpdater, StoreFlagsResult, SubscriptionStore, UidSet } from '../store/types.js';
 import { listMailboxes, type ListEntry, type ListQuery } from './list.js';
 import { checkMailboxName } from './names.js';
 import { mailboxStatus, type MailboxStatus, type StatusWanted } from './status.js';
@@ -21,7 +22,12 @@ import { mailboxStatus, type MailboxStatus, type StatusWanted } from './status.j
 export interface MailboxPorts {
   mailboxes: MailboxStore & MailboxAdmin;
   subscriptions: SubscriptionStore;
-  messages: Pick<MessageReader, 'countUnseen'> & Pick<MessageUpdater, 'expunge'>;
+  messages: Pick<MessageReader, 'countUnseen' | 'getMessages'> & Pick<MessageUpdater, 'expunge' | 'storeFlags'>;
+}
+
+/** Reads stored message bytes by content hash (FETCH of bodies); a FileBlobStore fits. */
+export interface BlobReader {
+  get(hash: string): Promise<Buffer>;
 }
 
 /** Mailboxes per account; bounds LIST work and storage a user can claim. */
@@ -39,6 +45,7 @@ export class MailboxService {
   constructor(
     private readonly ports: MailboxPorts,
     readonly accountId: number,
+    private readonly blobs?: BlobReader,
   ) {}
 
   /**
@@ -134,6 +141,39 @@ export class MailboxService {
   async expungeDeleted(mailbox: MailboxRecord): Promise<number> {
     if (mailbox.accountId !== this.accountId) return 0;
     return (await this.ports.messages.expunge(mailbox.id)).uids.length;
+  }
+
+  /** The records of these UIDs of a mailbox of this account, in UID order (absent UIDs skipped). */
+  async records(mailbox: MailboxRecord, uids: UidSet): Promise<MessageRecord[]> {
+    if (mailbox.accountId !== this.accountId || uids.length === 0) return [];
+    return this.ports.messages.getMessages(mailbox.id, uids);
+  }
+
+  /** The MIME index stored at delivery, or undefined when it is missing or of another format version. */
+  async messageIndex(message: MessageRecord): Promise<MessageIndex | undefined> {
+    const json = await this.ports.mailboxes.getBlobIndex(message.blobHash);
+    if (json === undefined) return undefined;
+    const index = JSON.parse(json) as MessageIndex;
+    return index.v === 1 ? index : undefined;
+  }
+
+  /** The stored bytes of a message; throws when no blob store was given or the blob is gone. */
+  async messageBytes(message: MessageRecord): Promise<Buffer> {
+    if (!this.blobs) throw new Error('no blob store');
+    return this.blobs.get(message.blobHash);
+  }
+
+  /** STORE: changes flags of these UIDs (UNCHANGEDSINCE per RFC 7162 when given). */
+  async storeFlags(mailbox: MailboxRecord, uids: UidSet, mode: FlagStoreMode, flags: readonly string[], unchangedSince?: number): Promise<StoreFlagsResult> {
+    if (mailbox.accountId !== this.accountId || uids.length === 0) return { updated: [], failed: [], highestModseq: mailbox.highestModseq };
+    return this.ports.messages.storeFlags(mailbox.id, uids, mode, flags, unchangedSince);
+  }
+
+  /** EXPUNGE (all \Deleted) or UID EXPUNGE (only those of uids). */
+  async expunge(mailbox: MailboxRecord, uids?: UidSet): Promise<ExpungeResult> {
+    if (mailbox.accountId !== this.accountId) return { uids: [], modseq: 0 };
+    if (uids !== undefined && uids.length === 0) return { uids: [], modseq: 0 };
+    return this.ports.messages.expunge(mailbox.id, uids);
   }
 
   async status(rawName: string, wanted: StatusWanted): Promise<MailboxOutcome<{ mailbox: MailboxRecord; status: MailboxStatus }>> {

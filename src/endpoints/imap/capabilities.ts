@@ -17,7 +17,7 @@ const BASE = ['IMAP4rev2', 'IMAP4rev1', 'LITERAL+', 'ID', 'ENABLE'];
 
 /** Extensions usable after login; grows as commands are implemented. */
 export const IMPLEMENTED_AFTER_LOGIN: readonly string[] = [
-  'NAMESPACE', 'UNSELECT', 'CHILDREN', 'SPECIAL-USE', 'CREATE-SPECIAL-USE', 'LIST-EXTENDED', 'LIST-STATUS', 'STATUS=SIZE', 'UTF8=ACCEPT',
+  'NAMESPACE', 'UNSELECT', 'CHILDREN', 'SPECIAL-USE', 'CREATE-SPECIAL-USE', 'LIST-EXTENDED', 'LIST-STATUS', 'STATUS=SIZE', 'UTF8=ACCEPT', 'BINARY', 'PREVIEW',
 ];
 
 export function sessionCapabilities(state: ImapState, secure: boolean, canStartTls: boolean): string[] {

@@ -8,7 +8,7 @@
  * Standards: RFC 9051 section 3 (states).
  */
 import type { Directory } from '../../directory/directory.js';
-import type { MailboxService } from '../../mailbox/index.js';
+import type { MailboxService, MailboxView } from '../../mailbox/index.js';
 import type { AuthResponse, CommandName, EncoderOptions, ImapCommand, ResponseCode, SessionState, StatusKind } from '../../proto/imap/index.js';
 import type { AccountRecord, MailboxRecord } from '../../store/types.js';
 import type { Logger } from '../../telemetry/logger.js';
@@ -18,6 +18,8 @@ export type ImapState = SessionState | 'logout';
 export interface SelectedMailbox {
   record: MailboxRecord;
   readOnly: boolean;
+  /** This session's message sequence numbers (seq <-> UID). */
+  view: MailboxView;
 }
 
 export interface SessionApi {

@@ -17,7 +17,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import tls from 'node:tls';
 import { newSessionId } from '../../core/ids.js';
 import type { Directory } from '../../directory/directory.js';
-import type { MailboxPorts } from '../../mailbox/index.js';
+import type { BlobReader, MailboxPorts } from '../../mailbox/index.js';
 import { ConnectionLimiter } from '../../net/connection-limiter.js';
 import { normalizeIp } from '../../net/ip.js';
 import type { ListenAddress } from '../../net/listen.js';
@@ -35,6 +35,8 @@ export interface ImapEndpointDeps {
   directory: Directory;
   /** The store's mailbox, subscription and message ports (a MetadataStore fits). */
   store: MailboxPorts;
+  /** The blob store holding message bytes (FETCH of bodies); read-only use. */
+  blobs?: BlobReader;
   certificates: CertificateRegistry;
   logger: Logger;
   /** Defaults PRE_LOGIN_IDLE_MS / POST_LOGIN_IDLE_MS; tests shorten them. */
@@ -108,7 +110,7 @@ export class ImapEndpoint {
       return;
     }
     log.info('connect', { client, port: socket.localPort, tls: secure });
-    const session = new ImapSession(socket, { directory: this.deps.directory, ports: this.deps.store, certificates: this.deps.certificates, timeouts: this.timeouts, logger: log }, id, {
+    const session = new ImapSession(socket, { directory: this.deps.directory, ports: this.deps.store, blobs: this.deps.blobs, certificates: this.deps.certificates, timeouts: this.timeouts, logger: log }, id, {
       secure,
       starttls: this.deps.security === 'starttls',
     });

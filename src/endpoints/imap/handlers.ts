@@ -18,6 +18,7 @@ import { close } from './commands/close.js';
 import { create } from './commands/create.js';
 import { deleteCommand } from './commands/delete.js';
 import { enable } from './commands/enable.js';
+import { fetch } from './commands/fetch.js';
 import { id } from './commands/id.js';
 import { list } from './commands/list.js';
 import { login } from './commands/login.js';
@@ -60,6 +61,7 @@ export const HANDLERS: Table = {
   EXAMINE: open(examine),
   CLOSE: open(close),
   UNSELECT: open(unselect),
+  FETCH: open(fetch),
 };
 
 const TABLE: ReadonlyMap<CommandName, HandlerSpec> = new Map(Object.entries(HANDLERS) as [CommandName, HandlerSpec][]);

@@ -24,7 +24,7 @@ import type { Socket } from 'node:net';
 import tls from 'node:tls';
 import type { Directory } from '../../directory/directory.js';
 import { accountAddress } from '../../directory/directory.js';
-import { MailboxService, type MailboxPorts } from '../../mailbox/index.js';
+import { MailboxService, type BlobReader, type MailboxPorts } from '../../mailbox/index.js';
 import {
   ImapFramer,
   POST_AUTH_FRAMER_LIMITS,
@@ -58,6 +58,8 @@ export interface SessionTimeouts {
 export interface ImapSessionDeps {
   directory: Directory;
   ports: MailboxPorts;
+  /** Message bytes for FETCH of bodies; without it those items answer NO. */
+  blobs?: BlobReader;
   certificates: CertificateRegistry;
   timeouts: SessionTimeouts;
   logger: Logger;
@@ -178,7 +180,7 @@ export class ImapSession implements SessionApi {
 
   async login(account: AccountRecord): Promise<void> {
     // Folders first: if the store fails the client gets NO and the session stays unauthenticated.
-    const service = new MailboxService(this.deps.ports, account.id);
+    const service = new MailboxService(this.deps.ports, account.id, this.deps.blobs);
     await service.ensureDefaultMailboxes();
     this.service = service;
     this.account = account;

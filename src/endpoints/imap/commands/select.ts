@@ -9,6 +9,7 @@
  * Standards: RFC 9051 sections 6.3.2 and 6.3.3, RFC 3501 (RECENT, UNSEEN),
  * RFC 7162 (HIGHESTMODSEQ), RFC 9051 7.1 ([CLOSED]).
  */
+import { MailboxView } from '../../../mailbox/index.js';
 import { encodeExists, encodeFlags, encodeList, encodeUntagged, encodeUntaggedStatus } from '../../../proto/imap/index.js';
 import type { SelectArgs } from '../../../proto/imap/parse/select.js';
 import type { CommandOf, Handler, SessionApi } from '../context.js';
@@ -45,7 +46,7 @@ async function open(s: SessionApi, tag: string, args: SelectArgs, readOnly: bool
   s.send(encodeUntaggedStatus('OK', 'Highest', { code: 'HIGHESTMODSEQ', value: record.highestModseq }));
   // RFC 9051 6.3.2: a rev2 client gets the mailbox's LIST reply (its canonical name and attributes).
   if (s.rev2) s.send(encodeList(record.specialUse ? [record.specialUse] : [], '/', record.name, s.encoder));
-  s.select({ record, readOnly });
+  s.select({ record, readOnly, view: new MailboxView(messages.map((m) => m.uid)) });
   s.tagged(tag, 'OK', `${verb} completed`, { code: readOnly ? 'READ-ONLY' : 'READ-WRITE' });
 }
 

@@ -1,0 +1,144 @@
+/*
+ * FETCH and UID FETCH: message data served from the MIME index stored at
+ * delivery (ENVELOPE, BODYSTRUCTURE, BODY, BINARY.SIZE) and byte ranges of
+ * the stored message (BODY[section]<partial>, BINARY[], RFC822.*); the
+ * message is never parsed again here. A body fetch that is not PEEK sets
+ * \Seen on a read-write mailbox and reports the new FLAGS.
+ *
+ * Exports: fetch.
+ * Security: the set, sections and ranges are client input: the set
+ * resolves against this session's view of the user's own mailbox, sections
+ * that name nothing give empty data, ranges are clipped (src/mime). One
+ * message's bytes are held at a time.
+ * Standards: RFC 9051 section 6.4.5 and 7.5.2, RFC 3501 (RFC822.*,
+ * UID FETCH adds UID), RFC 3516 (BINARY, UNKNOWN-CTE), RFC 7162 (MODSEQ,
+ * CHANGEDSINCE), RFC 8970 (PREVIEW), RFC 8514 (SAVEDATE).
+ * Choices: EMAILID and THREADID (OBJECTID, not advertised) answer BAD;
+ * a BINARY[] whose part does not exist is empty, like BODY[].
+ */
+import { binaryBytes } from '../../../mime/binary.js';
+import { findPart, type MessageIndex } from '../../../mime/index.js';
+import { sectionBytes } from '../../../mime/imap-sections.js';
+import { bodyStructure, envelope } from '../../../mime/imap-structure.js';
+import { preview } from '../../../mime/preview.js';
+import { encodeFetch, formatFetchItemName, formatInternalDate, toPartialRange, toSectionSpec, type FetchItem, type ImapValue } from '../../../proto/imap/index.js';
+import type { MessageRecord } from '../../../store/types.js';
+import type { Handler, SessionApi } from '../context.js';
+import { resolveMessages, toUidSet } from '../message-set.js';
+
+/** Items answered from the record alone. */
+const RECORD_ONLY = new Set(['FLAGS', 'UID', 'INTERNALDATE', 'RFC822.SIZE', 'MODSEQ', 'SAVEDATE']);
+/** Items that need the message bytes. */
+const NEED_BYTES = new Set(['BODY[]', 'BINARY[]', 'RFC822', 'RFC822.HEADER', 'RFC822.TEXT', 'PREVIEW']);
+
+const setsSeen = (i: FetchItem): boolean =>
+  ((i.kind === 'BODY[]' || i.kind === 'BINARY[]') && !i.peek) || i.kind === 'RFC822' || i.kind === 'RFC822.TEXT';
+
+class UnknownCte extends Error {}
+
+function itemValue(s: SessionApi, item: FetchItem, m: MessageRecord, index: MessageIndex | undefined, bytes: Buffer | undefined): [string, ImapValue] {
+  const name = formatFetchItemName(item);
+  const idx = () => index!;
+  const raw = () => bytes!;
+  switch (item.kind) {
+    case 'FLAGS':
+      return [name, m.flags.map((f) => ({ atom: f }))];
+    case 'UID':
+      return [name, m.uid];
+    case 'INTERNALDATE':
+      return [name, formatInternalDate(new Date(m.internalDate))];
+    case 'SAVEDATE':
+      return [name, formatInternalDate(new Date(m.saveDate))];
+    case 'RFC822.SIZE':
+      return [name, m.size];
+    case 'MODSEQ':
+      return [name, [m.modseq]];
+    case 'ENVELOPE':
+      return [name, envelope(idx().envelope)];
+    case 'BODYSTRUCTURE':
+      return [name, bodyStructure(idx(), true, { utf8: s.encoder.utf8, imap4rev2: s.rev2 })];
+    case 'BODY':
+      return [name, bodyStructure(idx(), false, { utf8: s.encoder.utf8, imap4rev2: s.rev2 })];
+    case 'RFC822':
+      return [name, { literal: raw() }];
+    case 'RFC822.HEADER':
+      return [name, { literal: sectionBytes(raw(), idx(), { part: [], kind: 'HEADER' }) }];
+    case 'RFC822.TEXT':
+      return [name, { literal: sectionBytes(raw(), idx(), { part: [], kind: 'TEXT' }) }];
+    case 'BODY[]':
+      return [name, { literal: sectionBytes(raw(), idx(), toSectionSpec(item.section), item.partial ? toPartialRange(item.partial) : undefined) }];
+    case 'BINARY[]': {
+      const decoded = binaryBytes(raw(), idx(), item.part);
+      if (decoded === null) throw new UnknownCte();
+      let data = decoded ?? Buffer.alloc(0);
+      if (item.partial) data = data.subarray(Math.min(item.partial.offset, data.length), Math.min(item.partial.offset + item.partial.length, data.length));
+      return [name, { literal: data, binary: data.includes(0) }];
+    }
+    case 'BINARY.SIZE': {
+      if (item.part.length === 0) return [name, idx().size];
+      const part = findPart(idx().root, item.part);
+      if (part && part.binarySize === null) throw new UnknownCte();
+      return [name, part?.binarySize ?? 0];
+    }
+    case 'PREVIEW':
+      return [name, preview(raw(), idx())];
+    default:
+      throw new Error(`unsupported fetch item ${item.kind}`);
+  }
+}
+
+export const fetch: Handler<'FETCH'> = async (s, cmd) => {
+  const selected = s.selected!;
+  const { args } = cmd;
+  if (args.items.some((i) => i.kind === 'EMAILID' || i.kind === 'THREADID')) return s.tagged(cmd.tag, 'BAD', 'EMAILID and THREADID are not supported');
+  const resolved = resolveMessages(s, selected, cmd.tag, args.set, cmd.uid);
+  if (!resolved) return;
+  const items = args.items.slice();
+  if (cmd.uid && !items.some((i) => i.kind === 'UID')) items.unshift({ kind: 'UID' });
+  if (args.changedSince !== null && !items.some((i) => i.kind === 'MODSEQ')) items.push({ kind: 'MODSEQ' });
+  let records = await s.mailboxes.records(selected.record, toUidSet(resolved.map((m) => m.uid)));
+  if (args.changedSince !== null) {
+    const since = args.changedSince;
+    records = records.filter((m) => BigInt(m.modseq) > since);
+  }
+  // RFC 9051 6.4.5: BODY[] (not PEEK), BINARY[] and RFC822(.TEXT) set \Seen; the FLAGS go with the answer.
+  const seenNow = new Set<number>();
+  if (!selected.readOnly && items.some(setsSeen)) {
+    const unseen = records.filter((m) => !m.flags.includes('\\Seen')).map((m) => m.uid);
+    if (unseen.length) {
+      const r = await s.mailboxes.storeFlags(selected.record, toUidSet(unseen), 'add', ['\\Seen']);
+      const byUid = new Map(r.updated.map((u) => [u.uid, u]));
+      records = records.map((m) => {
+        const u = byUid.get(m.uid);
+        if (!u) return m;
+        seenNow.add(m.uid);
+        return { ...m, flags: u.flags, modseq: u.modseq };
+      });
+    }
+  }
+  const needIndex = items.some((i) => !RECORD_ONLY.has(i.kind));
+  const needBytes = items.some((i) => NEED_BYTES.has(i.kind));
+  let unknownCte = false;
+  for (const m of records) {
+    const seq = selected.view.seqOf(m.uid);
+    if (seq === 0) continue;
+    const index = needIndex ? await s.mailboxes.messageIndex(m) : undefined;
+    if (needIndex && !index) {
+      s.log.error('fetch-no-index', { uid: m.uid, blob: m.blobHash });
+      return s.tagged(cmd.tag, 'NO', 'Message data unavailable', { code: 'SERVERBUG' });
+    }
+    const bytes = needBytes ? await s.mailboxes.messageBytes(m) : undefined;
+    const out: Array<[string, ImapValue]> = [];
+    try {
+      for (const item of items) out.push(itemValue(s, item, m, index, bytes));
+    } catch (err) {
+      if (!(err instanceof UnknownCte)) throw err;
+      unknownCte = true;
+      continue;
+    }
+    if (seenNow.has(m.uid) && !items.some((i) => i.kind === 'FLAGS')) out.push(['FLAGS', m.flags.map((f) => ({ atom: f }))]);
+    s.send(encodeFetch(seq, out, s.encoder));
+  }
+  if (unknownCte) return s.tagged(cmd.tag, 'NO', 'Unknown content transfer encoding', { code: 'UNKNOWN-CTE' });
+  s.tagged(cmd.tag, 'OK', `${cmd.uid ? 'UID FETCH' : 'FETCH'} completed`);
+};

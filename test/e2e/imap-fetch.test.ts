@@ -1,0 +1,255 @@
+/*
+ * FETCH, STORE and EXPUNGE against the real IMAP listener on 127.0.0.1:
+ * messages delivered through the store's deliveries.commit with a real
+ * MIME index and blob, read back byte for byte by Python's imaplib and by
+ * raw sockets; sequence numbers per session; read-only EXAMINE refusals.
+ *
+ * Security: test only; 127.0.0.1; a self-signed certificate in a temp dir.
+ * Standards: RFC 9051 sections 6.4.3-6.4.6, RFC 3516, RFC 4315, RFC 7162.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import tls from 'node:tls';
+import { after, before, describe, it } from 'node:test';
+import { Directory } from '../../src/directory/directory.js';
+import { ImapEndpoint } from '../../src/endpoints/imap/index.js';
+import { indexMessage } from '../../src/mime/index.js';
+import { FileBlobStore } from '../../src/store/blob/files.js';
+import { openSqliteStore } from '../../src/store/sqlite/index.js';
+import type { MetadataStore } from '../../src/store/types.js';
+import { createMemoryLogger } from '../../src/telemetry/logger.js';
+import { openCertificateRegistry, type CertificateRegistry } from '../../src/tls/index.js';
+import { requireTools, run } from '../support/tools.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'petrel-imap-fetch-'));
+let store: MetadataStore;
+let blobs: FileBlobStore;
+let registry: CertificateRegistry;
+let endpoint: ImapEndpoint;
+let port: number;
+const logger = createMemoryLogger('debug');
+
+const SIMPLE = Buffer.from(
+  'From: Alice <alice@example.org>\r\nTo: bob@example.com\r\nSubject: Hello there\r\nDate: Mon, 2 Mar 2026 10:00:00 +0000\r\nMessage-ID: <m1@example.org>\r\n\r\nFirst line\r\nSecond line\r\n',
+);
+const MULTI = Buffer.from(
+  [
+    'From: Carol <carol@example.org>',
+    'To: bob@example.com',
+    'Subject: With attachment',
+    'MIME-Version: 1.0',
+    'Content-Type: multipart/mixed; boundary="b1"',
+    '',
+    '--b1',
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    'The text part.',
+    '--b1',
+    'Content-Type: application/octet-stream; name="x.bin"',
+    'Content-Transfer-Encoding: base64',
+    '',
+    Buffer.from([0, 1, 2, 3, 255]).toString('base64'),
+    '--b1--',
+    '',
+  ].join('\r\n'),
+);
+
+async function deliver(user: string, bytes: Buffer, n: number): Promise<number> {
+  const account = (await store.directory.getAccount('example.com', user))!;
+  const hash = await blobs.put(bytes);
+  const [r] = await store.deliveries.commit([
+    {
+      blob: { hash, size: bytes.length, index: JSON.stringify(indexMessage(bytes)) },
+      internalDate: Date.UTC(2026, 2, 2, 10, 0, n),
+      messageId: null,
+      queueId: `q-${user}-${n}`,
+      local: [{ accountId: account.id, mailbox: 'INBOX', enforceQuota: false }],
+    },
+  ]);
+  const out = r!.local[0]!;
+  assert.ok(out.ok);
+  return out.uid;
+}
+
+before(async () => {
+  store = await openSqliteStore({ path: join(dir, 'db.sqlite'), fsync: false });
+  blobs = await FileBlobStore.open(join(dir, 'blobs'), { fsync: false });
+  const directory = new Directory(store.directory, { subaddressSeparator: '+', postmaster: '' });
+  await directory.addDomain('example.com');
+  for (const u of ['alice', 'bob', 'carol', 'dave']) await directory.addUser(`${u}@example.com`, `pw-${u}`);
+  registry = await openCertificateRegistry(
+    { certsDir: join(dir, 'le'), certificates: [], selfSignedDir: join(dir, 'ss'), hostname: 'mail.example.com' },
+    logger,
+    { watch: false },
+  );
+  endpoint = new ImapEndpoint({ directory, store, blobs, certificates: registry, logger, security: 'implicit' });
+  await endpoint.listen({ kind: 'tcp', host: '127.0.0.1', port: 0 });
+  port = endpoint.port();
+  await deliver('alice', SIMPLE, 1);
+  await deliver('alice', MULTI, 2);
+  for (const u of ['bob', 'carol', 'dave']) for (let i = 1; i <= 4; i++) await deliver(u, SIMPLE, i);
+});
+
+after(async () => {
+  await endpoint.close(500);
+  registry.close();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A raw TLS client: write bytes, wait for a pattern in what came back. */
+class Wire {
+  buf = Buffer.alloc(0);
+  private waiters: Array<() => void> = [];
+  closed = false;
+  constructor(readonly sock: tls.TLSSocket) {
+    sock.on('data', (d: Buffer) => {
+      this.buf = Buffer.concat([this.buf, d]);
+      for (const w of this.waiters.splice(0)) w();
+    });
+    sock.on('close', () => {
+      this.closed = true;
+      for (const w of this.waiters.splice(0)) w();
+    });
+    sock.on('error', () => {});
+  }
+  get text(): string {
+    return this.buf.toString('latin1');
+  }
+  static async login(user: string): Promise<Wire> {
+    const w = new Wire(tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }));
+    await w.until(/^\* OK .*\r\n/m);
+    assert.match(await w.cmd('L', `LOGIN ${user}@example.com pw-${user}`), /^L OK/m);
+    return w;
+  }
+  async until(re: RegExp, timeoutMs = 5000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      if (re.test(this.text)) return;
+      if (this.closed) throw new Error(`closed before ${re}; got:\n${this.text}`);
+      const left = end - Date.now();
+      if (left <= 0) throw new Error(`timeout waiting for ${re}; got:\n${this.text}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+  async cmd(tag: string, line: string): Promise<string> {
+    const start = this.buf.length;
+    this.sock.write(`${tag} ${line}\r\n`);
+    await this.until(new RegExp(`^${tag} (OK|NO|BAD)[^\\r]*\\r\\n`, 'm'));
+    return this.buf.subarray(start).toString('latin1');
+  }
+  close(): void {
+    this.sock.destroy();
+  }
+}
+
+const PY_CTX = 'import imaplib, ssl, json, sys\nctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE\n';
+
+async function python(script: string): Promise<string> {
+  const r = await run('/usr/bin/python3', ['-c', PY_CTX + script], { timeoutMs: 20_000 });
+  assert.equal(r.code, 0, `python failed:\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+describe('IMAP FETCH', () => {
+  it('imaplib: BODY[] reads a delivered message back byte for byte, and marks it \\Seen', async (t) => {
+    if (!requireTools(t, '/usr/bin/python3')) return;
+    const out = await python(`
+m = imaplib.IMAP4_SSL('127.0.0.1', ${port}, ssl_context=ctx)
+m.login('alice@example.com', 'pw-alice')
+m.select('INBOX')
+typ, data = m.fetch('1', '(FLAGS)')
+print(json.dumps({'before': data[0].decode()}))
+typ, data = m.fetch('1', '(BODY[])')
+sys.stdout.flush()
+sys.stdout.buffer.write(b'BODY:' + data[0][1] + b':END\\n')
+print(json.dumps({'head': data[0][0].decode(), 'tail': data[1].decode() if isinstance(data[1], bytes) else ''}))
+m.logout()
+`);
+    assert.ok(out.includes('BODY:' + SIMPLE.toString('latin1') + ':END'), out);
+    assert.match(out, /"before": "1 \(FLAGS \(\)\)"/);
+    assert.match(out, /\\\\Seen/);
+  });
+
+  it('imaplib: BODY.PEEK[HEADER.FIELDS (SUBJECT FROM)] gives those fields and leaves \\Seen unset', async (t) => {
+    if (!requireTools(t, '/usr/bin/python3')) return;
+    const out = await python(`
+m = imaplib.IMAP4_SSL('127.0.0.1', ${port}, ssl_context=ctx)
+m.login('alice@example.com', 'pw-alice')
+m.select('INBOX')
+typ, data = m.fetch('2', '(BODY.PEEK[HEADER.FIELDS (SUBJECT FROM)])')
+print(json.dumps({'name': data[0][0].decode(), 'value': data[0][1].decode()}))
+typ, data = m.fetch('2', '(FLAGS)')
+print(json.dumps({'flags': data[0].decode()}))
+m.logout()
+`);
+    const lines = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
+    assert.match(lines[0]!.name!, /BODY\[HEADER\.FIELDS \(SUBJECT FROM\)\]/);
+    assert.equal(lines[0]!.value, 'From: Carol <carol@example.org>\r\nSubject: With attachment\r\n\r\n');
+    assert.equal(lines[1]!.flags, '2 (FLAGS ())');
+  });
+
+  it('imaplib: BODYSTRUCTURE of a multipart parses, and BODY.PEEK[1] and BINARY.PEEK[2] give its parts', async (t) => {
+    if (!requireTools(t, '/usr/bin/python3')) return;
+    const out = await python(`
+m = imaplib.IMAP4_SSL('127.0.0.1', ${port}, ssl_context=ctx)
+m.login('alice@example.com', 'pw-alice')
+m.select('INBOX')
+typ, data = m.uid('FETCH', '2', '(BODYSTRUCTURE)')
+print(json.dumps({'typ': typ, 'bs': data[0].decode()}))
+typ, data = m.fetch('2', '(BODY.PEEK[1] BINARY.PEEK[2] BINARY.SIZE[2])')
+print(json.dumps({'part1': data[0][1].decode(), 'name2': data[1][0].decode(), 'part2': list(data[1][1]), 'tail': data[2].decode()}))
+m.logout()
+`);
+    const lines = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.equal(lines[0]!.typ, 'OK');
+    assert.match(String(lines[0]!.bs), /^2 \(UID 2 BODYSTRUCTURE \(\("text" "plain" \("charset" "utf-8"\) NIL NIL "7bit" 14 1 .*\)\("application" "octet-stream" \("name" "x.bin"\) NIL NIL "base64" 8 .*\) "mixed" \("boundary" "b1"\)/);
+    assert.equal(lines[1]!.part1, 'The text part.');
+    assert.match(String(lines[1]!.name2), /BINARY\[2\] ~\{5\}/);
+    assert.deepEqual(lines[1]!.part2, [0, 1, 2, 3, 255]);
+    assert.match(String(lines[1]!.tail), /BINARY\.SIZE\[2\] 5\)/);
+  });
+
+  it('FLAGS, UID, INTERNALDATE, RFC822.SIZE, ENVELOPE, MODSEQ, PREVIEW, RFC822.HEADER and a partial over a raw socket', async () => {
+    const w = await Wire.login('alice');
+    await w.cmd('s', 'EXAMINE INBOX');
+    const r = await w.cmd('f', 'FETCH 1 (UID INTERNALDATE RFC822.SIZE ENVELOPE MODSEQ PREVIEW BODY.PEEK[TEXT]<6.6>)');
+    assert.match(r, /^\* 1 FETCH \(UID 1 INTERNALDATE "02-Mar-2026 10:00:01 \+0000" RFC822\.SIZE \d+ ENVELOPE \("Mon, 2 Mar 2026 10:00:00 \+0000" "Hello there" \(\("Alice" NIL "alice" "example\.org"\)\)/m);
+    assert.match(r, new RegExp(`RFC822\\.SIZE ${SIMPLE.length} `));
+    assert.match(r, /MODSEQ \(\d+\) PREVIEW "First line Second line" BODY\[TEXT\]<6> \{6\}\r\nline\r\n\)/);
+    const h = await w.cmd('h', 'FETCH 2 (RFC822.HEADER)');
+    assert.match(h, /^\* 2 FETCH \(RFC822\.HEADER \{\d+\}\r\nFrom: Carol/m);
+    assert.doesNotMatch(h, /FLAGS/, 'EXAMINE: no \\Seen is set, so no FLAGS are sent');
+    w.close();
+  });
+
+  it('macros ALL, FAST and FULL, and UID FETCH with UID ranges and *', async () => {
+    const w = await Wire.login('alice');
+    await w.cmd('s', 'EXAMINE INBOX');
+    const fast = await w.cmd('a', 'FETCH 1:* FAST');
+    assert.match(fast, /^\* 1 FETCH \(FLAGS \([^)]*\) INTERNALDATE "[^"]+" RFC822\.SIZE \d+\)\r\n\* 2 FETCH/m);
+    assert.match(await w.cmd('b', 'FETCH 2 ALL'), /^\* 2 FETCH \(FLAGS \(\) INTERNALDATE "[^"]+" RFC822\.SIZE \d+ ENVELOPE \(/m);
+    assert.match(await w.cmd('c', 'FETCH 2 FULL'), /ENVELOPE \(.*\) BODY \(\(/);
+    const uid = await w.cmd('d', 'UID FETCH 2:* FLAGS');
+    assert.match(uid, /^\* 2 FETCH \(UID 2 FLAGS \(\)\)\r\nd OK/m);
+    assert.match(await w.cmd('e', 'UID FETCH 50:60 FLAGS'), /^e OK/m);
+    w.close();
+  });
+
+  it('a sequence number beyond the mailbox answers BAD; FETCH outside the selected state answers BAD', async () => {
+    const w = await Wire.login('alice');
+    assert.match(await w.cmd('a', 'FETCH 1 FLAGS'), /^a BAD/m);
+    await w.cmd('s', 'EXAMINE INBOX');
+    assert.match(await w.cmd('b', 'FETCH 3 FLAGS'), /^b BAD/m);
+    assert.match(await w.cmd('c', 'FETCH 1 EMAILID'), /^c BAD/m);
+    w.close();
+  });
+});
