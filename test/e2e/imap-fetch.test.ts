@@ -253,3 +253,57 @@ m.logout()
     w.close();
   });
 });
+
+describe('IMAP STORE', () => {
+  it('imaplib: +FLAGS and -FLAGS answer with the new FLAGS', async (t) => {
+    if (!requireTools(t, '/usr/bin/python3')) return;
+    const out = await python(`
+m = imaplib.IMAP4_SSL('127.0.0.1', ${port}, ssl_context=ctx)
+m.login('bob@example.com', 'pw-bob')
+m.select('INBOX')
+typ, data = m.store('1:2', '+FLAGS', '(\\\\Flagged $Label)')
+print(json.dumps({'typ': typ, 'data': [d.decode() for d in data]}))
+typ, data = m.store('2', '-FLAGS', '\\\\Flagged')
+print(json.dumps({'typ': typ, 'data': [d.decode() for d in data]}))
+m.logout()
+`);
+    const [add, remove] = out.trim().split('\n').map((l) => JSON.parse(l) as { typ: string; data: string[] });
+    assert.equal(add!.typ, 'OK');
+    assert.equal(add!.data.length, 2);
+    for (const d of add!.data) assert.match(d, /^\d \(FLAGS \((?=.*\\Flagged)(?=.*\$Label)[^)]*\)\)$/);
+    assert.deepEqual(remove!.data, ['2 (FLAGS ($Label))']);
+  });
+
+  it('.SILENT sends nothing; UID STORE replaces and reports UID; a flag read back by FETCH', async () => {
+    const w = await Wire.login('bob');
+    await w.cmd('s', 'SELECT INBOX');
+    const silent = await w.cmd('a', 'STORE 3 +FLAGS.SILENT (\\Answered)');
+    assert.doesNotMatch(silent, /FETCH/);
+    assert.match(silent, /^a OK/m);
+    assert.match(await w.cmd('b', 'UID STORE 3 FLAGS (\\Draft)'), /^\* 3 FETCH \(FLAGS \(\\Draft\) UID 3\)\r\nb OK/m);
+    assert.match(await w.cmd('c', 'FETCH 3 FLAGS'), /^\* 3 FETCH \(FLAGS \(\\Draft\)\)/m);
+    assert.match(await w.cmd('d', 'STORE 1 +FLAGS (\\Recent)'), /^d BAD/m);
+    w.close();
+  });
+
+  it('UNCHANGEDSINCE: a message modified since is left alone and reported as [MODIFIED]', async () => {
+    const w = await Wire.login('bob');
+    await w.cmd('s', 'SELECT INBOX');
+    const m = /MODSEQ \((\d+)\)/.exec(await w.cmd('a', 'FETCH 4 MODSEQ'))!;
+    const modseq = Number(m[1]);
+    const stale = await w.cmd('b', `STORE 4 (UNCHANGEDSINCE ${modseq - 1}) +FLAGS (\\Seen)`);
+    assert.match(stale, /^b OK \[MODIFIED 4\]/m);
+    assert.doesNotMatch(stale, /FETCH/);
+    const fresh = await w.cmd('c', `UID STORE 4 (UNCHANGEDSINCE ${modseq}) +FLAGS.SILENT (\\Seen)`);
+    assert.match(fresh, /^\* 4 FETCH \(UID 4 MODSEQ \(\d+\)\)\r\nc OK/m);
+    w.close();
+  });
+
+  it('STORE on a mailbox opened with EXAMINE is refused with NO and changes nothing', async () => {
+    const w = await Wire.login('bob');
+    await w.cmd('s', 'EXAMINE INBOX');
+    assert.match(await w.cmd('a', 'STORE 1 +FLAGS (\\Deleted)'), /^a NO/m);
+    assert.doesNotMatch(await w.cmd('b', 'FETCH 1 FLAGS'), /\\Deleted/);
+    w.close();
+  });
+});

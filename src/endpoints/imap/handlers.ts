@@ -30,6 +30,7 @@ import { rename } from './commands/rename.js';
 import { examine, select } from './commands/select.js';
 import { starttls } from './commands/starttls.js';
 import { status } from './commands/status.js';
+import { store } from './commands/store.js';
 import { subscribe } from './commands/subscribe.js';
 import { unselect } from './commands/unselect.js';
 import { unsubscribe } from './commands/unsubscribe.js';
@@ -62,6 +63,7 @@ export const HANDLERS: Table = {
   CLOSE: open(close),
   UNSELECT: open(unselect),
   FETCH: open(fetch),
+  STORE: open(store),
 };
 
 const TABLE: ReadonlyMap<CommandName, HandlerSpec> = new Map(Object.entries(HANDLERS) as [CommandName, HandlerSpec][]);

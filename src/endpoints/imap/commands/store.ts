@@ -1,0 +1,55 @@
+/*
+ * STORE and UID STORE: add, remove or replace flags and keywords, with
+ * .SILENT and the CONDSTORE UNCHANGEDSINCE modifier; the new flags of each
+ * message go back as untagged FETCH FLAGS (UID for UID STORE, MODSEQ when
+ * UNCHANGEDSINCE was given), messages changed since as [MODIFIED].
+ *
+ * Exports: store.
+ * Security: acts on the selected mailbox of the logged-in account only;
+ * refused on a read-only (EXAMINE) mailbox; system flags other than the
+ * five of RFC 9051 cannot be set by the client.
+ * Standards: RFC 9051 section 6.4.6, RFC 3501 (\Recent is server-set),
+ * RFC 7162 section 3.1.3 (UNCHANGEDSINCE, MODIFIED).
+ */
+import { encodeFetch } from '../../../proto/imap/index.js';
+import type { Handler } from '../context.js';
+import { fetchFlagsResponse, resolveMessages, toUidSet } from '../message-set.js';
+import { SYSTEM_FLAGS } from './select.js';
+
+/** The canonical spelling of a system flag, or undefined when it is not one a client may set. */
+function systemFlag(flag: string): string | undefined {
+  return SYSTEM_FLAGS.find((f) => f.toLowerCase() === flag.toLowerCase());
+}
+
+export const store: Handler<'STORE'> = async (s, cmd) => {
+  const selected = s.selected!;
+  const { args } = cmd;
+  const flags: string[] = [];
+  for (const f of args.flags) {
+    if (!f.startsWith('\\')) flags.push(f);
+    else {
+      const canonical = systemFlag(f);
+      if (!canonical) return s.tagged(cmd.tag, 'BAD', 'This system flag cannot be stored');
+      flags.push(canonical);
+    }
+  }
+  const resolved = resolveMessages(s, selected, cmd.tag, args.set, cmd.uid);
+  if (!resolved) return;
+  if (selected.readOnly) return s.tagged(cmd.tag, 'NO', 'Mailbox is read-only');
+  const unchangedSince = args.unchangedSince === null ? undefined : Number(args.unchangedSince > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : args.unchangedSince);
+  const result = await s.mailboxes.storeFlags(selected.record, toUidSet(resolved.map((m) => m.uid)), args.operation, flags, unchangedSince);
+  const withModseq = unchangedSince !== undefined;
+  for (const u of result.updated) {
+    const seq = selected.view.seqOf(u.uid);
+    if (seq === 0) continue;
+    if (!args.silent) s.send(fetchFlagsResponse(s, seq, u, cmd.uid, withModseq));
+    // RFC 7162 3.1.3: even .SILENT reports the new MODSEQ of each changed message.
+    else if (withModseq && u.changed) s.send(encodeFetch(seq, cmd.uid ? [['UID', u.uid], ['MODSEQ', [u.modseq]]] : [['MODSEQ', [u.modseq]]], s.encoder));
+  }
+  const verb = cmd.uid ? 'UID STORE' : 'STORE';
+  if (result.failed.length > 0) {
+    const set = cmd.uid ? result.failed : result.failed.map((u) => selected.view.seqOf(u)).filter((n) => n > 0);
+    return s.tagged(cmd.tag, 'OK', `${verb} completed, some messages were modified since`, { code: 'MODIFIED', set });
+  }
+  s.tagged(cmd.tag, 'OK', `${verb} completed`);
+};
