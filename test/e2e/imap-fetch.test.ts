@@ -307,3 +307,43 @@ m.logout()
     w.close();
   });
 });
+
+describe('IMAP EXPUNGE', () => {
+  it('EXPUNGE sends untagged EXPUNGE highest sequence number first, and later numbers shift down', async () => {
+    const w = await Wire.login('carol');
+    await w.cmd('s', 'SELECT INBOX');
+    await w.cmd('a', 'STORE 2,4 +FLAGS.SILENT (\\Deleted)');
+    const r = await w.cmd('b', 'EXPUNGE');
+    assert.match(r, /^\* 4 EXPUNGE\r\n\* 2 EXPUNGE\r\nb OK/m);
+    assert.match(await w.cmd('c', 'FETCH 1:* UID'), /^\* 1 FETCH \(UID 1\)\r\n\* 2 FETCH \(UID 3\)\r\nc OK/m);
+    assert.match(await w.cmd('d', 'FETCH 3 UID'), /^d BAD/m);
+    w.close();
+  });
+
+  it('UID EXPUNGE removes only the named \\Deleted messages; imaplib reads the EXPUNGE responses', async (t) => {
+    if (!requireTools(t, '/usr/bin/python3')) return;
+    const out = await python(`
+m = imaplib.IMAP4_SSL('127.0.0.1', ${port}, ssl_context=ctx)
+m.login('dave@example.com', 'pw-dave')
+m.select('INBOX')
+m.store('1:3', '+FLAGS.SILENT', '\\\\Deleted')
+typ, data = m.uid('EXPUNGE', '2:3')
+print(json.dumps({'typ': typ, 'expunged': [d.decode() for d in m.response('EXPUNGE')[1] if d]}))
+typ, data = m.fetch('1:*', '(UID FLAGS)')
+print(json.dumps({'left': [d.decode() for d in data]}))
+m.logout()
+`);
+    const [ex, left] = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.equal(ex!.typ, 'OK');
+    assert.deepEqual(ex!.expunged, ['3', '2']);
+    assert.deepEqual(left!.left, ['1 (UID 1 FLAGS (\\Deleted))', '2 (UID 4 FLAGS ())']);
+  });
+
+  it('EXPUNGE on a mailbox opened with EXAMINE is refused with NO', async () => {
+    const w = await Wire.login('carol');
+    await w.cmd('s', 'EXAMINE INBOX');
+    assert.match(await w.cmd('a', 'EXPUNGE'), /^a NO/m);
+    assert.match(await w.cmd('b', 'UID EXPUNGE 1:*'), /^b NO/m);
+    w.close();
+  });
+});

@@ -18,6 +18,7 @@ import { close } from './commands/close.js';
 import { create } from './commands/create.js';
 import { deleteCommand } from './commands/delete.js';
 import { enable } from './commands/enable.js';
+import { expunge } from './commands/expunge.js';
 import { fetch } from './commands/fetch.js';
 import { id } from './commands/id.js';
 import { list } from './commands/list.js';
@@ -64,6 +65,7 @@ export const HANDLERS: Table = {
   UNSELECT: open(unselect),
   FETCH: open(fetch),
   STORE: open(store),
+  EXPUNGE: open(expunge),
 };
 
 const TABLE: ReadonlyMap<CommandName, HandlerSpec> = new Map(Object.entries(HANDLERS) as [CommandName, HandlerSpec][]);
