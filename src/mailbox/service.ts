@@ -14,7 +14,7 @@
  */
 import { DEFAULT_MAILBOXES } from '../core/mailbox-names.js';
 import type { MessageIndex } from '../mime/index.js';
-import type { ExpungeResult, FlagStoreMode, MailboxAdmin, MailboxRecord, MailboxStore, MessageReader, MessageRecord, MessageUpdater, StoreFlagsResult, SubscriptionStore, UidSet } from '../store/types.js';
+import type { CopyResult, ExpungeResult, FlagStoreMode, MailboxAdmin, MailboxRecord, MailboxStore, MessageReader, MessageRecord, MessageTransfer, MessageUpdater, MoveResult, StoreFlagsResult, SubscriptionStore, UidSet } from '../store/types.js';
 import { listMailboxes, type ListEntry, type ListQuery } from './list.js';
 import { checkMailboxName } from './names.js';
 import { mailboxStatus, type MailboxStatus, type StatusWanted } from './status.js';
@@ -22,7 +22,7 @@ import { mailboxStatus, type MailboxStatus, type StatusWanted } from './status.j
 export interface MailboxPorts {
   mailboxes: MailboxStore & MailboxAdmin;
   subscriptions: SubscriptionStore;
-  messages: Pick<MessageReader, 'countUnseen' | 'getMessages'> & Pick<MessageUpdater, 'expunge' | 'storeFlags'>;
+  messages: Pick<MessageReader, 'countUnseen' | 'getMessages'> & Pick<MessageUpdater, 'expunge' | 'storeFlags'> & Pick<MessageTransfer, 'copy' | 'move'>;
 }
 
 /** Reads stored message bytes by content hash (FETCH of bodies); a FileBlobStore fits. */
@@ -174,6 +174,18 @@ export class MailboxService {
     if (mailbox.accountId !== this.accountId) return { uids: [], modseq: 0 };
     if (uids !== undefined && uids.length === 0) return { uids: [], modseq: 0 };
     return this.ports.messages.expunge(mailbox.id, uids);
+  }
+
+  /** COPY between two mailboxes of this account (COPYUID mapping on success). */
+  async copy(from: MailboxRecord, uids: UidSet, to: MailboxRecord): Promise<CopyResult> {
+    if (from.accountId !== this.accountId || to.accountId !== this.accountId) return { ok: false, reason: 'no-mailbox' };
+    return this.ports.messages.copy(from.id, uids, to.id);
+  }
+
+  /** MOVE between two mailboxes of this account: copy and expunge in one transaction. */
+  async move(from: MailboxRecord, uids: UidSet, to: MailboxRecord): Promise<MoveResult> {
+    if (from.accountId !== this.accountId || to.accountId !== this.accountId) return { ok: false, reason: 'no-mailbox' };
+    return this.ports.messages.move(from.id, uids, to.id);
   }
 
   async status(rawName: string, wanted: StatusWanted): Promise<MailboxOutcome<{ mailbox: MailboxRecord; status: MailboxStatus }>> {

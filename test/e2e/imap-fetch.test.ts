@@ -78,7 +78,7 @@ before(async () => {
   blobs = await FileBlobStore.open(join(dir, 'blobs'), { fsync: false });
   const directory = new Directory(store.directory, { subaddressSeparator: '+', postmaster: '' });
   await directory.addDomain('example.com');
-  for (const u of ['alice', 'bob', 'carol', 'dave']) await directory.addUser(`${u}@example.com`, `pw-${u}`);
+  for (const u of ['alice', 'bob', 'carol', 'dave', 'erin']) await directory.addUser(`${u}@example.com`, `pw-${u}`);
   registry = await openCertificateRegistry(
     { certsDir: join(dir, 'le'), certificates: [], selfSignedDir: join(dir, 'ss'), hostname: 'mail.example.com' },
     logger,
@@ -89,7 +89,7 @@ before(async () => {
   port = endpoint.port();
   await deliver('alice', SIMPLE, 1);
   await deliver('alice', MULTI, 2);
-  for (const u of ['bob', 'carol', 'dave']) for (let i = 1; i <= 4; i++) await deliver(u, SIMPLE, i);
+  for (const u of ['bob', 'carol', 'dave', 'erin']) for (let i = 1; i <= 4; i++) await deliver(u, SIMPLE, i);
 });
 
 after(async () => {
@@ -345,5 +345,59 @@ m.logout()
     assert.match(await w.cmd('a', 'EXPUNGE'), /^a NO/m);
     assert.match(await w.cmd('b', 'UID EXPUNGE 1:*'), /^b NO/m);
     w.close();
+  });
+});
+
+describe('IMAP COPY and MOVE', () => {
+  it('COPY answers [COPYUID], the copies are in the target, the source keeps its messages', async () => {
+    const w = await Wire.login('erin');
+    await w.cmd('s', 'SELECT INBOX');
+    const r = await w.cmd('a', 'COPY 1:2 Archive');
+    assert.match(r, /^a OK \[COPYUID \d+ 1:2 1:2\]/m);
+    assert.match(await w.cmd('b', 'FETCH 1:* UID'), /^\* 4 FETCH/m);
+    await w.cmd('c', 'EXAMINE Archive');
+    const archived = await w.cmd('d', 'FETCH 1:* (UID BODY.PEEK[HEADER.FIELDS (SUBJECT)])');
+    assert.match(archived, /^\* 1 FETCH \(UID 1 BODY\[HEADER\.FIELDS \(SUBJECT\)\] \{\d+\}\r\nSubject: Hello there/m);
+    assert.match(archived, /^\* 2 FETCH \(UID 2 /m);
+    w.close();
+  });
+
+  it('UID MOVE sends COPYUID in an untagged OK, then EXPUNGE, and the message leaves the source', async () => {
+    const w = await Wire.login('erin');
+    await w.cmd('s', 'SELECT INBOX');
+    const r = await w.cmd('a', 'UID MOVE 3 Trash');
+    assert.match(r, /^\* OK \[COPYUID \d+ 3 1\] [^\r]*\r\n\* 3 EXPUNGE\r\na OK/m);
+    assert.match(await w.cmd('b', 'FETCH 1:* UID'), /^\* 1 FETCH \(UID 1\)\r\n\* 2 FETCH \(UID 2\)\r\n\* 3 FETCH \(UID 4\)\r\nb OK/m);
+    w.close();
+  });
+
+  it('a missing target answers NO [TRYCREATE]; MOVE from EXAMINE answers NO; COPY into the selected mailbox sends EXISTS', async () => {
+    const w = await Wire.login('erin');
+    await w.cmd('s', 'EXAMINE INBOX');
+    assert.match(await w.cmd('a', 'COPY 1 Nowhere'), /^a NO \[TRYCREATE\]/m);
+    assert.match(await w.cmd('b', 'MOVE 1 Trash'), /^b NO/m);
+    await w.cmd('c', 'SELECT INBOX');
+    const r = await w.cmd('d', 'COPY 1 INBOX');
+    assert.match(r, /^\* 4 EXISTS\r\nd OK \[COPYUID \d+ 1 5\]/m);
+    assert.match(await w.cmd('e', 'FETCH 4 UID'), /^\* 4 FETCH \(UID 5\)/m);
+    w.close();
+  });
+
+  it('imaplib: copy and MOVE work as a client calls them', async (t) => {
+    if (!requireTools(t, '/usr/bin/python3')) return;
+    const out = await python(`
+m = imaplib.IMAP4_SSL('127.0.0.1', ${port}, ssl_context=ctx)
+m.login('erin@example.com', 'pw-erin')
+m.select('INBOX')
+typ, data = m.copy('1', 'Drafts')
+print(json.dumps({'copy': typ}))
+typ, data = m._simple_command('MOVE', '1', 'Drafts')
+print(json.dumps({'move': typ}))
+typ, data = m.select('Drafts')
+print(json.dumps({'drafts': data[0].decode()}))
+m.logout()
+`);
+    const lines = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
+    assert.deepEqual(lines, [{ copy: 'OK' }, { move: 'OK' }, { drafts: '2' }]);
   });
 });

@@ -10,8 +10,9 @@
  * RFC 4959 (SASL-IR), RFC 7888 (LITERAL+), RFC 5161 (ENABLE), RFC 2971 (ID),
  * RFC 2342 (NAMESPACE), RFC 3691 (UNSELECT), RFC 3348 (CHILDREN), RFC 6154,
  * RFC 5258, RFC 5819 (LIST-STATUS), RFC 8438 (STATUS=SIZE), RFC 6855,
- * RFC 3516 (BINARY), RFC 8970 (PREVIEW), RFC 4315 (UIDPLUS: UID EXPUNGE;
- * COPYUID and APPENDUID come with COPY and APPEND, not implemented yet).
+ * RFC 3516 (BINARY), RFC 8970 (PREVIEW), RFC 4315 (UIDPLUS: UID EXPUNGE
+ * and COPYUID; APPENDUID comes with APPEND, not implemented yet), RFC 6851
+ * (MOVE).
  */
 import type { ImapState } from './context.js';
 
@@ -19,7 +20,7 @@ const BASE = ['IMAP4rev2', 'IMAP4rev1', 'LITERAL+', 'ID', 'ENABLE'];
 
 /** Extensions usable after login; grows as commands are implemented. */
 export const IMPLEMENTED_AFTER_LOGIN: readonly string[] = [
-  'NAMESPACE', 'UNSELECT', 'CHILDREN', 'SPECIAL-USE', 'CREATE-SPECIAL-USE', 'LIST-EXTENDED', 'LIST-STATUS', 'STATUS=SIZE', 'UTF8=ACCEPT', 'BINARY', 'PREVIEW', 'UIDPLUS',
+  'NAMESPACE', 'UNSELECT', 'CHILDREN', 'SPECIAL-USE', 'CREATE-SPECIAL-USE', 'LIST-EXTENDED', 'LIST-STATUS', 'STATUS=SIZE', 'UTF8=ACCEPT', 'BINARY', 'PREVIEW', 'UIDPLUS', 'MOVE',
 ];
 
 export function sessionCapabilities(state: ImapState, secure: boolean, canStartTls: boolean): string[] {

@@ -15,6 +15,7 @@ import type { HandlerSpec } from './context.js';
 import { authenticate } from './commands/authenticate.js';
 import { capability } from './commands/capability.js';
 import { close } from './commands/close.js';
+import { copy, move } from './commands/copy.js';
 import { create } from './commands/create.js';
 import { deleteCommand } from './commands/delete.js';
 import { enable } from './commands/enable.js';
@@ -66,6 +67,8 @@ export const HANDLERS: Table = {
   FETCH: open(fetch),
   STORE: open(store),
   EXPUNGE: open(expunge),
+  COPY: open(copy),
+  MOVE: open(move),
 };
 
 const TABLE: ReadonlyMap<CommandName, HandlerSpec> = new Map(Object.entries(HANDLERS) as [CommandName, HandlerSpec][]);
