@@ -14,7 +14,7 @@
  */
 import { DEFAULT_MAILBOXES } from '../core/mailbox-names.js';
 import type { MessageIndex } from '../mime/index.js';
-import type { CopyResult, ExpungeResult, FlagStoreMode, MailboxAdmin, MailboxRecord, MailboxStore, MessageReader, MessageRecord, MessageTransfer, MessageUpdater, MoveResult, StoreFlagsResult, SubscriptionStore, UidSet } from '../store/types.js';
+import type { ChangesSince, CopyResult, ExpungeResult, FlagStoreMode, MailboxAdmin, MailboxRecord, MailboxStore, MessageReader, MessageRecord, MessageTransfer, MessageUpdater, MoveResult, StoreFlagsResult, SubscriptionStore, UidSet } from '../store/types.js';
 import { listMailboxes, type ListEntry, type ListQuery } from './list.js';
 import { checkMailboxName } from './names.js';
 import { mailboxStatus, type MailboxStatus, type StatusWanted } from './status.js';
@@ -22,7 +22,7 @@ import { mailboxStatus, type MailboxStatus, type StatusWanted } from './status.j
 export interface MailboxPorts {
   mailboxes: MailboxStore & MailboxAdmin;
   subscriptions: SubscriptionStore;
-  messages: Pick<MessageReader, 'countUnseen' | 'getMessages'> & Pick<MessageUpdater, 'expunge' | 'storeFlags'> & Pick<MessageTransfer, 'copy' | 'move'>;
+  messages: Pick<MessageReader, 'countUnseen' | 'getMessages' | 'changedSince'> & Pick<MessageUpdater, 'expunge' | 'storeFlags'> & Pick<MessageTransfer, 'copy' | 'move'>;
 }
 
 /** Reads stored message bytes by content hash (FETCH of bodies); a FileBlobStore fits. */
@@ -174,6 +174,12 @@ export class MailboxService {
     if (mailbox.accountId !== this.accountId) return { uids: [], modseq: 0 };
     if (uids !== undefined && uids.length === 0) return { uids: [], modseq: 0 };
     return this.ports.messages.expunge(mailbox.id, uids);
+  }
+
+  /** Messages changed or added, and UIDs expunged, since a MODSEQ (what a session has not been told yet). */
+  async changesSince(mailbox: MailboxRecord, modseq: number): Promise<ChangesSince> {
+    if (mailbox.accountId !== this.accountId) return { changed: [], vanished: [], highestModseq: modseq };
+    return this.ports.messages.changedSince(mailbox.id, modseq);
   }
 
   /** COPY between two mailboxes of this account (COPYUID mapping on success). */

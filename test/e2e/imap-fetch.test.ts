@@ -78,7 +78,7 @@ before(async () => {
   blobs = await FileBlobStore.open(join(dir, 'blobs'), { fsync: false });
   const directory = new Directory(store.directory, { subaddressSeparator: '+', postmaster: '' });
   await directory.addDomain('example.com');
-  for (const u of ['alice', 'bob', 'carol', 'dave', 'erin']) await directory.addUser(`${u}@example.com`, `pw-${u}`);
+  for (const u of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank']) await directory.addUser(`${u}@example.com`, `pw-${u}`);
   registry = await openCertificateRegistry(
     { certsDir: join(dir, 'le'), certificates: [], selfSignedDir: join(dir, 'ss'), hostname: 'mail.example.com' },
     logger,
@@ -89,7 +89,7 @@ before(async () => {
   port = endpoint.port();
   await deliver('alice', SIMPLE, 1);
   await deliver('alice', MULTI, 2);
-  for (const u of ['bob', 'carol', 'dave', 'erin']) for (let i = 1; i <= 4; i++) await deliver(u, SIMPLE, i);
+  for (const u of ['bob', 'carol', 'dave', 'erin', 'frank']) for (let i = 1; i <= 4; i++) await deliver(u, SIMPLE, i);
 });
 
 after(async () => {
@@ -399,5 +399,25 @@ m.logout()
 `);
     const lines = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
     assert.deepEqual(lines, [{ copy: 'OK' }, { move: 'OK' }, { drafts: '2' }]);
+  });
+});
+
+describe('IMAP sessions on one mailbox', () => {
+  it('NOOP tells a session of another session\'s EXPUNGE and flag change and of a new delivery, and renumbers', async () => {
+    const a = await Wire.login('frank');
+    const b = await Wire.login('frank');
+    await a.cmd('s', 'SELECT INBOX');
+    await b.cmd('s', 'SELECT INBOX');
+    await b.cmd('a', 'STORE 2 +FLAGS.SILENT (\\Deleted)');
+    await b.cmd('b', 'STORE 1 +FLAGS.SILENT (\\Flagged)');
+    assert.match(await b.cmd('c', 'EXPUNGE'), /^\* 2 EXPUNGE\r\n/m);
+    assert.doesNotMatch(await a.cmd('f', 'FETCH 2 UID'), /^f BAD/m, 'no EXPUNGE during FETCH: the number stays valid');
+    await deliver('frank', SIMPLE, 9);
+    const r = await a.cmd('n', 'NOOP');
+    assert.match(r, /^\* 2 EXPUNGE\r\n\* 4 EXISTS\r\n\* 1 FETCH \(FLAGS \(\\Flagged\)\)\r\nn OK/m);
+    assert.match(await a.cmd('u', 'FETCH 1:* UID'), /^\* 1 FETCH \(UID 1\)\r\n\* 2 FETCH \(UID 3\)\r\n\* 3 FETCH \(UID 4\)\r\n\* 4 FETCH \(UID 5\)\r\nu OK/m);
+    assert.doesNotMatch(await a.cmd('m', 'CHECK'), /EXISTS|EXPUNGE|FETCH/);
+    a.close();
+    b.close();
   });
 });

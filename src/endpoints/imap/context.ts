@@ -20,6 +20,8 @@ export interface SelectedMailbox {
   readOnly: boolean;
   /** This session's message sequence numbers (seq <-> UID). */
   view: MailboxView;
+  /** The HIGHESTMODSEQ up to which this session has been told of changes (NOOP/CHECK report what is newer). */
+  modseq: number;
 }
 
 export interface SessionApi {

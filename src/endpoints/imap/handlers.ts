@@ -27,7 +27,7 @@ import { login } from './commands/login.js';
 import { logout } from './commands/logout.js';
 import { lsub } from './commands/lsub.js';
 import { namespace } from './commands/namespace.js';
-import { noop } from './commands/noop.js';
+import { check, noop } from './commands/noop.js';
 import { rename } from './commands/rename.js';
 import { examine, select } from './commands/select.js';
 import { starttls } from './commands/starttls.js';
@@ -67,6 +67,7 @@ export const HANDLERS: Table = {
   FETCH: open(fetch),
   STORE: open(store),
   EXPUNGE: open(expunge),
+  CHECK: open(check),
   COPY: open(copy),
   MOVE: open(move),
 };

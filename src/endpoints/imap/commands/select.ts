@@ -46,7 +46,7 @@ async function open(s: SessionApi, tag: string, args: SelectArgs, readOnly: bool
   s.send(encodeUntaggedStatus('OK', 'Highest', { code: 'HIGHESTMODSEQ', value: record.highestModseq }));
   // RFC 9051 6.3.2: a rev2 client gets the mailbox's LIST reply (its canonical name and attributes).
   if (s.rev2) s.send(encodeList(record.specialUse ? [record.specialUse] : [], '/', record.name, s.encoder));
-  s.select({ record, readOnly, view: new MailboxView(messages.map((m) => m.uid)) });
+  s.select({ record, readOnly, view: new MailboxView(messages.map((m) => m.uid)), modseq: record.highestModseq });
   s.tagged(tag, 'OK', `${verb} completed`, { code: readOnly ? 'READ-ONLY' : 'READ-WRITE' });
 }
 
