@@ -78,7 +78,7 @@ before(async () => {
   blobs = await FileBlobStore.open(join(dir, 'blobs'), { fsync: false });
   const directory = new Directory(store.directory, { subaddressSeparator: '+', postmaster: '' });
   await directory.addDomain('example.com');
-  for (const u of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank']) await directory.addUser(`${u}@example.com`, `pw-${u}`);
+  for (const u of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina']) await directory.addUser(`${u}@example.com`, `pw-${u}`);
   registry = await openCertificateRegistry(
     { certsDir: join(dir, 'le'), certificates: [], selfSignedDir: join(dir, 'ss'), hostname: 'mail.example.com' },
     logger,
@@ -419,5 +419,23 @@ describe('IMAP sessions on one mailbox', () => {
     assert.doesNotMatch(await a.cmd('m', 'CHECK'), /EXISTS|EXPUNGE|FETCH/);
     a.close();
     b.close();
+  });
+});
+
+describe('IMAP FETCH output bounds', () => {
+  it('a slow reader: FETCH 1:* BODY[] of 6 MB is sent paced by the client and arrives whole', async () => {
+    const big = Buffer.concat([Buffer.from('Subject: big\r\n\r\n'), Buffer.from(('x'.repeat(998) + '\r\n').repeat(2000))]);
+    for (let i = 1; i <= 3; i++) await deliver('gina', big, i);
+    const w = await Wire.login('gina');
+    await w.cmd('s', 'EXAMINE INBOX');
+    w.sock.pause();
+    w.sock.write('f FETCH 1:* BODY.PEEK[]\r\n');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    w.sock.resume();
+    await w.until(/^f OK/m, 20_000);
+    const lengths = [...w.text.matchAll(/BODY\[\] \{(\d+)\}/g)].map((m) => Number(m[1]));
+    assert.deepEqual(lengths, [big.length, big.length, big.length]);
+    assert.ok(w.buf.includes(big));
+    w.close();
   });
 });

@@ -45,6 +45,12 @@ export interface SessionApi {
   readonly rev2: boolean;
   capabilities(): string[];
   send(data: Buffer): void;
+  /**
+   * Waits while more than MAX_PENDING_OUTPUT_BYTES are unsent, so a long
+   * response (FETCH of many bodies) never buffers more for a client that
+   * does not read; false once the connection is gone (stop working).
+   */
+  flush(): Promise<boolean>;
   tagged(tag: string, kind: StatusKind, text: string, code?: ResponseCode): void;
   enable(capability: string): void;
   /** Replies OK to tag, then switches to TLS; plaintext after the command is discarded. */

@@ -155,6 +155,22 @@ export class ImapSession implements SessionApi {
     if (!this.socket.destroyed && this.socket.writable) this.socket.write(data);
   }
 
+  async flush(): Promise<boolean> {
+    const socket = this.socket;
+    while (!socket.destroyed && socket.writable && socket.writableLength > MAX_PENDING_OUTPUT_BYTES) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          socket.off('drain', done);
+          socket.off('close', done);
+          resolve();
+        };
+        socket.once('drain', done);
+        socket.once('close', done);
+      });
+    }
+    return !socket.destroyed && socket.writable;
+  }
+
   tagged(tag: string, kind: StatusKind, text: string, code?: ResponseCode): void {
     this.send(encodeTagged(tag, kind, text, code));
   }

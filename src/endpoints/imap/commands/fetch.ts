@@ -9,7 +9,8 @@
  * Security: the set, sections and ranges are client input: the set
  * resolves against this session's view of the user's own mailbox, sections
  * that name nothing give empty data, ranges are clipped (src/mime). One
- * message's bytes are held at a time.
+ * message's bytes are held at a time, and the next is read only once the
+ * unsent output is under MAX_PENDING_OUTPUT_BYTES (SessionApi.flush).
  * Standards: RFC 9051 section 6.4.5 and 7.5.2, RFC 3501 (RFC822.*,
  * UID FETCH adds UID), RFC 3516 (BINARY, UNKNOWN-CTE), RFC 7162 (MODSEQ,
  * CHANGEDSINCE), RFC 8970 (PREVIEW), RFC 8514 (SAVEDATE).
@@ -138,6 +139,7 @@ export const fetch: Handler<'FETCH'> = async (s, cmd) => {
     }
     if (seenNow.has(m.uid) && !items.some((i) => i.kind === 'FLAGS')) out.push(['FLAGS', m.flags.map((f) => ({ atom: f }))]);
     s.send(encodeFetch(seq, out, s.encoder));
+    if (!(await s.flush())) return;
   }
   if (unknownCte) return s.tagged(cmd.tag, 'NO', 'Unknown content transfer encoding', { code: 'UNKNOWN-CTE' });
   s.tagged(cmd.tag, 'OK', `${cmd.uid ? 'UID FETCH' : 'FETCH'} completed`);
