@@ -244,12 +244,16 @@ m.logout()
     w.close();
   });
 
-  it('a sequence number beyond the mailbox answers BAD; FETCH outside the selected state answers BAD', async () => {
+  it('a sequence number beyond the mailbox answers BAD; FETCH outside the selected state answers BAD; CHANGEDSINCE filters and adds MODSEQ', async () => {
     const w = await Wire.login('alice');
     assert.match(await w.cmd('a', 'FETCH 1 FLAGS'), /^a BAD/m);
     await w.cmd('s', 'EXAMINE INBOX');
     assert.match(await w.cmd('b', 'FETCH 3 FLAGS'), /^b BAD/m);
     assert.match(await w.cmd('c', 'FETCH 1 EMAILID'), /^c BAD/m);
+    assert.match(await w.cmd('d', 'UID FETCH 1:* FLAGS (CHANGEDSINCE 1 VANISHED)'), /^d BAD/m);
+    const changed = await w.cmd('e', 'FETCH 1:* FLAGS (CHANGEDSINCE 1)');
+    assert.match(changed, /^\* \d FETCH \(FLAGS \([^)]*\) MODSEQ \(\d+\)\)/m);
+    assert.doesNotMatch(await w.cmd('g', 'FETCH 1:* FLAGS (CHANGEDSINCE 999999)'), /FETCH \(/);
     w.close();
   });
 });

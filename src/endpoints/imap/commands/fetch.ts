@@ -14,7 +14,8 @@
  * Standards: RFC 9051 section 6.4.5 and 7.5.2, RFC 3501 (RFC822.*,
  * UID FETCH adds UID), RFC 3516 (BINARY, UNKNOWN-CTE), RFC 7162 (MODSEQ,
  * CHANGEDSINCE), RFC 8970 (PREVIEW), RFC 8514 (SAVEDATE).
- * Choices: EMAILID and THREADID (OBJECTID, not advertised) answer BAD;
+ * Choices: EMAILID and THREADID (OBJECTID, not advertised) and the
+ * VANISHED modifier (QRESYNC, not offered) answer BAD;
  * a BINARY[] whose part does not exist is empty, like BODY[].
  */
 import { binaryBytes } from '../../../mime/binary.js';
@@ -92,6 +93,8 @@ export const fetch: Handler<'FETCH'> = async (s, cmd) => {
   const selected = s.selected!;
   const { args } = cmd;
   if (args.items.some((i) => i.kind === 'EMAILID' || i.kind === 'THREADID')) return s.tagged(cmd.tag, 'BAD', 'EMAILID and THREADID are not supported');
+  // RFC 7162 3.2.6: VANISHED needs QRESYNC enabled, which this server does not offer yet.
+  if (args.vanished) return s.tagged(cmd.tag, 'BAD', 'VANISHED needs QRESYNC enabled');
   const resolved = resolveMessages(s, selected, cmd.tag, args.set, cmd.uid);
   if (!resolved) return;
   const items = args.items.slice();
