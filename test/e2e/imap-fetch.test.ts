@@ -303,6 +303,19 @@ m.logout()
     w.close();
   });
 
+  it('keyword flooding: a keyword too long or more than 64 keywords on a message answer NO [LIMIT]', async () => {
+    const w = await Wire.login('bob');
+    await w.cmd('s', 'SELECT INBOX');
+    assert.match(await w.cmd('a', `STORE 1 +FLAGS (k${'x'.repeat(200)})`), /^a NO \[LIMIT\]/m);
+    const first = Array.from({ length: 40 }, (_, i) => `$a${i}`).join(' ');
+    assert.match(await w.cmd('b', `STORE 1 +FLAGS.SILENT (${first})`), /^b OK/m);
+    const more = Array.from({ length: 40 }, (_, i) => `$b${i}`).join(' ');
+    assert.match(await w.cmd('c', `STORE 1 +FLAGS.SILENT (${more})`), /^c NO \[LIMIT\]/m);
+    assert.doesNotMatch(await w.cmd('d', 'FETCH 1 FLAGS'), /\$b0/);
+    assert.match(await w.cmd('e', `STORE 1 -FLAGS.SILENT (${first})`), /^e OK/m);
+    w.close();
+  });
+
   it('STORE on a mailbox opened with EXAMINE is refused with NO and changes nothing', async () => {
     const w = await Wire.login('bob');
     await w.cmd('s', 'EXAMINE INBOX');

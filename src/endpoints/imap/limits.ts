@@ -24,3 +24,7 @@ export const MAX_CONNECTIONS_PER_IP = 20;
 export const MAX_PENDING_OUTPUT_BYTES = 1024 * 1024;
 /** How long a TLS handshake (implicit or STARTTLS) may take. */
 export const TLS_HANDSHAKE_MS = 30_000;
+/** Keywords one message may carry: real clients use a handful ($Forwarded, $Junk, labels); bounds the FLAGS a STORE can grow. */
+export const MAX_KEYWORDS_PER_MESSAGE = 64;
+/** Bytes in one keyword: labels are short words; bounds what every FETCH FLAGS and SELECT repeats. */
+export const MAX_KEYWORD_BYTES = 100;

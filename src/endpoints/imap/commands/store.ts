@@ -7,13 +7,15 @@
  * Exports: store.
  * Security: acts on the selected mailbox of the logged-in account only;
  * refused on a read-only (EXAMINE) mailbox; system flags other than the
- * five of RFC 9051 cannot be set by the client.
+ * five of RFC 9051 cannot be set by the client; keywords are bounded in
+ * length and number per message (limits.ts), answered NO [LIMIT].
  * Standards: RFC 9051 section 6.4.6, RFC 3501 (\Recent is server-set),
  * RFC 7162 section 3.1.3 (UNCHANGEDSINCE, MODIFIED).
  */
 import { encodeFetch } from '../../../proto/imap/index.js';
 import type { Handler } from '../context.js';
 import { fetchFlagsResponse, resolveMessages, toUidSet } from '../message-set.js';
+import { MAX_KEYWORD_BYTES, MAX_KEYWORDS_PER_MESSAGE } from '../limits.js';
 import { SYSTEM_FLAGS } from './select.js';
 
 /** The canonical spelling of a system flag, or undefined when it is not one a client may set. */
@@ -33,9 +35,18 @@ export const store: Handler<'STORE'> = async (s, cmd) => {
       flags.push(canonical);
     }
   }
+  if (flags.some((f) => Buffer.byteLength(f) > MAX_KEYWORD_BYTES)) return s.tagged(cmd.tag, 'NO', 'Keyword too long', { code: 'LIMIT' });
   const resolved = resolveMessages(s, selected, cmd.tag, args.set, cmd.uid);
   if (!resolved) return;
   if (selected.readOnly) return s.tagged(cmd.tag, 'NO', 'Mailbox is read-only');
+  const keywords = new Set(flags.filter((f) => !f.startsWith('\\')).map((f) => f.toLowerCase()));
+  if (keywords.size > MAX_KEYWORDS_PER_MESSAGE) return s.tagged(cmd.tag, 'NO', 'Too many keywords', { code: 'LIMIT' });
+  if (args.operation === 'add' && keywords.size > 0) {
+    for (const m of await s.mailboxes.records(selected.record, toUidSet(resolved.map((r) => r.uid)))) {
+      const union = new Set([...keywords, ...m.flags.filter((f) => !f.startsWith('\\')).map((f) => f.toLowerCase())]);
+      if (union.size > MAX_KEYWORDS_PER_MESSAGE) return s.tagged(cmd.tag, 'NO', 'Too many keywords on a message', { code: 'LIMIT' });
+    }
+  }
   const unchangedSince = args.unchangedSince === null ? undefined : Number(args.unchangedSince > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : args.unchangedSince);
   const result = await s.mailboxes.storeFlags(selected.record, toUidSet(resolved.map((m) => m.uid)), args.operation, flags, unchangedSince);
   const withModseq = unchangedSince !== undefined;
