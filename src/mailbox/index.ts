@@ -4,9 +4,11 @@
  *
  * Exports: MailboxService, MailboxPorts, MailboxOutcome, MailboxFailure,
  * MAX_MAILBOXES, SPECIAL_USES, the name checks, the LIST matcher and
- * entries, the STATUS counters.
+ * entries, the STATUS counters, BlobReader, and MailboxView (a session's
+ * sequence numbers).
  * Security: see names.ts (names never escape the account), pattern.ts
- * (linear matching), service.ts (bound to one account).
+ * (linear matching), service.ts (bound to one account), view.ts (bounded
+ * sequence-set resolution).
  * Standards: RFC 9051, RFC 5258, RFC 6154.
  */
 export { MailboxService, MAX_MAILBOXES, SPECIAL_USES } from './service.js';

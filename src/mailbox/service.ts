@@ -1,10 +1,12 @@
 /*
  * The mailbox behaviour IMAP (and later POP3 and webmail) handlers call for
  * one account: default folders, listing, create/delete/rename,
- * subscriptions and STATUS. Only store ports here, no SQL.
+ * subscriptions and STATUS, and the messages of a mailbox (records, stored
+ * MIME index and bytes, flags, expunge, copy, move, changes since a
+ * MODSEQ). Only store ports here, no SQL.
  *
- * Exports: MailboxPorts, MailboxService, MailboxOutcome, MAX_MAILBOXES,
- * SPECIAL_USES.
+ * Exports: MailboxPorts, BlobReader, MailboxService, MailboxOutcome,
+ * MAX_MAILBOXES, SPECIAL_USES.
  * Security: every method is bound to the account given at construction, so
  * a handler can never name another user's mailbox; every client-chosen name
  * goes through checkMailboxName first. Failures are typed reasons; the
