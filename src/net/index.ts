@@ -1,3 +1,3 @@
 export { normalizeIp, clientKey, isLoopback, inNetworks, isNetwork } from './ip.js';
 export { ConnectionLimiter } from './connection-limiter.js';
-export { parseListen, formatListen, type ListenAddress } from './listen.js';
+export { parseListen, formatListen, bindServer, type ListenAddress } from './listen.js';

@@ -11,8 +11,6 @@
  * Standards: RFC 9051, RFC 8314 (implicit TLS on 993), RFC 2595
  * (STARTTLS), RFC 7301 and the ALPACA advice (ALPN).
  */
-import { once } from 'node:events';
-import { rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import tls from 'node:tls';
 import { newSessionId } from '../../core/ids.js';
@@ -20,7 +18,7 @@ import type { Directory } from '../../directory/directory.js';
 import type { BlobReader, MailboxPorts } from '../../mailbox/index.js';
 import { ConnectionLimiter } from '../../net/connection-limiter.js';
 import { normalizeIp } from '../../net/ip.js';
-import type { ListenAddress } from '../../net/listen.js';
+import { bindServer, type ListenAddress } from '../../net/listen.js';
 import { encodeUntaggedStatus } from '../../proto/imap/index.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { CertificateRegistry } from '../../tls/index.js';
@@ -73,11 +71,7 @@ export class ImapEndpoint {
     } else {
       server = createServer((s) => this.accept(s, false));
     }
-    if (address.kind === 'unix') await rm(address.path, { force: true });
-    const listening = once(server, 'listening');
-    if (address.kind === 'unix') server.listen(address.path);
-    else server.listen(address.port, address.host);
-    await listening;
+    await bindServer(server, address);
     this.listeners.push(server);
   }
 

@@ -19,7 +19,6 @@
  * RFC 3463 (enhanced codes).
  */
 import { once } from 'node:events';
-import { rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import tls from 'node:tls';
 import type { Readable } from 'node:stream';
@@ -32,7 +31,7 @@ import type { Target } from '../../directory/resolve.js';
 import type { MessageCommitter } from '../../delivery/committer.js';
 import { ConnectionLimiter } from '../../net/connection-limiter.js';
 import { inNetworks, normalizeIp } from '../../net/ip.js';
-import type { ListenAddress } from '../../net/listen.js';
+import { bindServer, type ListenAddress } from '../../net/listen.js';
 import { acceptMessage, type AcceptRecipient, type Source } from '../../pipeline/accept.js';
 import type { AccountRecord } from '../../store/types.js';
 import type { Logger } from '../../telemetry/logger.js';
@@ -198,12 +197,7 @@ export class SmtpEndpoint {
     } else {
       server = createServer(handOver);
     }
-    // A socket file left by a process that was killed would make listen fail.
-    if (address.kind === 'unix') await rm(address.path, { force: true });
-    const listening = once(server, 'listening');
-    if (address.kind === 'unix') server.listen(address.path);
-    else server.listen(address.port, address.host);
-    await listening;
+    await bindServer(server, address);
     this.listeners.push(server);
   }
 
