@@ -13,9 +13,9 @@ import type { MailboxSpec } from '../../core/mailbox-names.js';
 import { INBOX } from '../../core/mailbox-names.js';
 import type { CreateMailboxResult, DeleteMailboxResult, MailboxAdmin, MailboxRecord, MailboxStore, MessageRecord, RenameMailboxResult } from '../types.js';
 import type { SqlDriver, SqlExecutor } from './driver.js';
+import { toMessage, type MessageRow } from './messages.js';
 
 interface MailboxRow { id: number; account_id: number; name: string; special_use: string | null; uidvalidity: number; uidnext: number; highest_modseq: number; message_count: number; total_size: number; subscribed: number }
-interface MessageRow { id: number; mailbox_id: number; uid: number; modseq: number; flags: string; internal_date: number; save_date: number; size: number; blob_hash: string; message_id: string | null; queue_id: string | null }
 
 /** Mailbox columns with `subscribed` read from the subscriptions table (migration 2). */
 export const MAILBOX_SELECT = `SELECT m.id, m.account_id, m.name, m.special_use, m.uidvalidity, m.uidnext, m.highest_modseq, m.message_count, m.total_size,
@@ -35,19 +35,6 @@ export const toMailbox = (r: MailboxRow): MailboxRecord => ({
   subscribed: Number(r.subscribed) === 1,
 });
 
-const toMessage = (r: MessageRow): MessageRecord => ({
-  id: Number(r.id),
-  mailboxId: Number(r.mailbox_id),
-  uid: Number(r.uid),
-  modseq: Number(r.modseq),
-  flags: r.flags === '' ? [] : r.flags.split(' '),
-  internalDate: Number(r.internal_date),
-  saveDate: Number(r.save_date),
-  size: Number(r.size),
-  blobHash: r.blob_hash,
-  messageId: r.message_id,
-  queueId: r.queue_id,
-});
 
 /**
  * Gives out the next UIDVALIDITY of an account: the time in seconds, or one

@@ -35,12 +35,13 @@ import type { SqlDriver, SqlExecutor } from './driver.js';
 import { flagsKey, flagsText, inUidSet, normaliseFlags, normaliseUidSet, parseFlags, uidWhere } from './uid-set.js';
 
 interface LockedMailbox { id: number; account_id: number; uidvalidity: number; uidnext: number; highest_modseq: number }
-interface MessageRow { id: number; mailbox_id: number; uid: number; modseq: number; flags: string; internal_date: number; save_date: number; size: number; blob_hash: string; message_id: string | null; queue_id: string | null }
+export interface MessageRow { id: number; mailbox_id: number; uid: number; modseq: number; flags: string; internal_date: number; save_date: number; size: number; blob_hash: string; message_id: string | null; queue_id: string | null }
 
 const DELETED_PATTERN = '% \\Deleted %';
 const SEEN_PATTERN = '% \\Seen %';
 
-const toMessage = (r: MessageRow): MessageRecord => ({
+/** A messages row as the port's MessageRecord (shared with mailboxes.ts). */
+export const toMessage = (r: MessageRow): MessageRecord => ({
   id: Number(r.id),
   mailboxId: Number(r.mailbox_id),
   uid: Number(r.uid),
