@@ -12,16 +12,20 @@
  */
 import { rmSync, statfsSync } from 'node:fs';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
+import { ImapEndpoint } from '../endpoints/imap/index.js';
 import { SmtpEndpoint, type SmtpRole } from '../endpoints/smtp/endpoint.js';
-import { formatListen, parseListen } from '../net/listen.js';
+import { formatListen, parseListen, type ListenAddress } from '../net/listen.js';
+import { FileBlobReader } from '../store/blob/files.js';
 import type { Logger } from '../telemetry/logger.js';
 import { openCertificateRegistry, type CertificateRegistry } from '../tls/index.js';
 import { openStores, type StoreContext } from './context.js';
 import { recoverAfterUncleanStop, writePidFile } from './recovery.js';
 import { WorkerCommitter } from './worker-committer.js';
 
+export type Role = SmtpRole | 'imap' | 'imaps';
+
 export interface Listening {
-  role: SmtpRole;
+  role: Role;
   address: string;
 }
 
@@ -34,10 +38,17 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-const ROLES: SmtpRole[] = ['mx', 'submission', 'submissions', 'lmtp'];
+const SMTP_ROLES: SmtpRole[] = ['mx', 'submission', 'submissions', 'lmtp'];
+const ROLES: Role[] = [...SMTP_ROLES, 'imap', 'imaps'];
+
+/** What the server needs of every protocol endpoint. */
+interface Endpoint {
+  listen(address: ListenAddress): Promise<void>;
+  close(graceMs: number): Promise<void>;
+}
 
 /** Settings a reload cannot apply to a running process: listeners, identity, storage, certificate sources. */
-const RESTART_KEYS = ['hostname', 'data_dir', 'mx', 'submission', 'submissions', 'lmtp', 'tls', 'storage', 'directory', 'log'] as const;
+const RESTART_KEYS = ['hostname', 'data_dir', ...ROLES, 'tls', 'storage', 'directory', 'log'] as const;
 
 /** A cached free-space check: MAIL answers 452 4.3.1 below the threshold. */
 function spaceChecker(dir: string, minimum: number): () => boolean {
@@ -86,22 +97,24 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
 
   // Shared by every endpoint and updated in place on SIGHUP.
   const limits = { ...config.smtp };
-  const endpoints: SmtpEndpoint[] = [];
+  const smtpEndpoints: SmtpEndpoint[] = [];
+  const endpoints: Endpoint[] = [];
+  // Message bytes for FETCH; the commit worker is the only writer.
+  const blobs = new FileBlobReader(stores.paths.blobs);
+  const create = (role: Role): Endpoint => {
+    if (role === 'imap' || role === 'imaps') {
+      return new ImapEndpoint({ security: role === 'imap' ? 'starttls' : 'implicit', directory: stores.directory, store: stores.store, blobs, certificates, logger });
+    }
+    const smtp = new SmtpEndpoint({ role, hostname: config.hostname, directory: stores.directory, committer, certificates, limits, logger, hasSpace });
+    smtpEndpoints.push(smtp);
+    return smtp;
+  };
   const listening: Listening[] = [];
   try {
     for (const role of ROLES) {
       const section = config[role];
       if (!section.enabled) continue;
-      const endpoint = new SmtpEndpoint({
-        role,
-        hostname: config.hostname,
-        directory: stores.directory,
-        committer,
-        certificates,
-        limits,
-        logger,
-        hasSpace,
-      });
+      const endpoint = create(role);
       endpoints.push(endpoint);
       for (const text of section.listen) {
         const address = parseListen(text);
@@ -131,7 +144,7 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
         if (needRestart.length > 0) logger.warn('reload: these settings take effect at the next restart', { keys: needRestart.join(',') });
         config = fresh.config;
         Object.assign(limits, config.smtp);
-        for (const e of endpoints) e.applyLimits();
+        for (const e of smtpEndpoints) e.applyLimits();
       } catch (err) {
         logger.error('reload: configuration invalid, keeping the running one', { reason: err instanceof Error ? err.message : String(err) });
       }

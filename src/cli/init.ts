@@ -16,6 +16,8 @@ export function productionValues(hostname: string): Record<string, unknown> {
     'submission.listen': ['0.0.0.0:587', '[::]:587'],
     'submissions.listen': ['0.0.0.0:465', '[::]:465'],
     'lmtp.listen': ['127.0.0.1:24'],
+    'imap.listen': ['0.0.0.0:143', '[::]:143'],
+    'imaps.listen': ['0.0.0.0:993', '[::]:993'],
     'tls.certs_dir': '/etc/letsencrypt',
     'tls.default_name': hostname,
   };

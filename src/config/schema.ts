@@ -73,6 +73,8 @@ export const configSchema = z
     submission: listener('Submission with STARTTLS: authenticated users send mail; AUTH only after TLS. Standard port 587.', true, ['127.0.0.1:1587']),
     submissions: listener('Submission over implicit TLS. Standard port 465.', true, ['127.0.0.1:1465']),
     lmtp: listener('LMTP: delivery into mailboxes for an external MTA such as Postfix (virtual_transport). Keep it on loopback or a unix socket. Standard port 24.', true, ['127.0.0.1:1024']),
+    imap: listener('IMAP with STARTTLS: users read their mail; LOGINDISABLED and no AUTH before TLS. Standard port 143.', true, ['127.0.0.1:1143']),
+    imaps: listener('IMAP over implicit TLS. Standard port 993.', true, ['127.0.0.1:1993']),
 
     tls: section('Certificates for every TLS listener, chosen by SNI.', {
       certs_dir: key(z.string(), '', 'A directory in the Let\'s Encrypt layout (live/<name>/fullchain.pem and privkey.pem). Empty means <data_dir>/certs; /etc/letsencrypt works as is.'),

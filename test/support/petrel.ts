@@ -33,6 +33,8 @@ export interface Ports {
   submission: number;
   submissions: number;
   lmtp: number;
+  imap: number;
+  imaps: number;
 }
 
 export interface PetrelOptions {
@@ -65,7 +67,7 @@ export class PetrelProcess {
 
   static async create(options: PetrelOptions = {}): Promise<PetrelProcess> {
     const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'petrel-e2e-'));
-    const ports = options.ports ?? { mx: await freePort(), submission: await freePort(), submissions: await freePort(), lmtp: await freePort() };
+    const ports = options.ports ?? { mx: await freePort(), submission: await freePort(), submissions: await freePort(), lmtp: await freePort(), imap: await freePort(), imaps: await freePort() };
     const hostname = options.hostname ?? 'mx.petrel.test';
     const configFile = join(dataDir, 'petrel.toml');
     writeFileSync(
@@ -78,6 +80,8 @@ export class PetrelProcess {
         `[submission]\nlisten = ["127.0.0.1:${ports.submission}"]`,
         `[submissions]\nlisten = ["127.0.0.1:${ports.submissions}"]`,
         `[lmtp]\nlisten = ${JSON.stringify([`127.0.0.1:${ports.lmtp}`, ...(options.lmtpListen ?? [])])}`,
+        `[imap]\nlisten = ["127.0.0.1:${ports.imap}"]`,
+        `[imaps]\nlisten = ["127.0.0.1:${ports.imaps}"]`,
         `[storage]\nfsync = ${options.fsync ?? true}`,
         `[shutdown]\ngrace = "5s"`,
         `[smtp]\n${options.smtp ?? ''}`,

@@ -36,6 +36,8 @@ export interface RunResult {
   code: number | null;
   stdout: string;
   stderr: string;
+  /** stdout as bytes, for byte-for-byte comparisons. */
+  stdoutBytes: Buffer;
 }
 
 /** Runs a command to completion with optional stdin, bounded by a timeout. */
@@ -53,7 +55,8 @@ export function run(command: string, args: string[], options: { input?: string |
     });
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+      const stdoutBytes = Buffer.concat(out);
+      resolve({ code, stdout: stdoutBytes.toString(), stderr: Buffer.concat(err).toString(), stdoutBytes });
     });
     child.stdin.on('error', () => {});
     child.stdin.end(options.input ?? '');

@@ -113,6 +113,20 @@ function renameFile(from: string, to: string): Promise<void> {
   return new Promise((resolve, reject) => rename(from, to, (err) => (err ? reject(err) : resolve())));
 }
 
+/**
+ * Reads blobs another FileBlobStore (the commit worker's) writes: no
+ * directory creation and, above all, no clean-up of the temporary
+ * directory, whose files may be writes in progress on the other thread.
+ */
+export class FileBlobReader {
+  constructor(private readonly root: string) {}
+
+  async get(hash: string): Promise<Buffer> {
+    if (!HASH.test(hash)) throw new Error(`not a blob hash: ${hash}`);
+    return fs.readFile(join(this.root, hash.slice(0, 2), hash));
+  }
+}
+
 export class FileBlobStore implements BlobStore {
   /** Puts in progress, by hash, until durable: a second put of the same bytes waits for the first. */
   private readonly writing = new Map<string, Promise<void>>();
