@@ -1,0 +1,133 @@
+/*
+ * The POP3 listeners: 110 (plaintext with STLS) and 995 (implicit TLS
+ * through tls.createServer with the registry's POP3 options: certificates
+ * by SNI and the ALPN policy that accepts `pop3` and refuses http/1.1).
+ * Each accepted socket gets a Pop3Session; the endpoint tracks sessions for
+ * shutdown and per-IP slots.
+ *
+ * Exports: Pop3Endpoint, Pop3EndpointDeps, Pop3Security.
+ * Security: fully exposed to the Internet. One client IP (IPv6 /64) holds
+ * at most maxConnectionsPerIp sockets; TLS handshakes time out; handshake
+ * failures (including ALPN refusals) are logged, not answered. The 110
+ * and 995 endpoints share one maildrop lock table (SHARED_MAILDROP_LOCKS
+ * unless `locks` is given).
+ * Standards: RFC 1939, RFC 8314 (implicit TLS on 995), RFC 2595 (STLS),
+ * RFC 7301 and the ALPACA advice (ALPN).
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import tls from 'node:tls';
+import { newSessionId } from '../../core/ids.js';
+import type { Directory } from '../../directory/directory.js';
+import type { BlobReader, MailboxPorts } from '../../mailbox/index.js';
+import { ConnectionLimiter } from '../../net/connection-limiter.js';
+import { normalizeIp } from '../../net/ip.js';
+import { bindServer, type ListenAddress } from '../../net/listen.js';
+import { encodeErr } from '../../proto/pop3/index.js';
+import type { Logger } from '../../telemetry/logger.js';
+import type { CertificateRegistry } from '../../tls/index.js';
+import { CLOSE_GRACE_MS, MAX_CONNECTIONS_PER_IP, POST_LOGIN_IDLE_MS, PRE_LOGIN_IDLE_MS, TLS_HANDSHAKE_MS } from './limits.js';
+import { SHARED_MAILDROP_LOCKS, type MaildropLocks } from './locks.js';
+import { Pop3Session, type SessionTimeouts } from './session.js';
+
+/** starttls: port 110; implicit: port 995. */
+export type Pop3Security = 'starttls' | 'implicit';
+
+export interface Pop3EndpointDeps {
+  security: Pop3Security;
+  directory: Directory;
+  /** The store's mailbox, subscription and message ports (a MetadataStore fits). */
+  store: MailboxPorts;
+  /** The blob store holding message bytes (RETR, TOP); read-only use. */
+  blobs?: BlobReader;
+  certificates: CertificateRegistry;
+  logger: Logger;
+  /** Defaults PRE_LOGIN_IDLE_MS / POST_LOGIN_IDLE_MS; tests shorten them. */
+  timeouts?: Partial<SessionTimeouts>;
+  maxConnectionsPerIp?: number;
+  /** One session per mailbox across every endpoint given the same table; defaults to the process-wide one. */
+  locks?: MaildropLocks;
+}
+
+export class Pop3Endpoint {
+  private readonly deps: Pop3EndpointDeps;
+  private readonly limiter: ConnectionLimiter;
+  private readonly listeners: Server[] = [];
+  private readonly sessions = new Set<Pop3Session>();
+  private readonly unsubscribe: () => void;
+  private readonly timeouts: SessionTimeouts;
+  private readonly locks: MaildropLocks;
+
+  constructor(deps: Pop3EndpointDeps) {
+    this.deps = deps;
+    this.limiter = new ConnectionLimiter(deps.maxConnectionsPerIp ?? MAX_CONNECTIONS_PER_IP);
+    this.timeouts = { preLoginMs: deps.timeouts?.preLoginMs ?? PRE_LOGIN_IDLE_MS, postLoginMs: deps.timeouts?.postLoginMs ?? POST_LOGIN_IDLE_MS };
+    this.locks = deps.locks ?? SHARED_MAILDROP_LOCKS;
+    this.unsubscribe = deps.certificates.onChange(() => {
+      for (const l of this.listeners) if (l instanceof tls.Server) l.setSecureContext(deps.certificates.serverOptions('pop3'));
+    });
+  }
+
+  /** Listens on one address with this endpoint's security. */
+  async listen(address: ListenAddress): Promise<void> {
+    let server: Server;
+    if (this.deps.security === 'implicit') {
+      const secure = tls.createServer({ ...this.deps.certificates.serverOptions('pop3'), handshakeTimeout: TLS_HANDSHAKE_MS }, (s) => this.accept(s, true));
+      secure.on('tlsClientError', (err, socket) => {
+        this.deps.logger.info('tls-handshake-failed', { client: socket.remoteAddress ? normalizeIp(socket.remoteAddress) : undefined, reason: err.message });
+      });
+      server = secure;
+    } else {
+      server = createServer((s) => this.accept(s, false));
+    }
+    await bindServer(server, address);
+    this.listeners.push(server);
+  }
+
+  /** The bound port of the first TCP listener (tests listen on port 0). */
+  port(): number {
+    const a = this.listeners[0]?.address();
+    return a && typeof a === 'object' ? a.port : 0;
+  }
+
+  /** Stops accepting, tells every session the server is going away, and destroys those still open after graceMs. */
+  async close(graceMs: number): Promise<void> {
+    this.unsubscribe();
+    const closing = this.listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve())));
+    for (const s of this.sessions) s.shutdown();
+    const all = Promise.all([...this.sessions].map((s) => s.closed));
+    const timer = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
+    await Promise.race([all, timer]);
+    for (const s of this.sessions) s.destroy();
+    await Promise.all(closing);
+  }
+
+  private accept(socket: Socket, secure: boolean): void {
+    const id = newSessionId();
+    const client = socket.remoteAddress ? normalizeIp(socket.remoteAddress) : 'local';
+    const log = this.deps.logger.child({ session: id }, 'pop3');
+    if (!this.limiter.acquire(client)) {
+      log.warn('too-many-connections', { client });
+      socket.on('error', () => {});
+      socket.end(encodeErr('Too many connections from your address', 'SYS/TEMP'));
+      setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+      return;
+    }
+    log.info('connect', { client, port: socket.localPort, tls: secure });
+    const session = new Pop3Session(
+      socket,
+      { directory: this.deps.directory, ports: this.deps.store, blobs: this.deps.blobs, certificates: this.deps.certificates, locks: this.locks, timeouts: this.timeouts, logger: log },
+      id,
+      { secure, starttls: this.deps.security === 'starttls' },
+    );
+    this.sessions.add(session);
+    void session.closed.then(() => {
+      this.sessions.delete(session);
+      this.limiter.release(client);
+      log.info('disconnect', { user: session.account ? `${session.account.local}@${session.account.domain}` : undefined });
+    });
+    session.run().catch((err: unknown) => {
+      log.error('session-failed', { reason: err instanceof Error ? err.message : String(err) });
+      session.destroy();
+    });
+  }
+}
