@@ -18,6 +18,7 @@ import tls from 'node:tls';
 import { Directory } from '../../src/directory/directory.js';
 import { MaildropLocks, Pop3Endpoint } from '../../src/endpoints/pop3/index.js';
 import type { SessionTimeouts } from '../../src/endpoints/pop3/session.js';
+import type { BlobReader } from '../../src/mailbox/index.js';
 import { indexMessage } from '../../src/mime/index.js';
 import { FileBlobStore } from '../../src/store/blob/files.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
@@ -43,7 +44,14 @@ export interface Pop3Fixture {
 
 let deliveries = 0;
 
-export async function startPop3(users: string[], timeouts?: Partial<SessionTimeouts>): Promise<Pop3Fixture> {
+export interface Pop3FixtureOptions {
+  timeouts?: Partial<SessionTimeouts>;
+  /** Wraps the real blob store the endpoints read from (a test counting reads). */
+  wrapBlobs?: (blobs: BlobReader) => BlobReader;
+}
+
+export async function startPop3(users: string[], options: Pop3FixtureOptions = {}): Promise<Pop3Fixture> {
+  const { timeouts } = options;
   const dir = mkdtempSync(join(tmpdir(), 'petrel-pop3-'));
   const logger = createMemoryLogger('debug');
   const store = await openSqliteStore({ path: join(dir, 'db.sqlite'), fsync: false });
@@ -53,7 +61,8 @@ export async function startPop3(users: string[], timeouts?: Partial<SessionTimeo
   for (const u of users) await directory.addUser(`${u}@example.com`, `pw-${u}`);
   const registry = await openCertificateRegistry({ certsDir: join(dir, 'le'), certificates: [], selfSignedDir: join(dir, 'ss'), hostname: 'mail.example.com' }, logger, { watch: false });
   const locks = new MaildropLocks();
-  const common = { directory, store, blobs, certificates: registry, logger, locks, timeouts };
+  const reader = options.wrapBlobs ? options.wrapBlobs(blobs) : blobs;
+  const common = { directory, store, blobs: reader, certificates: registry, logger, locks, timeouts };
   const plain = new Pop3Endpoint({ ...common, security: 'starttls' });
   const secure = new Pop3Endpoint({ ...common, security: 'implicit' });
   await plain.listen({ kind: 'tcp', host: '127.0.0.1', port: 0 });
