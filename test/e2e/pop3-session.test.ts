@@ -8,6 +8,7 @@
  * Standards: RFC 1939, RFC 2449, RFC 2595, RFC 3206, RFC 5034, RFC 8314.
  */
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
@@ -289,6 +290,30 @@ describe('POP3 exclusive access and limits', () => {
       const account = (await g.store.directory.getAccount('example.com', 'ivan'))!;
       const inbox = (await g.store.mailboxes.getMailbox(account.id, 'INBOX'))!;
       assert.equal((await g.store.mailboxes.listMessages(inbox.id)).length, 1);
+    } finally {
+      await g.close();
+    }
+  });
+
+  it('server shutdown answers -ERR [SYS/TEMP] and deletes nothing; a missing message file answers -ERR [SYS/TEMP]', async () => {
+    const g = await startPop3(['kate']);
+    try {
+      await g.deliver('kate', M1);
+      const lost = Buffer.from('From: x@example.org\r\nSubject: lost\r\n\r\nunique body for kate\r\n');
+      await g.deliver('kate', lost);
+      const account = (await g.store.directory.getAccount('example.com', 'kate'))!;
+      const inbox = (await g.store.mailboxes.getMailbox(account.id, 'INBOX'))!;
+      const [, second] = await g.store.mailboxes.listMessages(inbox.id);
+      rmSync(g.blobs.pathOf(second!.blobHash));
+      const w = await Pop3Wire.login(g.tlsPort, 'kate');
+      assert.equal(await w.cmd('RETR 2'), '-ERR [SYS/TEMP] Message is unavailable, try again later\r\n');
+      assert.match(g.logger.lines.join('\n'), /message-unreadable uid=2/);
+      assert.match(await w.cmd('DELE 1'), /^\+OK/);
+      w.buf = Buffer.alloc(0);
+      await g.secure.close(500);
+      await w.waitClosed();
+      assert.equal(w.text, '-ERR [SYS/TEMP] Server shutting down, try again later\r\n');
+      assert.equal((await g.store.mailboxes.listMessages(inbox.id)).length, 2);
     } finally {
       await g.close();
     }
