@@ -169,6 +169,34 @@ describe('POP3 transaction', () => {
     w.close();
   });
 
+  it('golden transcript: a whole session pipelined in one write, answered byte for byte', async () => {
+    const w = await Pop3Wire.open(f.tlsPort, true);
+    const total = M1.length + M2.length;
+    w.send('USER dave@example.com\r\nPASS pw-dave\r\nSTAT\r\nLIST\r\nRETR 2\r\nDELE 1\r\nLIST 1\r\nNOOP\r\nRSET\r\nquit\r\n');
+    await w.waitClosed();
+    assert.equal(
+      w.text,
+      [
+        '+OK Send your password',
+        `+OK Logged in, 2 messages (${total} octets)`,
+        `+OK 2 ${total}`,
+        `+OK 2 messages (${total} octets)`,
+        `1 ${M1.length}`,
+        `2 ${M2.length}`,
+        '.',
+        `+OK ${M2.length} octets`,
+        M2.toString().replace(/\r\n$/, ''),
+        '.',
+        '+OK Message 1 deleted',
+        '-ERR No such message',
+        '+OK',
+        `+OK 2 messages (${total} octets)`,
+        '+OK Logging out, 0 messages deleted',
+        '',
+      ].join('\r\n'),
+    );
+  });
+
   it('PIPELINING: many commands in one write are answered in order', async () => {
     const w = await Pop3Wire.open(f.tlsPort, true);
     w.send('CAPA\r\nUSER frank@example.com\r\nPASS pw-frank\r\nSTAT\r\nLIST 1\r\nRETR 2\r\nUIDL 2\r\nNOOP\r\nTOP 1 0\r\nBOGUS\r\nQUIT\r\n');

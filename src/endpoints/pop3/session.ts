@@ -212,9 +212,8 @@ export class Pop3Session implements SessionApi {
     if (!this.deps.locks.acquire(inbox.id)) return 'in-use';
     this.lockedMailbox = inbox.id;
     try {
-      // The snapshot is read after the lock: it cannot miss a deletion of a session that just ended.
-      const fresh = (await service.get('INBOX')) ?? inbox;
-      this.drop = new Maildrop(fresh, await service.messages(fresh));
+      // The message list is read after the lock is taken: it cannot include what a session that just ended deleted.
+      this.drop = new Maildrop(inbox, await service.messages(inbox));
     } catch (err) {
       this.releaseLock();
       throw err;
