@@ -11,13 +11,14 @@
  * Standards: RFC 5034 (POP3 SASL: `+ ` challenges, `*` cancels, `=` is an
  * empty initial response), RFC 4616 (PLAIN).
  */
+import { encodeMultiline } from '../../../proto/pop3/index.js';
 import { decodePlain } from '../../imap/commands/authenticate.js';
 import type { Handler } from '../context.js';
 import { finishLogin } from './login.js';
 
 export const auth: Handler<'AUTH'> = async (s, cmd) => {
   if (cmd.mechanism === null) {
-    s.send(Buffer.from('+OK Mechanisms follow\r\nPLAIN\r\n.\r\n'));
+    s.send(encodeMultiline('Mechanisms follow', ['PLAIN']));
     return;
   }
   if (cmd.mechanism !== 'PLAIN') {

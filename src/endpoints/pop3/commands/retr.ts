@@ -2,8 +2,9 @@
  * RETR n and TOP n lines: the message (or its header and first lines of
  * body) from the blob store, dot-stuffed and sent in MESSAGE_CHUNK_BYTES
  * pieces, each written only once the unsent output is under
- * MAX_PENDING_OUTPUT_BYTES. RETR marks the message retrieved: QUIT sets
- * \Seen on it, as Dovecot does by default (TOP does not).
+ * MAX_PENDING_OUTPUT_BYTES. RETR marks the message \Seen (Dovecot's
+ * default too; TOP does not); the flag is written at QUIT with the
+ * deletions, so a dropped session changes nothing.
  *
  * Exports: retr, top.
  * Security: one message's bytes are held at a time per session; a client

@@ -1,6 +1,7 @@
 /*
- * RSET: unmarks every message marked deleted (and forgets which were
- * retrieved, so QUIT sets no \Seen for them, as Dovecot does).
+ * RSET: unmarks every message marked deleted, and forgets which were
+ * retrieved (our choice: RSET undoes every mark of the session, so QUIT
+ * then changes nothing).
  *
  * Exports: rset.
  * Security: the session's own marks only.
