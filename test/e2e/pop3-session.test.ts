@@ -305,6 +305,14 @@ describe('POP3 exclusive access and limits', () => {
     assert.equal(w.text, '-ERR Unknown command\r\n-ERR Too many invalid commands\r\n');
   });
 
+  it('closes a session that chats past 30 commands without logging in', async () => {
+    const w = await Pop3Wire.open(f.tlsPort, true);
+    w.send('CAPA\r\n'.repeat(31));
+    await w.waitClosed();
+    assert.equal(w.text.split('+OK Capability list follows').length - 1, 30);
+    assert.match(w.text, /-ERR Too many commands before login\r\n$/);
+  });
+
   it('an idle session is closed with -ERR and nothing it marked is deleted', async () => {
     const g = await startPop3(['ivan'], { timeouts: { preLoginMs: 300, postLoginMs: 300 } });
     try {
