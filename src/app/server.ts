@@ -13,6 +13,7 @@
 import { rmSync, statfsSync } from 'node:fs';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { ImapEndpoint } from '../endpoints/imap/index.js';
+import { Pop3Endpoint } from '../endpoints/pop3/index.js';
 import { SmtpEndpoint, type SmtpRole } from '../endpoints/smtp/endpoint.js';
 import { formatListen, parseListen, type ListenAddress } from '../net/listen.js';
 import { FileBlobReader } from '../store/blob/files.js';
@@ -22,7 +23,7 @@ import { openStores, type StoreContext } from './context.js';
 import { recoverAfterUncleanStop, writePidFile } from './recovery.js';
 import { WorkerCommitter } from './worker-committer.js';
 
-export type Role = SmtpRole | 'imap' | 'imaps';
+export type Role = SmtpRole | 'imap' | 'imaps' | 'pop3' | 'pop3s';
 
 export interface Listening {
   role: Role;
@@ -39,7 +40,7 @@ export interface RunningServer {
 }
 
 const SMTP_ROLES: SmtpRole[] = ['mx', 'submission', 'submissions', 'lmtp'];
-const ROLES: Role[] = [...SMTP_ROLES, 'imap', 'imaps'];
+const ROLES: Role[] = [...SMTP_ROLES, 'imap', 'imaps', 'pop3', 'pop3s'];
 
 /** What the server needs of every protocol endpoint. */
 interface Endpoint {
@@ -104,6 +105,9 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
   const create = (role: Role): Endpoint => {
     if (role === 'imap' || role === 'imaps') {
       return new ImapEndpoint({ security: role === 'imap' ? 'starttls' : 'implicit', directory: stores.directory, store: stores.store, blobs, certificates, logger });
+    }
+    if (role === 'pop3' || role === 'pop3s') {
+      return new Pop3Endpoint({ security: role === 'pop3' ? 'starttls' : 'implicit', directory: stores.directory, store: stores.store, blobs, certificates, logger });
     }
     const smtp = new SmtpEndpoint({ role, hostname: config.hostname, directory: stores.directory, committer, certificates, limits, logger, hasSpace });
     smtpEndpoints.push(smtp);

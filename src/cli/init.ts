@@ -18,6 +18,8 @@ export function productionValues(hostname: string): Record<string, unknown> {
     'lmtp.listen': ['127.0.0.1:24'],
     'imap.listen': ['0.0.0.0:143', '[::]:143'],
     'imaps.listen': ['0.0.0.0:993', '[::]:993'],
+    'pop3.listen': ['0.0.0.0:110', '[::]:110'],
+    'pop3s.listen': ['0.0.0.0:995', '[::]:995'],
     'tls.certs_dir': '/etc/letsencrypt',
     'tls.default_name': hostname,
   };

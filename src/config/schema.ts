@@ -75,6 +75,8 @@ export const configSchema = z
     lmtp: listener('LMTP: delivery into mailboxes for an external MTA such as Postfix (virtual_transport). Keep it on loopback or a unix socket. Standard port 24.', true, ['127.0.0.1:1024']),
     imap: listener('IMAP with STARTTLS: users read their mail; LOGINDISABLED and no AUTH before TLS. Standard port 143.', true, ['127.0.0.1:1143']),
     imaps: listener('IMAP over implicit TLS. Standard port 993.', true, ['127.0.0.1:1993']),
+    pop3: listener('POP3 with STLS: users download their INBOX; no USER/PASS/AUTH before TLS. Standard port 110.', true, ['127.0.0.1:1110']),
+    pop3s: listener('POP3 over implicit TLS. Standard port 995.', true, ['127.0.0.1:1995']),
 
     tls: section('Certificates for every TLS listener, chosen by SNI.', {
       certs_dir: key(z.string(), '', 'A directory in the Let\'s Encrypt layout (live/<name>/fullchain.pem and privkey.pem). Empty means <data_dir>/certs; /etc/letsencrypt works as is.'),

@@ -35,6 +35,8 @@ export interface Ports {
   lmtp: number;
   imap: number;
   imaps: number;
+  pop3: number;
+  pop3s: number;
 }
 
 export interface PetrelOptions {
@@ -67,7 +69,7 @@ export class PetrelProcess {
 
   static async create(options: PetrelOptions = {}): Promise<PetrelProcess> {
     const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'petrel-e2e-'));
-    const ports = options.ports ?? { mx: await freePort(), submission: await freePort(), submissions: await freePort(), lmtp: await freePort(), imap: await freePort(), imaps: await freePort() };
+    const ports = options.ports ?? { mx: await freePort(), submission: await freePort(), submissions: await freePort(), lmtp: await freePort(), imap: await freePort(), imaps: await freePort(), pop3: await freePort(), pop3s: await freePort() };
     const hostname = options.hostname ?? 'mx.petrel.test';
     const configFile = join(dataDir, 'petrel.toml');
     writeFileSync(
@@ -82,6 +84,8 @@ export class PetrelProcess {
         `[lmtp]\nlisten = ${JSON.stringify([`127.0.0.1:${ports.lmtp}`, ...(options.lmtpListen ?? [])])}`,
         `[imap]\nlisten = ["127.0.0.1:${ports.imap}"]`,
         `[imaps]\nlisten = ["127.0.0.1:${ports.imaps}"]`,
+        `[pop3]\nlisten = ["127.0.0.1:${ports.pop3}"]`,
+        `[pop3s]\nlisten = ["127.0.0.1:${ports.pop3s}"]`,
         `[storage]\nfsync = ${options.fsync ?? true}`,
         `[shutdown]\ngrace = "5s"`,
         `[smtp]\n${options.smtp ?? ''}`,

@@ -1,12 +1,13 @@
 /*
- * IMAP in the running server (`petrel serve` with the [imap] and [imaps]
- * roles): a message sent through SMTP is read back byte for byte by three
- * real clients, imapflow over implicit TLS, Python's imaplib after
- * STARTTLS, and curl with an imap:// URL and --ssl-reqd; the STARTTLS
- * listener refuses a login before TLS.
+ * IMAP and POP3 in the running server (`petrel serve` with the [imap],
+ * [imaps], [pop3] and [pop3s] roles): a message sent through SMTP is read
+ * back byte for byte by real clients, imapflow over implicit TLS, Python's
+ * imaplib after STARTTLS, curl with an imap:// URL and --ssl-reqd, and
+ * Python's poplib over implicit TLS and after STLS; the STARTTLS listener
+ * refuses a login before TLS.
  *
  * Security: test only; 127.0.0.1; the server's own self-signed certificate.
- * Standards: RFC 9051, RFC 2595, RFC 8314.
+ * Standards: RFC 9051, RFC 1939, RFC 2595, RFC 8314.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -45,6 +46,30 @@ before(async () => {
   assert.ok(stored.includes(Buffer.from('Grüße aus Zürich.')), 'the message as sent is what is stored');
 });
 after(() => p.destroy());
+
+describe('POP3 in petrel serve', () => {
+  for (const mode of ['pop3s', 'pop3+STLS'] as const) {
+    it(`serves the delivered message byte for byte to Python poplib (${mode})`, async (t) => {
+      if (!requireTools(t, 'python3')) return;
+      const connect =
+        mode === 'pop3s'
+          ? `m = poplib.POP3_SSL("127.0.0.1", ${p.ports.pop3s}, context=ctx)`
+          : `m = poplib.POP3("127.0.0.1", ${p.ports.pop3}); m.stls(context=ctx)`;
+      const script = [
+        'import poplib, ssl, sys',
+        'ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE',
+        connect,
+        'm.user("alice@example.com"); m.pass_("alice-pw")',
+        'resp, lines, octets = m.retr(1)',
+        'sys.stdout.buffer.write(b"\\r\\n".join(lines) + b"\\r\\n")',
+        'm.quit()',
+      ].join('\n');
+      const r = await run('python3', ['-c', script], { timeoutMs: 30_000 });
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(r.stdoutBytes, stored);
+    });
+  }
+});
 
 describe('IMAP in petrel serve', () => {
   it('serves the delivered message byte for byte to imapflow over implicit TLS', async () => {
