@@ -115,9 +115,42 @@ export function runStoreContract(backend: string, open: StoreFactory): void {
       const [first] = await s.deliveries.commit([request([small.id, big.id], 1)]);
       assert.deepEqual(first!.local.map((l) => l.ok), [true, true]);
       const [second] = await s.deliveries.commit([request([small.id, big.id], 2)]);
-      assert.deepEqual(second!.local, [{ ok: false, reason: 'quota' }, { ok: true, mailboxId: (second!.local[1] as { mailboxId: number }).mailboxId, uid: 2 }]);
+      assert.deepEqual(second!.local[0], { ok: false, reason: 'quota' });
+      assert.ok(second!.local[1]!.ok && second!.local[1]!.uid === 2);
       const [forced] = await s.deliveries.commit([{ ...request([], 3), local: [{ accountId: small.id, mailbox: 'INBOX', enforceQuota: false }] }]);
       assert.equal(forced!.local[0]!.ok, true);
+    }));
+
+    it('delivers with flags into a mailbox that must exist, and reports UIDVALIDITY and MODSEQ (IMAP APPEND)', withStore(async (s) => {
+      await s.directory.addDomain({ name: 'example.com', ascii: 'example.com' });
+      const a = await s.directory.addAccount({ domain: 'example.com', local: 'alice', passwordHash: 'h', quotaBytes: 0 });
+      await s.mailboxes.ensureMailboxes(a.id, DEFAULT_MAILBOXES);
+      const target = (mailbox: string) => ({ accountId: a.id, mailbox, enforceQuota: true, mustExist: true, flags: ['\\seen', '$Label', '$label'] });
+      const [r] = await s.deliveries.commit([{ ...request([], 1), local: [target('Drafts'), target('Nowhere')] }]);
+      const drafts = (await s.mailboxes.getMailbox(a.id, 'Drafts'))!;
+      assert.deepEqual(r!.local, [{ ok: true, mailboxId: drafts.id, uidValidity: drafts.uidValidity, uid: 1, modseq: drafts.highestModseq }, { ok: false, reason: 'no-mailbox' }]);
+      assert.equal(await s.mailboxes.getMailbox(a.id, 'Nowhere'), undefined, 'a mailbox that must exist is not created');
+      assert.deepEqual((await s.mailboxes.listMessages(drafts.id))[0]!.flags, ['\\Seen', '$Label']);
+    }));
+
+    it('commits a group all or nothing (MULTIAPPEND)', withStore(async (s) => {
+      await s.directory.addDomain({ name: 'example.com', ascii: 'example.com' });
+      const a = await s.directory.addAccount({ domain: 'example.com', local: 'alice', passwordHash: 'h', quotaBytes: 250 });
+      await s.mailboxes.ensureMailboxes(a.id, DEFAULT_MAILBOXES);
+      const to = (n: number) => ({ ...request([], n), local: [{ accountId: a.id, mailbox: 'INBOX', enforceQuota: true, mustExist: true }] });
+      const ok = await s.deliveries.commitAtomic([to(1), to(2)]);
+      assert.equal(ok.committed, true);
+      assert.deepEqual(ok.results.map((r) => r.local[0]!.ok && r.local[0]!.uid), [1, 2]);
+      const refused = await s.deliveries.commitAtomic([to(3), to(4)]);
+      assert.equal(refused.committed, false);
+      assert.deepEqual(refused.results.map((r) => r.local[0]!.ok ? 'ok' : r.local[0]!.reason), ['quota']);
+      const inbox = (await s.mailboxes.getMailbox(a.id, 'INBOX'))!;
+      assert.equal(inbox.messageCount, 2, 'nothing of the refused group remains');
+      assert.equal(inbox.uidNext, 3);
+      assert.equal((await s.directory.getAccountById(a.id))!.usedBytes, 200);
+      const half = await s.deliveries.commitAtomic([{ ...to(5), blob: blob(5, 10) }, { ...to(6), blob: blob(6, 10), local: [{ accountId: a.id, mailbox: 'Nowhere', enforceQuota: true, mustExist: true }] }]);
+      assert.equal(half.committed, false);
+      assert.equal((await s.mailboxes.getMailbox(a.id, 'INBOX'))!.messageCount, 2, 'the first message of a failed group is rolled back');
     }));
 
     it('refuses delivery to disabled or missing accounts', withStore(async (s) => {

@@ -272,17 +272,37 @@ export interface DeliveryRequest {
   messageId: string | null;
   queueId: string;
   /** Local mailboxes; each gets its own UID. */
-  local: { accountId: number; mailbox: string; enforceQuota: boolean }[];
+  local: LocalTarget[];
   /** Remote recipients for the outbound queue, if any. */
   outbound?: { sender: string; recipients: string[]; source: string; accountId: number | null };
 }
 
+/** Where one copy of a message lands. */
+export interface LocalTarget {
+  accountId: number;
+  mailbox: string;
+  enforceQuota: boolean;
+  /** Flags and keywords the message starts with (IMAP APPEND), already validated; none when absent. */
+  flags?: readonly string[];
+  /**
+   * The mailbox must already exist (IMAP APPEND answers [TRYCREATE]);
+   * when false or absent a missing mailbox is created (delivery).
+   */
+  mustExist?: boolean;
+}
+
 export type LocalOutcome =
-  | { ok: true; mailboxId: number; uid: number }
-  | { ok: false; reason: 'quota' | 'no-account' | 'disabled' };
+  | { ok: true; mailboxId: number; uidValidity: number; uid: number; modseq: number }
+  | { ok: false; reason: 'quota' | 'no-account' | 'disabled' | 'no-mailbox' };
 
 export interface DeliveryResult {
   local: LocalOutcome[];
+}
+
+/** commitAtomic's answer: on a failure nothing was written and results say which target failed. */
+export interface AtomicDeliveryResult {
+  committed: boolean;
+  results: DeliveryResult[];
 }
 
 export interface DeliveryStore {
@@ -292,6 +312,11 @@ export interface DeliveryStore {
    * New accounts get their default mailboxes (see core/mailbox-names).
    */
   commit(requests: readonly DeliveryRequest[]): Promise<DeliveryResult[]>;
+  /**
+   * Commits several messages all or nothing (IMAP MULTIAPPEND, RFC 3502):
+   * one transaction, rolled back when any local target fails.
+   */
+  commitAtomic(requests: readonly DeliveryRequest[]): Promise<AtomicDeliveryResult>;
 }
 
 export type QueueRecipientStatus = 'queued' | 'deferred' | 'delivered' | 'bounced';
