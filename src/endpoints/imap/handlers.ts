@@ -12,6 +12,7 @@
  */
 import type { CommandName } from '../../proto/imap/index.js';
 import type { HandlerSpec } from './context.js';
+import { append } from './commands/append.js';
 import { authenticate } from './commands/authenticate.js';
 import { capability } from './commands/capability.js';
 import { close } from './commands/close.js';
@@ -70,6 +71,7 @@ export const HANDLERS: Table = {
   CHECK: open(check),
   COPY: open(copy),
   MOVE: open(move),
+  APPEND: open(append),
 };
 
 const TABLE: ReadonlyMap<CommandName, HandlerSpec> = new Map(Object.entries(HANDLERS) as [CommandName, HandlerSpec][]);
