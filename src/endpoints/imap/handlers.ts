@@ -21,6 +21,8 @@ import { create } from './commands/create.js';
 import { deleteCommand } from './commands/delete.js';
 import { enable } from './commands/enable.js';
 import { expunge } from './commands/expunge.js';
+import { getquota } from './commands/getquota.js';
+import { getquotaroot } from './commands/getquotaroot.js';
 import { fetch } from './commands/fetch.js';
 import { id } from './commands/id.js';
 import { list } from './commands/list.js';
@@ -32,6 +34,7 @@ import { check, noop } from './commands/noop.js';
 import { rename } from './commands/rename.js';
 import { examine, select } from './commands/select.js';
 import { starttls } from './commands/starttls.js';
+import { setquota } from './commands/setquota.js';
 import { status } from './commands/status.js';
 import { store } from './commands/store.js';
 import { subscribe } from './commands/subscribe.js';
@@ -72,6 +75,9 @@ export const HANDLERS: Table = {
   COPY: open(copy),
   MOVE: open(move),
   APPEND: open(append),
+  GETQUOTA: open(getquota),
+  GETQUOTAROOT: open(getquotaroot),
+  SETQUOTA: open(setquota),
 };
 
 const TABLE: ReadonlyMap<CommandName, HandlerSpec> = new Map(Object.entries(HANDLERS) as [CommandName, HandlerSpec][]);
