@@ -340,6 +340,53 @@ export interface QueueStore {
   remove(queueId: string): Promise<boolean>;
 }
 
+/** One RFC 5464 metadata entry: its name (lower case, `/private/...` or `/shared/...`) and value. */
+export interface AnnotationEntry {
+  entry: string;
+  value: Buffer;
+}
+
+export type SetAnnotationsResult = { ok: true } | { ok: false; reason: 'too-many' | 'no-mailbox' };
+
+/**
+ * IMAP METADATA entries of an account: on the server (mailboxId null) or on
+ * one of its mailboxes. Mailbox entries go with the mailbox: kept by
+ * RENAME, removed by DELETE.
+ */
+export interface AnnotationStore {
+  /** Every entry of the server (null) or of one mailbox of the account, sorted by name. */
+  listAnnotations(accountId: number, mailboxId: number | null): Promise<AnnotationEntry[]>;
+  /**
+   * Sets (value) and removes (null) entries in one transaction, all or
+   * nothing; 'too-many' when the account would then hold more than
+   * maxEntries entries in all.
+   */
+  setAnnotations(accountId: number, mailboxId: number | null, changes: readonly { entry: string; value: Buffer | null }[], maxEntries: number): Promise<SetAnnotationsResult>;
+}
+
+export type LearningKind = 'spam' | 'ham';
+
+/** A user's verdict on a message, recorded when it was moved into \Junk (spam) or out of it (ham). */
+export interface LearningEvent {
+  id: number;
+  accountId: number;
+  blobHash: string;
+  kind: LearningKind;
+  createdAt: number;
+}
+
+/**
+ * The spam filter's training queue. Events are written by COPY/MOVE in the
+ * same transaction as the messages; the filter reads them oldest first and
+ * consumes those it has trained from. A blob with a pending event is kept.
+ */
+export interface LearningStore {
+  /** Oldest first, at most limit, with ids above afterId when given. */
+  listLearningEvents(limit: number, afterId?: number): Promise<LearningEvent[]>;
+  /** Removes these events; the number removed. */
+  consumeLearningEvents(ids: readonly number[]): Promise<number>;
+}
+
 export interface MetadataStore {
   readonly directory: DirectoryStore;
   readonly mailboxes: MailboxStore & MailboxAdmin;
@@ -347,7 +394,9 @@ export interface MetadataStore {
   readonly messages: MessageStore;
   readonly deliveries: DeliveryStore;
   readonly queue: QueueStore;
-  /** Blob hashes still referenced by a message or the queue (for blob garbage collection). */
+  readonly annotations: AnnotationStore;
+  readonly learning: LearningStore;
+  /** Blob hashes still referenced by a message, the queue or a learning event (for blob garbage collection). */
   isBlobReferenced(hash: string): Promise<boolean>;
   close(): Promise<void>;
 }
