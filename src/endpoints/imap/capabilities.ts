@@ -12,7 +12,8 @@
  * RFC 5258, RFC 5819 (LIST-STATUS), RFC 8438 (STATUS=SIZE), RFC 6855,
  * RFC 3516 (BINARY), RFC 8970 (PREVIEW), RFC 4315 (UIDPLUS), RFC 6851
  * (MOVE), RFC 3502 (MULTIAPPEND), RFC 7889 (APPENDLIMIT),
- * RFC 9208 (QUOTA, QUOTA=RES-STORAGE; no QUOTASET).
+ * RFC 9208 (QUOTA, QUOTA=RES-STORAGE; no QUOTASET), RFC 5464 (METADATA,
+ * METADATA-SERVER).
  */
 import { MAX_LITERAL_BYTES } from '../../proto/imap/limits.js';
 import type { ImapState } from './context.js';
@@ -23,6 +24,7 @@ const BASE = ['IMAP4rev2', 'IMAP4rev1', 'LITERAL+', 'ID', 'ENABLE'];
 export const IMPLEMENTED_AFTER_LOGIN: readonly string[] = [
   'NAMESPACE', 'UNSELECT', 'CHILDREN', 'SPECIAL-USE', 'CREATE-SPECIAL-USE', 'LIST-EXTENDED', 'LIST-STATUS', 'STATUS=SIZE', 'UTF8=ACCEPT', 'BINARY', 'PREVIEW', 'UIDPLUS', 'MOVE',
   'MULTIAPPEND', `APPENDLIMIT=${MAX_LITERAL_BYTES}`, 'QUOTA', 'QUOTA=RES-STORAGE',
+  'METADATA', 'METADATA-SERVER',
 ];
 
 export function sessionCapabilities(state: ImapState, secure: boolean, canStartTls: boolean): string[] {

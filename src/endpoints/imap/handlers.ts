@@ -21,6 +21,7 @@ import { create } from './commands/create.js';
 import { deleteCommand } from './commands/delete.js';
 import { enable } from './commands/enable.js';
 import { expunge } from './commands/expunge.js';
+import { getmetadata } from './commands/getmetadata.js';
 import { getquota } from './commands/getquota.js';
 import { getquotaroot } from './commands/getquotaroot.js';
 import { fetch } from './commands/fetch.js';
@@ -34,6 +35,7 @@ import { check, noop } from './commands/noop.js';
 import { rename } from './commands/rename.js';
 import { examine, select } from './commands/select.js';
 import { starttls } from './commands/starttls.js';
+import { setmetadata } from './commands/setmetadata.js';
 import { setquota } from './commands/setquota.js';
 import { status } from './commands/status.js';
 import { store } from './commands/store.js';
@@ -78,6 +80,8 @@ export const HANDLERS: Table = {
   GETQUOTA: open(getquota),
   GETQUOTAROOT: open(getquotaroot),
   SETQUOTA: open(setquota),
+  GETMETADATA: open(getmetadata),
+  SETMETADATA: open(setmetadata),
 };
 
 const TABLE: ReadonlyMap<CommandName, HandlerSpec> = new Map(Object.entries(HANDLERS) as [CommandName, HandlerSpec][]);
