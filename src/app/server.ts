@@ -103,7 +103,7 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
   const blobs = new FileBlobReader(stores.paths.blobs);
   const create = (role: Role): Endpoint => {
     if (role === 'imap' || role === 'imaps') {
-      return new ImapEndpoint({ security: role === 'imap' ? 'starttls' : 'implicit', directory: stores.directory, store: stores.store, blobs, certificates, logger });
+      return new ImapEndpoint({ security: role === 'imap' ? 'starttls' : 'implicit', directory: stores.directory, store: stores.store, blobs, committer, certificates, logger });
     }
     const smtp = new SmtpEndpoint({ role, hostname: config.hostname, directory: stores.directory, committer, certificates, limits, logger, hasSpace });
     smtpEndpoints.push(smtp);
