@@ -22,9 +22,14 @@ const lit = (s: string | Buffer) => `{${Buffer.byteLength(s)}}\r\n`;
 /** The real delivery store, slowed down, recording when each commit became durable. */
 class SlowDeliveries implements DeliveryStore {
   committedAt: number[] = [];
+  /** Thrown by the next commit instead of committing (a disk that fails). */
+  failNext: Error | undefined;
   constructor(private readonly inner: DeliveryStore, private readonly delayMs: number) {}
   async commit(requests: readonly DeliveryRequest[]): Promise<DeliveryResult[]> {
     await new Promise((r) => setTimeout(r, this.delayMs));
+    const fail = this.failNext;
+    this.failNext = undefined;
+    if (fail) throw fail;
     const out = await this.inner.commit(requests);
     this.committedAt.push(Date.now());
     return out;
@@ -175,6 +180,20 @@ describe('IMAP APPEND', () => {
       other.close();
       w.close();
     }
+  });
+
+  it('answers NO [OVERQUOTA] for a full disk and NO [SERVERBUG] for another storage failure, storing nothing', async () => {
+    const w = await h.login('frank');
+    await w.cmd('S', 'SELECT Archive');
+    slow.failNext = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    assert.match(await w.raw('E1', `E1 APPEND Archive {${MSG.length}+}\r\n${MSG}\r\n`), /^E1 NO \[OVERQUOTA\] Not enough disk space/m);
+    slow.failNext = new Error('disk I/O error');
+    const r = await w.raw('E2', `E2 APPEND Archive {${MSG.length}+}\r\n${MSG}\r\n`);
+    assert.match(r, /^E2 NO \[SERVERBUG\]/m);
+    assert.doesNotMatch(r, /disk I\/O error/, 'the detail goes to the log, not the client');
+    assert.match(await w.cmd('N', 'NOOP'), /^N OK/m);
+    assert.doesNotMatch(w.text, /\* [1-9]\d* EXISTS/, 'nothing was stored');
+    w.close();
   });
 
   it('imapflow: append returns the UID and UIDVALIDITY, and the message reads back', async () => {

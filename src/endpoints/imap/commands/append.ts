@@ -13,7 +13,9 @@
  * and is never created; flags are checked like STORE's (flags.ts).
  * Standards: RFC 9051 section 6.3.12, RFC 3502 (MULTIAPPEND), RFC 4315
  * (APPENDUID), RFC 7889 (APPENDLIMIT), RFC 9208 (OVERQUOTA), RFC 3516
- * (literal8), RFC 6855 section 4 (UTF8 (literal) needs UTF8=ACCEPT).
+ * (literal8), RFC 6855 section 4 (UTF8 (literal) needs UTF8=ACCEPT),
+ * RFC 5530 (a full disk is [OVERQUOTA], any other storage failure
+ * [SERVERBUG]; neither is ever OK).
  * Choices: the message is stored exactly as sent: bare LF, bare CR and,
  * in a literal8, NUL are kept (RFC 9051 asks nothing else of a server; a
  * NUL in a plain literal is a syntax error the parser answers BAD). An
@@ -27,6 +29,13 @@ import type { LocalOutcome } from '../../../store/types.js';
 import type { Handler, SessionApi } from '../context.js';
 import { checkNewFlags } from '../flags.js';
 import { announceChanges } from '../mailbox-sync.js';
+
+/** ENOSPC/EDQUOT, from the committer in this thread (err.code) or from the commit worker (its message). */
+function isDiskFull(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return true;
+  return err instanceof Error && /\b(ENOSPC|EDQUOT)\b/.test(err.message);
+}
 
 function refuse(s: SessionApi, tag: string, outcome: Exclude<LocalOutcome, { ok: true }>): void {
   switch (outcome.reason) {
@@ -64,8 +73,16 @@ export const append: Handler<'APPEND'> = async (s, cmd) => {
       },
     });
   }
-  const outcomes: LocalOutcome[] =
-    items.length === 1 ? (await committer.commit(items[0]!)).local : (await committer.commitAll(items)).results.map((r) => r.local[0]!);
+  let outcomes: LocalOutcome[];
+  try {
+    outcomes = items.length === 1 ? (await committer.commit(items[0]!)).local : (await committer.commitAll(items)).results.map((r) => r.local[0]!);
+  } catch (err) {
+    // Nothing was acknowledged: the blob or the transaction failed (security.md: never OK, never a retry treated as success).
+    const reason = err instanceof Error ? err.message : String(err);
+    s.log.error('append-failed', { mailbox: mailbox.name, messages: items.length, reason });
+    if (isDiskFull(err)) return s.tagged(tag, 'NO', 'Not enough disk space', { code: 'OVERQUOTA' });
+    return s.tagged(tag, 'NO', 'Message not stored, try again', { code: 'SERVERBUG' });
+  }
   const failed = outcomes.find((o) => !o.ok);
   if (failed && !failed.ok) return refuse(s, tag, failed);
   const done = outcomes.filter((o) => o.ok);
