@@ -12,6 +12,7 @@
  *
  * Protocol (worker_threads, structured clone):
  *   in:  { id, item: CommitItem }   out: { id, result } | { id, error }
+ *   in:  { id, items: CommitItem[] } (all or nothing)   out: { id, atomic } | { id, error }
  *   in:  { close: true }            finishes what is in flight, closes, exits
  *
  * Security: messages come from our own main thread only.
@@ -29,7 +30,10 @@ export interface CommitWorkerOptions {
   fsync: boolean;
 }
 
-export type CommitWorkerRequest = { id: number; item: CommitItem } | { close: true };
+export type CommitWorkerRequest = { id: number; item: CommitItem } | { id: number; items: CommitItem[] } | { close: true };
+
+/** Structured clone turns a Buffer into a plain Uint8Array. */
+const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 async function main(): Promise<void> {
   const port = parentPort!;
@@ -47,10 +51,16 @@ async function main(): Promise<void> {
       });
       return;
     }
+    if ('items' in message) {
+      const { id, items } = message;
+      committer.commitAll(items.map((item) => ({ ...item, bytes: asBuffer(item.bytes) }))).then(
+        (atomic) => port.postMessage({ id, atomic }),
+        (err: unknown) => port.postMessage({ id, error: err instanceof Error ? err.message : String(err) }),
+      );
+      return;
+    }
     const { id, item } = message;
-    // Structured clone turns a Buffer into a plain Uint8Array.
-    const bytes = Buffer.from(item.bytes.buffer, item.bytes.byteOffset, item.bytes.byteLength);
-    committer.commit({ ...item, bytes }).then(
+    committer.commit({ ...item, bytes: asBuffer(item.bytes) }).then(
       (result) => port.postMessage({ id, result }),
       (err: unknown) => port.postMessage({ id, error: err instanceof Error ? err.message : String(err) }),
     );

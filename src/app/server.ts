@@ -104,7 +104,7 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
   const blobs = new FileBlobReader(stores.paths.blobs);
   const create = (role: Role): Endpoint => {
     if (role === 'imap' || role === 'imaps') {
-      return new ImapEndpoint({ security: role === 'imap' ? 'starttls' : 'implicit', directory: stores.directory, store: stores.store, blobs, certificates, logger });
+      return new ImapEndpoint({ security: role === 'imap' ? 'starttls' : 'implicit', directory: stores.directory, store: stores.store, blobs, committer, certificates, logger });
     }
     if (role === 'pop3' || role === 'pop3s') {
       return new Pop3Endpoint({ security: role === 'pop3' ? 'starttls' : 'implicit', directory: stores.directory, store: stores.store, blobs, certificates, logger });

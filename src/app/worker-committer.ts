@@ -13,14 +13,15 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { CommitItem, MessageCommitter } from '../delivery/committer.js';
-import type { DeliveryResult } from '../store/types.js';
+import type { AtomicDeliveryResult, DeliveryResult } from '../store/types.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { CommitWorkerOptions, CommitWorkerRequest } from './commit-worker.js';
 
-type Reply = { id: number; result: DeliveryResult } | { id: number; error: string } | { ready: true } | { fatal: string };
+type Reply = { id: number; result: DeliveryResult } | { id: number; atomic: AtomicDeliveryResult } | { id: number; error: string } | { ready: true } | { fatal: string };
 
 interface Waiting {
-  resolve: (result: DeliveryResult) => void;
+  /** The reply's payload: a DeliveryResult for commit(), an AtomicDeliveryResult for commitAll(). */
+  resolve: (result: DeliveryResult | AtomicDeliveryResult) => void;
   reject: (err: Error) => void;
 }
 
@@ -73,7 +74,7 @@ export class WorkerCommitter implements MessageCommitter {
       if (!w) return;
       this.waiting.delete(reply.id);
       if ('error' in reply) w.reject(new Error(reply.error));
-      else w.resolve(reply.result);
+      else w.resolve('atomic' in reply ? reply.atomic : reply.result);
       this.settled();
     });
     worker.on('error', (err) => this.logger.error('commit worker error', { reason: err.message }));
@@ -99,8 +100,17 @@ export class WorkerCommitter implements MessageCommitter {
     const worker = this.worker ?? this.spawnWorker();
     const id = this.nextId++;
     return new Promise<DeliveryResult>((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
+      this.waiting.set(id, { resolve: (r) => resolve(r as DeliveryResult), reject });
       worker.postMessage({ id, item } satisfies CommitWorkerRequest);
+    });
+  }
+
+  commitAll(items: readonly CommitItem[]): Promise<AtomicDeliveryResult> {
+    const worker = this.worker ?? this.spawnWorker();
+    const id = this.nextId++;
+    return new Promise<AtomicDeliveryResult>((resolve, reject) => {
+      this.waiting.set(id, { resolve: (r) => resolve(r as AtomicDeliveryResult), reject });
+      worker.postMessage({ id, items: [...items] } satisfies CommitWorkerRequest);
     });
   }
 

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { createLogger } from '../telemetry/logger.js';
 import type { BlobStore } from '../store/blob/files.js';
 import { sha256 } from '../store/blob/files.js';
-import type { DeliveryRequest, DeliveryResult, DeliveryStore } from '../store/types.js';
+import type { AtomicDeliveryResult, DeliveryRequest, DeliveryResult, DeliveryStore } from '../store/types.js';
 import { Committer, type CommitItem } from './committer.js';
 
 const logger = createLogger({ level: 'error', write: () => {} });
@@ -51,7 +51,13 @@ class RecordingDeliveries implements DeliveryStore {
     }
     this.batches.push(ids);
     this.events.push(`commit ${ids.join(',')}`);
-    return requests.map(() => ({ local: [{ ok: true, mailboxId: 1, uid: 1 }] }));
+    return requests.map(() => ({ local: [{ ok: true, mailboxId: 1, uidValidity: 1, uid: 1, modseq: 2 }] }));
+  }
+  async commitAtomic(requests: readonly DeliveryRequest[]): Promise<AtomicDeliveryResult> {
+    const ids = requests.map((r) => r.queueId);
+    this.batches.push(['atomic', ...ids]);
+    this.events.push(`atomic ${ids.join(',')}`);
+    return { committed: true, results: requests.map(() => ({ local: [{ ok: true, mailboxId: 1, uidValidity: 1, uid: 1, modseq: 2 }] })) };
   }
 }
 
@@ -116,6 +122,35 @@ describe('group commit', () => {
     blobs.finish('c');
     await c;
     assert.deepEqual(deliveries.batches, [['c']]);
+  });
+
+  it('commits an all-or-nothing group only after every blob of it, in a transaction of its own', async () => {
+    const blobs = new ManualBlobs();
+    const deliveries = new RecordingDeliveries(blobs.events);
+    const committer = new Committer(blobs, deliveries, logger);
+    const group = committer.commitAll([item('g1'), item('g2')]);
+    const single = committer.commit(item('s'));
+    blobs.finish('g1');
+    blobs.finish('s');
+    await single;
+    await turn();
+    assert.deepEqual(deliveries.batches, [['s']], 'the group waits for its last blob');
+    blobs.finish('g2');
+    const r = await group;
+    assert.equal(r.committed, true);
+    assert.deepEqual(deliveries.batches, [['s'], ['atomic', 'g1', 'g2']]);
+  });
+
+  it('fails the whole group when one of its blobs cannot be written', async () => {
+    const blobs = new ManualBlobs();
+    const deliveries = new RecordingDeliveries(blobs.events);
+    const committer = new Committer(blobs, deliveries, logger);
+    const group = committer.commitAll([item('g1'), item('g2')]);
+    blobs.finish('g1');
+    blobs.fail('g2');
+    await assert.rejects(group, /disk full/);
+    await committer.idle();
+    assert.deepEqual(deliveries.batches, []);
   });
 
   it('idle() waits for messages still writing their blobs', async () => {

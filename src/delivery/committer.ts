@@ -18,7 +18,7 @@
  */
 import type { Logger } from '../telemetry/logger.js';
 import type { BlobStore } from '../store/blob/files.js';
-import type { DeliveryRequest, DeliveryResult, DeliveryStore } from '../store/types.js';
+import type { AtomicDeliveryResult, DeliveryRequest, DeliveryResult, DeliveryStore } from '../store/types.js';
 
 /** Most messages one transaction carries; bounds commit latency. */
 export const MAX_BATCH = 256;
@@ -33,6 +33,12 @@ export interface CommitItem {
 export interface MessageCommitter {
   /** Resolves after the message's blob and rows are durable. */
   commit(item: CommitItem): Promise<DeliveryResult>;
+  /**
+   * Several messages all or nothing (IMAP MULTIAPPEND): every blob is made
+   * durable, then one transaction of their own holds all their rows, or none
+   * when a target fails. Resolves after that transaction is durable.
+   */
+  commitAll(items: readonly CommitItem[]): Promise<AtomicDeliveryResult>;
   /** Resolves once everything submitted so far is committed or failed. */
   idle(): Promise<void>;
 }
@@ -43,9 +49,17 @@ interface Ready {
   reject: (err: unknown) => void;
 }
 
+/** An all-or-nothing group whose blobs are durable: committed in its own transaction after a batch. */
+interface ReadyGroup {
+  requests: DeliveryRequest[];
+  resolve: (result: AtomicDeliveryResult) => void;
+  reject: (err: unknown) => void;
+}
+
 export class Committer implements MessageCommitter {
   /** Messages whose blob is durable, waiting for a transaction. */
   private ready: Ready[] = [];
+  private groups: ReadyGroup[] = [];
   private running: Promise<void> | undefined;
   private scheduled = false;
   /** Messages accepted by commit() and not yet answered. */
@@ -80,6 +94,27 @@ export class Committer implements MessageCommitter {
     return answered;
   }
 
+  commitAll(items: readonly CommitItem[]): Promise<AtomicDeliveryResult> {
+    this.inFlight++;
+    const answered = Promise.all(items.map((item) => this.blobs.put(item.bytes))).then(
+      (hashes) =>
+        new Promise<AtomicDeliveryResult>((resolve, reject) => {
+          const requests = items.map((item, i) => ({ ...item.request, blob: { hash: hashes[i]!, size: item.bytes.length, index: item.index } }));
+          this.groups.push({ requests, resolve, reject });
+          this.schedule();
+        }),
+      (err: unknown) => {
+        this.logger.error('blob write failed', { queue: items[0]?.request.queueId, reason: err instanceof Error ? err.message : String(err) });
+        throw err;
+      },
+    );
+    const settle = () => {
+      if (--this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+    };
+    answered.then(settle, settle);
+    return answered;
+  }
+
   /** Resolves once everything submitted so far is committed or failed. */
   async idle(): Promise<void> {
     if (this.inFlight === 0) return;
@@ -101,9 +136,10 @@ export class Committer implements MessageCommitter {
 
   private async drain(): Promise<void> {
     try {
-      while (this.ready.length > 0) {
+      while (this.ready.length > 0 || this.groups.length > 0) {
         const batch = this.ready.splice(0, MAX_BATCH);
-        await this.flush(batch);
+        if (batch.length > 0) await this.flush(batch);
+        for (const group of this.groups.splice(0)) await this.flushGroup(group);
         // Let I/O callbacks run: blobs finishing meanwhile join the next batch.
         if (this.ready.length < MAX_BATCH) await new Promise<void>((resolve) => setImmediate(resolve));
       }
@@ -120,6 +156,16 @@ export class Committer implements MessageCommitter {
     } catch (err) {
       this.logger.error('commit failed', { messages: batch.length, reason: err instanceof Error ? err.message : String(err) });
       for (const r of batch) r.reject(err);
+    }
+  }
+
+  private async flushGroup(group: ReadyGroup): Promise<void> {
+    try {
+      group.resolve(await this.deliveries.commitAtomic(group.requests));
+      this.batches++;
+    } catch (err) {
+      this.logger.error('commit failed', { messages: group.requests.length, reason: err instanceof Error ? err.message : String(err) });
+      group.reject(err);
     }
   }
 }

@@ -11,7 +11,7 @@
  * sequence-set resolution).
  * Standards: RFC 9051, RFC 5258, RFC 6154.
  */
-export { MailboxService, MAX_MAILBOXES, SPECIAL_USES } from './service.js';
+export { MailboxService, MAX_MAILBOXES, SPECIAL_USES, SPECIAL_USE_ENTRY } from './service.js';
 export type { BlobReader, MailboxFailure, MailboxOutcome, MailboxPorts } from './service.js';
 export { MailboxView } from './view.js';
 export type { ResolvedMessage, SetResolution, ViewRange, ViewSet } from './view.js';

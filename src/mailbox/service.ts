@@ -3,10 +3,11 @@
  * one account: default folders, listing, create/delete/rename,
  * subscriptions and STATUS, and the messages of a mailbox (records, stored
  * MIME index and bytes, flags, expunge, copy, move, changes since a
- * MODSEQ). Only store ports here, no SQL.
+ * MODSEQ), and the METADATA entries of the account and its mailboxes.
+ * Only store ports here, no SQL.
  *
  * Exports: MailboxPorts, BlobReader, MailboxService, MailboxOutcome,
- * MAX_MAILBOXES, SPECIAL_USES.
+ * MAX_MAILBOXES, SPECIAL_USES, SPECIAL_USE_ENTRY.
  * Security: every method is bound to the account given at construction, so
  * a handler can never name another user's mailbox; every client-chosen name
  * goes through checkMailboxName first. Failures are typed reasons; the
@@ -16,7 +17,7 @@
  */
 import { DEFAULT_MAILBOXES } from '../core/mailbox-names.js';
 import type { MessageIndex } from '../mime/index.js';
-import type { ChangesSince, CopyResult, ExpungeResult, FlagStoreMode, MailboxAdmin, MailboxRecord, MailboxStore, MessageReader, MessageRecord, MessageTransfer, MessageUpdater, MoveResult, StoreFlagsResult, SubscriptionStore, UidSet } from '../store/types.js';
+import type { AnnotationEntry, AnnotationStore, SetAnnotationsResult, ChangesSince, CopyResult, ExpungeResult, FlagStoreMode, MailboxAdmin, MailboxRecord, MailboxStore, MessageReader, MessageRecord, MessageTransfer, MessageUpdater, MoveResult, StoreFlagsResult, SubscriptionStore, UidSet } from '../store/types.js';
 import { listMailboxes, type ListEntry, type ListQuery } from './list.js';
 import { checkMailboxName } from './names.js';
 import { mailboxStatus, type MailboxStatus, type StatusWanted } from './status.js';
@@ -25,12 +26,16 @@ export interface MailboxPorts {
   mailboxes: MailboxStore & MailboxAdmin;
   subscriptions: SubscriptionStore;
   messages: Pick<MessageReader, 'countUnseen' | 'getMessages' | 'changedSince'> & Pick<MessageUpdater, 'expunge' | 'storeFlags'> & Pick<MessageTransfer, 'copy' | 'move'>;
+  annotations: AnnotationStore;
 }
 
 /** Reads stored message bytes by content hash (FETCH of bodies); a FileBlobStore fits. */
 export interface BlobReader {
   get(hash: string): Promise<Buffer>;
 }
+
+/** The METADATA entry that shows a mailbox's special use (RFC 6154 section 4); derived, never stored. */
+export const SPECIAL_USE_ENTRY = '/private/specialuse';
 
 /** Mailboxes per account; bounds LIST work and storage a user can claim. */
 export const MAX_MAILBOXES = 1000;
@@ -194,6 +199,25 @@ export class MailboxService {
   async move(from: MailboxRecord, uids: UidSet, to: MailboxRecord): Promise<MoveResult> {
     if (from.accountId !== this.accountId || to.accountId !== this.accountId) return { ok: false, reason: 'no-mailbox' };
     return this.ports.messages.move(from.id, uids, to.id);
+  }
+
+  /**
+   * METADATA entries of the server (null) or of a mailbox of this account,
+   * sorted by name; a mailbox with a special use also shows it as the
+   * read-only `/private/specialuse` (RFC 6154 section 4).
+   */
+  async annotations(mailbox: MailboxRecord | null): Promise<AnnotationEntry[]> {
+    if (mailbox && mailbox.accountId !== this.accountId) return [];
+    const stored = await this.ports.annotations.listAnnotations(this.accountId, mailbox?.id ?? null);
+    if (!mailbox?.specialUse) return stored;
+    const derived = { entry: SPECIAL_USE_ENTRY, value: Buffer.from(mailbox.specialUse) };
+    return [...stored.filter((e) => e.entry !== SPECIAL_USE_ENTRY), derived].sort((a, b) => (a.entry < b.entry ? -1 : a.entry > b.entry ? 1 : 0));
+  }
+
+  /** Sets and removes METADATA entries all or nothing, within maxEntries for the whole account. */
+  async setAnnotations(mailbox: MailboxRecord | null, changes: readonly { entry: string; value: Buffer | null }[], maxEntries: number): Promise<SetAnnotationsResult> {
+    if (mailbox && mailbox.accountId !== this.accountId) return { ok: false, reason: 'no-mailbox' };
+    return this.ports.annotations.setAnnotations(this.accountId, mailbox?.id ?? null, changes, maxEntries);
   }
 
   async status(rawName: string, wanted: StatusWanted): Promise<MailboxOutcome<{ mailbox: MailboxRecord; status: MailboxStatus }>> {

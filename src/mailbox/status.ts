@@ -5,7 +5,7 @@
  * Security: reads the caller's own mailbox (the caller resolved it in the
  * account); counts only, no message data.
  * Standards: RFC 9051 section 6.3.11, RFC 8438 (STATUS=SIZE), RFC 7162
- * (HIGHESTMODSEQ).
+ * (HIGHESTMODSEQ), RFC 9208 (DELETED-STORAGE).
  */
 import type { MailboxRecord, MessageReader, MailboxStore } from '../store/types.js';
 
@@ -15,6 +15,8 @@ export interface MailboxStatus {
   uidValidity: number;
   unseen: number;
   deleted: number;
+  /** Octets of the messages flagged \Deleted (what EXPUNGE would free). */
+  deletedSize: number;
   size: number;
   highestModseq: number;
   /** Lowest UID without \Seen, for SELECT's rev1 [UNSEEN]. */
@@ -34,8 +36,13 @@ export async function mailboxStatus(
 ): Promise<MailboxStatus> {
   const unseen = wanted.unseen ? await ports.messages.countUnseen(mailbox.id) : { unseen: 0, firstUnseenUid: null };
   let deleted = 0;
+  let deletedSize = 0;
   if (wanted.deleted) {
-    for (const m of await ports.mailboxes.listMessages(mailbox.id)) if (m.flags.includes('\\Deleted')) deleted++;
+    for (const m of await ports.mailboxes.listMessages(mailbox.id)) {
+      if (!m.flags.includes('\\Deleted')) continue;
+      deleted++;
+      deletedSize += m.size;
+    }
   }
   return {
     messages: mailbox.messageCount,
@@ -43,6 +50,7 @@ export async function mailboxStatus(
     uidValidity: mailbox.uidValidity,
     unseen: unseen.unseen,
     deleted,
+    deletedSize,
     size: mailbox.totalSize,
     highestModseq: mailbox.highestModseq,
     firstUnseenUid: unseen.firstUnseenUid,

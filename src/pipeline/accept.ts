@@ -87,6 +87,9 @@ function outcomeError(failure: Exclude<LocalOutcome, { ok: true }>): MailError {
       return new MailError({ code: 550, enhanced: '5.2.1', text: 'Mailbox disabled', module: 'delivery' });
     case 'no-account':
       return new MailError({ code: 550, enhanced: '5.1.1', text: 'User unknown', module: 'delivery' });
+    case 'no-mailbox':
+      // Only IMAP APPEND asks for a mailbox that must exist; delivery creates INBOX.
+      return new MailError({ code: 451, enhanced: '4.3.0', text: 'Mailbox unavailable', module: 'delivery' });
   }
 }
 

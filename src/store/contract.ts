@@ -115,9 +115,42 @@ export function runStoreContract(backend: string, open: StoreFactory): void {
       const [first] = await s.deliveries.commit([request([small.id, big.id], 1)]);
       assert.deepEqual(first!.local.map((l) => l.ok), [true, true]);
       const [second] = await s.deliveries.commit([request([small.id, big.id], 2)]);
-      assert.deepEqual(second!.local, [{ ok: false, reason: 'quota' }, { ok: true, mailboxId: (second!.local[1] as { mailboxId: number }).mailboxId, uid: 2 }]);
+      assert.deepEqual(second!.local[0], { ok: false, reason: 'quota' });
+      assert.ok(second!.local[1]!.ok && second!.local[1]!.uid === 2);
       const [forced] = await s.deliveries.commit([{ ...request([], 3), local: [{ accountId: small.id, mailbox: 'INBOX', enforceQuota: false }] }]);
       assert.equal(forced!.local[0]!.ok, true);
+    }));
+
+    it('delivers with flags into a mailbox that must exist, and reports UIDVALIDITY and MODSEQ (IMAP APPEND)', withStore(async (s) => {
+      await s.directory.addDomain({ name: 'example.com', ascii: 'example.com' });
+      const a = await s.directory.addAccount({ domain: 'example.com', local: 'alice', passwordHash: 'h', quotaBytes: 0 });
+      await s.mailboxes.ensureMailboxes(a.id, DEFAULT_MAILBOXES);
+      const target = (mailbox: string) => ({ accountId: a.id, mailbox, enforceQuota: true, mustExist: true, flags: ['\\seen', '$Label', '$label'] });
+      const [r] = await s.deliveries.commit([{ ...request([], 1), local: [target('Drafts'), target('Nowhere')] }]);
+      const drafts = (await s.mailboxes.getMailbox(a.id, 'Drafts'))!;
+      assert.deepEqual(r!.local, [{ ok: true, mailboxId: drafts.id, uidValidity: drafts.uidValidity, uid: 1, modseq: drafts.highestModseq }, { ok: false, reason: 'no-mailbox' }]);
+      assert.equal(await s.mailboxes.getMailbox(a.id, 'Nowhere'), undefined, 'a mailbox that must exist is not created');
+      assert.deepEqual((await s.mailboxes.listMessages(drafts.id))[0]!.flags, ['\\Seen', '$Label']);
+    }));
+
+    it('commits a group all or nothing (MULTIAPPEND)', withStore(async (s) => {
+      await s.directory.addDomain({ name: 'example.com', ascii: 'example.com' });
+      const a = await s.directory.addAccount({ domain: 'example.com', local: 'alice', passwordHash: 'h', quotaBytes: 250 });
+      await s.mailboxes.ensureMailboxes(a.id, DEFAULT_MAILBOXES);
+      const to = (n: number) => ({ ...request([], n), local: [{ accountId: a.id, mailbox: 'INBOX', enforceQuota: true, mustExist: true }] });
+      const ok = await s.deliveries.commitAtomic([to(1), to(2)]);
+      assert.equal(ok.committed, true);
+      assert.deepEqual(ok.results.map((r) => r.local[0]!.ok && r.local[0]!.uid), [1, 2]);
+      const refused = await s.deliveries.commitAtomic([to(3), to(4)]);
+      assert.equal(refused.committed, false);
+      assert.deepEqual(refused.results.map((r) => r.local[0]!.ok ? 'ok' : r.local[0]!.reason), ['quota']);
+      const inbox = (await s.mailboxes.getMailbox(a.id, 'INBOX'))!;
+      assert.equal(inbox.messageCount, 2, 'nothing of the refused group remains');
+      assert.equal(inbox.uidNext, 3);
+      assert.equal((await s.directory.getAccountById(a.id))!.usedBytes, 200);
+      const half = await s.deliveries.commitAtomic([{ ...to(5), blob: blob(5, 10) }, { ...to(6), blob: blob(6, 10), local: [{ accountId: a.id, mailbox: 'Nowhere', enforceQuota: true, mustExist: true }] }]);
+      assert.equal(half.committed, false);
+      assert.equal((await s.mailboxes.getMailbox(a.id, 'INBOX'))!.messageCount, 2, 'the first message of a failed group is rolled back');
     }));
 
     it('refuses delivery to disabled or missing accounts', withStore(async (s) => {
@@ -454,6 +487,67 @@ export function runStoreContract(backend: string, open: StoreFactory): void {
       assert.equal(again.mailbox.subscribed, true);
       assert.equal(again.mailbox.messageCount, 0);
       assert.deepEqual(await s.mailboxes.listMessages(again.mailbox.id), []);
+    }));
+
+    it('keeps METADATA entries per server and mailbox, all or nothing, bounded per account, and with the mailbox', withStore(async (s) => {
+      const a = await account(s);
+      const b = await account(s, 0, 'bob');
+      const inbox = await a.box('INBOX');
+      const v = (t: string) => Buffer.from(t);
+      assert.deepEqual(await s.annotations.setAnnotations(a.id, null, [{ entry: '/private/vendor/x', value: v('1') }, { entry: '/shared/comment', value: v('srv') }], 4), { ok: true });
+      assert.deepEqual(await s.annotations.setAnnotations(a.id, inbox.id, [{ entry: '/shared/comment', value: Buffer.from([0, 1, 2]) }], 4), { ok: true });
+      assert.deepEqual((await s.annotations.listAnnotations(a.id, null)).map((e) => [e.entry, e.value.toString()]), [['/private/vendor/x', '1'], ['/shared/comment', 'srv']]);
+      assert.deepEqual((await s.annotations.listAnnotations(a.id, inbox.id)).map((e) => [...e.value]), [[0, 1, 2]]);
+      assert.deepEqual(await s.annotations.listAnnotations(b.id, inbox.id), [], "another account cannot read this mailbox's entries");
+      assert.deepEqual(await s.annotations.setAnnotations(b.id, inbox.id, [{ entry: '/shared/x', value: v('no') }], 4), { ok: false, reason: 'no-mailbox' });
+      const refused = await s.annotations.setAnnotations(a.id, inbox.id, [{ entry: '/private/a', value: v('a') }, { entry: '/private/b', value: v('b') }], 4);
+      assert.deepEqual(refused, { ok: false, reason: 'too-many' });
+      assert.equal((await s.annotations.listAnnotations(a.id, inbox.id)).length, 1, 'a refused SETMETADATA changes nothing');
+      assert.deepEqual(await s.annotations.setAnnotations(a.id, null, [{ entry: '/private/vendor/x', value: null }, { entry: '/shared/comment', value: v('new') }], 4), { ok: true });
+      assert.deepEqual((await s.annotations.listAnnotations(a.id, null)).map((e) => [e.entry, e.value.toString()]), [['/shared/comment', 'new']]);
+      await s.mailboxes.createMailbox(a.id, 'Work');
+      const work = (await s.mailboxes.getMailbox(a.id, 'Work'))!;
+      await s.annotations.setAnnotations(a.id, work.id, [{ entry: '/private/comment', value: v('w') }], 10);
+      assert.ok((await s.mailboxes.renameMailbox(a.id, 'Work', 'Job')).ok);
+      assert.deepEqual((await s.annotations.listAnnotations(a.id, work.id)).map((e) => e.entry), ['/private/comment'], 'entries go with RENAME');
+      assert.ok((await s.mailboxes.deleteMailbox(a.id, 'Job')).ok);
+      assert.deepEqual(await s.annotations.listAnnotations(a.id, work.id), []);
+      await s.mailboxes.createMailbox(a.id, 'Job');
+      const again = (await s.mailboxes.getMailbox(a.id, 'Job'))!;
+      assert.deepEqual(await s.annotations.listAnnotations(a.id, again.id), [], 'a re-created name starts without entries');
+    }));
+
+    it('records spam and ham learning events with COPY and MOVE into and out of Junk, in the same transaction', withStore(async (s) => {
+      const a = await account(s);
+      for (let n = 1; n <= 4; n++) await a.append('INBOX', n);
+      const [inbox, junk, trash, archive] = [await a.box('INBOX'), await a.box('Junk'), await a.box('Trash'), await a.box('Archive')];
+      assert.ok((await s.messages.move(inbox.id, [[1, 2]], junk.id)).ok);
+      assert.ok((await s.messages.copy(inbox.id, [3], junk.id)).ok);
+      assert.ok((await s.messages.move(junk.id, [1], inbox.id)).ok, 'out of Junk: ham');
+      assert.ok((await s.messages.move(junk.id, [2], trash.id)).ok, 'into Trash: no verdict');
+      assert.ok((await s.messages.move(inbox.id, [4], archive.id)).ok, 'neither side Junk: nothing');
+      assert.ok((await s.messages.move(junk.id, [3], junk.id)).ok, 'within Junk: nothing');
+      const events = await s.learning.listLearningEvents(100);
+      assert.deepEqual(events.map((e) => [e.kind, e.blobHash, e.accountId]), [
+        ['spam', blob(1).hash, a.id],
+        ['spam', blob(2).hash, a.id],
+        ['spam', blob(3).hash, a.id],
+        ['ham', blob(1).hash, a.id],
+      ]);
+      assert.ok(events.every((e) => e.createdAt > 0));
+      assert.deepEqual((await s.learning.listLearningEvents(2, events[1]!.id)).map((e) => e.id), [events[2]!.id, events[3]!.id]);
+      // A pending event keeps its blob from garbage collection even once no message holds it.
+      await s.messages.storeFlags(trash.id, [1], 'add', ['\\Deleted']);
+      await s.messages.expunge(trash.id);
+      assert.equal(await s.isBlobReferenced(blob(2).hash), true);
+      assert.equal(await s.learning.consumeLearningEvents(events.map((e) => e.id).filter((id) => id !== events[3]!.id)), 3);
+      assert.equal(await s.isBlobReferenced(blob(2).hash), false);
+      assert.deepEqual((await s.learning.listLearningEvents(100)).map((e) => e.kind), ['ham']);
+      const refused = await account(s, 1, 'full');
+      await s.messages.append(refused.id, 'INBOX', blob(9, 1), [], 0);
+      const [fi, fj] = [await refused.box('INBOX'), await refused.box('Junk')];
+      assert.ok((await s.messages.move(fi.id, [1], fj.id)).ok);
+      assert.equal((await s.learning.listLearningEvents(100)).filter((e) => e.accountId === refused.id).length, 1);
     }));
 
     it('subscribes to names with or without a mailbox, per account', withStore(async (s) => {

@@ -272,17 +272,37 @@ export interface DeliveryRequest {
   messageId: string | null;
   queueId: string;
   /** Local mailboxes; each gets its own UID. */
-  local: { accountId: number; mailbox: string; enforceQuota: boolean }[];
+  local: LocalTarget[];
   /** Remote recipients for the outbound queue, if any. */
   outbound?: { sender: string; recipients: string[]; source: string; accountId: number | null };
 }
 
+/** Where one copy of a message lands. */
+export interface LocalTarget {
+  accountId: number;
+  mailbox: string;
+  enforceQuota: boolean;
+  /** Flags and keywords the message starts with (IMAP APPEND), already validated; none when absent. */
+  flags?: readonly string[];
+  /**
+   * The mailbox must already exist (IMAP APPEND answers [TRYCREATE]);
+   * when false or absent a missing mailbox is created (delivery).
+   */
+  mustExist?: boolean;
+}
+
 export type LocalOutcome =
-  | { ok: true; mailboxId: number; uid: number }
-  | { ok: false; reason: 'quota' | 'no-account' | 'disabled' };
+  | { ok: true; mailboxId: number; uidValidity: number; uid: number; modseq: number }
+  | { ok: false; reason: 'quota' | 'no-account' | 'disabled' | 'no-mailbox' };
 
 export interface DeliveryResult {
   local: LocalOutcome[];
+}
+
+/** commitAtomic's answer: on a failure nothing was written and results say which target failed. */
+export interface AtomicDeliveryResult {
+  committed: boolean;
+  results: DeliveryResult[];
 }
 
 export interface DeliveryStore {
@@ -292,6 +312,11 @@ export interface DeliveryStore {
    * New accounts get their default mailboxes (see core/mailbox-names).
    */
   commit(requests: readonly DeliveryRequest[]): Promise<DeliveryResult[]>;
+  /**
+   * Commits several messages all or nothing (IMAP MULTIAPPEND, RFC 3502):
+   * one transaction, rolled back when any local target fails.
+   */
+  commitAtomic(requests: readonly DeliveryRequest[]): Promise<AtomicDeliveryResult>;
 }
 
 export type QueueRecipientStatus = 'queued' | 'deferred' | 'delivered' | 'bounced';
@@ -315,6 +340,53 @@ export interface QueueStore {
   remove(queueId: string): Promise<boolean>;
 }
 
+/** One RFC 5464 metadata entry: its name (lower case, `/private/...` or `/shared/...`) and value. */
+export interface AnnotationEntry {
+  entry: string;
+  value: Buffer;
+}
+
+export type SetAnnotationsResult = { ok: true } | { ok: false; reason: 'too-many' | 'no-mailbox' };
+
+/**
+ * IMAP METADATA entries of an account: on the server (mailboxId null) or on
+ * one of its mailboxes. Mailbox entries go with the mailbox: kept by
+ * RENAME, removed by DELETE.
+ */
+export interface AnnotationStore {
+  /** Every entry of the server (null) or of one mailbox of the account, sorted by name. */
+  listAnnotations(accountId: number, mailboxId: number | null): Promise<AnnotationEntry[]>;
+  /**
+   * Sets (value) and removes (null) entries in one transaction, all or
+   * nothing; 'too-many' when the account would then hold more than
+   * maxEntries entries in all.
+   */
+  setAnnotations(accountId: number, mailboxId: number | null, changes: readonly { entry: string; value: Buffer | null }[], maxEntries: number): Promise<SetAnnotationsResult>;
+}
+
+export type LearningKind = 'spam' | 'ham';
+
+/** A user's verdict on a message, recorded when it was moved into \Junk (spam) or out of it (ham). */
+export interface LearningEvent {
+  id: number;
+  accountId: number;
+  blobHash: string;
+  kind: LearningKind;
+  createdAt: number;
+}
+
+/**
+ * The spam filter's training queue. Events are written by COPY/MOVE in the
+ * same transaction as the messages; the filter reads them oldest first and
+ * consumes those it has trained from. A blob with a pending event is kept.
+ */
+export interface LearningStore {
+  /** Oldest first, at most limit, with ids above afterId when given. */
+  listLearningEvents(limit: number, afterId?: number): Promise<LearningEvent[]>;
+  /** Removes these events; the number removed. */
+  consumeLearningEvents(ids: readonly number[]): Promise<number>;
+}
+
 export interface MetadataStore {
   readonly directory: DirectoryStore;
   readonly mailboxes: MailboxStore & MailboxAdmin;
@@ -322,7 +394,9 @@ export interface MetadataStore {
   readonly messages: MessageStore;
   readonly deliveries: DeliveryStore;
   readonly queue: QueueStore;
-  /** Blob hashes still referenced by a message or the queue (for blob garbage collection). */
+  readonly annotations: AnnotationStore;
+  readonly learning: LearningStore;
+  /** Blob hashes still referenced by a message, the queue or a learning event (for blob garbage collection). */
   isBlobReferenced(hash: string): Promise<boolean>;
   close(): Promise<void>;
 }

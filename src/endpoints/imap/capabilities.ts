@@ -10,10 +10,12 @@
  * RFC 4959 (SASL-IR), RFC 7888 (LITERAL+), RFC 5161 (ENABLE), RFC 2971 (ID),
  * RFC 2342 (NAMESPACE), RFC 3691 (UNSELECT), RFC 3348 (CHILDREN), RFC 6154,
  * RFC 5258, RFC 5819 (LIST-STATUS), RFC 8438 (STATUS=SIZE), RFC 6855,
- * RFC 3516 (BINARY), RFC 8970 (PREVIEW), RFC 4315 (UIDPLUS: UID EXPUNGE
- * and COPYUID; APPENDUID comes with APPEND, not implemented yet), RFC 6851
- * (MOVE).
+ * RFC 3516 (BINARY), RFC 8970 (PREVIEW), RFC 4315 (UIDPLUS), RFC 6851
+ * (MOVE), RFC 3502 (MULTIAPPEND), RFC 7889 (APPENDLIMIT),
+ * RFC 9208 (QUOTA, QUOTA=RES-STORAGE; no QUOTASET), RFC 5464 (METADATA,
+ * METADATA-SERVER).
  */
+import { MAX_LITERAL_BYTES } from '../../proto/imap/limits.js';
 import type { ImapState } from './context.js';
 
 const BASE = ['IMAP4rev2', 'IMAP4rev1', 'LITERAL+', 'ID', 'ENABLE'];
@@ -21,6 +23,8 @@ const BASE = ['IMAP4rev2', 'IMAP4rev1', 'LITERAL+', 'ID', 'ENABLE'];
 /** Extensions usable after login; grows as commands are implemented. */
 export const IMPLEMENTED_AFTER_LOGIN: readonly string[] = [
   'NAMESPACE', 'UNSELECT', 'CHILDREN', 'SPECIAL-USE', 'CREATE-SPECIAL-USE', 'LIST-EXTENDED', 'LIST-STATUS', 'STATUS=SIZE', 'UTF8=ACCEPT', 'BINARY', 'PREVIEW', 'UIDPLUS', 'MOVE',
+  'MULTIAPPEND', `APPENDLIMIT=${MAX_LITERAL_BYTES}`, 'QUOTA', 'QUOTA=RES-STORAGE',
+  'METADATA', 'METADATA-SERVER',
 ];
 
 export function sessionCapabilities(state: ImapState, secure: boolean, canStartTls: boolean): string[] {

@@ -7,6 +7,7 @@
  * handler runs (session.ts dispatch); handlers only add command logic.
  * Standards: RFC 9051 section 3 (states).
  */
+import type { MessageCommitter } from '../../delivery/committer.js';
 import type { Directory } from '../../directory/directory.js';
 import type { MailboxService, MailboxView } from '../../mailbox/index.js';
 import type { AuthResponse, CommandName, EncoderOptions, ImapCommand, ResponseCode, SessionState, StatusKind } from '../../proto/imap/index.js';
@@ -37,6 +38,8 @@ export interface SessionApi {
   /** Bound to the logged-in account; throws before login. */
   readonly mailboxes: MailboxService;
   readonly selected: SelectedMailbox | undefined;
+  /** The group committer APPEND stores through; undefined when the endpoint was given none (APPEND answers NO). */
+  readonly committer: MessageCommitter | undefined;
   /** ENABLEd extensions (upper case). */
   readonly enabled: ReadonlySet<string>;
   /** utf8 once IMAP4rev2 or UTF8=ACCEPT is enabled. */

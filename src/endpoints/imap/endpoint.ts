@@ -14,6 +14,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import tls from 'node:tls';
 import { newSessionId } from '../../core/ids.js';
+import type { MessageCommitter } from '../../delivery/committer.js';
 import type { Directory } from '../../directory/directory.js';
 import type { BlobReader, MailboxPorts } from '../../mailbox/index.js';
 import { ConnectionLimiter } from '../../net/connection-limiter.js';
@@ -35,6 +36,8 @@ export interface ImapEndpointDeps {
   store: MailboxPorts;
   /** The blob store holding message bytes (FETCH of bodies); read-only use. */
   blobs?: BlobReader;
+  /** The group committer APPEND stores through (the server's WorkerCommitter); without it APPEND answers NO. */
+  committer?: MessageCommitter;
   certificates: CertificateRegistry;
   logger: Logger;
   /** Defaults PRE_LOGIN_IDLE_MS / POST_LOGIN_IDLE_MS; tests shorten them. */
@@ -104,7 +107,7 @@ export class ImapEndpoint {
       return;
     }
     log.info('connect', { client, port: socket.localPort, tls: secure });
-    const session = new ImapSession(socket, { directory: this.deps.directory, ports: this.deps.store, blobs: this.deps.blobs, certificates: this.deps.certificates, timeouts: this.timeouts, logger: log }, id, {
+    const session = new ImapSession(socket, { directory: this.deps.directory, ports: this.deps.store, blobs: this.deps.blobs, committer: this.deps.committer, certificates: this.deps.certificates, timeouts: this.timeouts, logger: log }, id, {
       secure,
       starttls: this.deps.security === 'starttls',
     });

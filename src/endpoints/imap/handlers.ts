@@ -12,6 +12,7 @@
  */
 import type { CommandName } from '../../proto/imap/index.js';
 import type { HandlerSpec } from './context.js';
+import { append } from './commands/append.js';
 import { authenticate } from './commands/authenticate.js';
 import { capability } from './commands/capability.js';
 import { close } from './commands/close.js';
@@ -20,6 +21,9 @@ import { create } from './commands/create.js';
 import { deleteCommand } from './commands/delete.js';
 import { enable } from './commands/enable.js';
 import { expunge } from './commands/expunge.js';
+import { getmetadata } from './commands/getmetadata.js';
+import { getquota } from './commands/getquota.js';
+import { getquotaroot } from './commands/getquotaroot.js';
 import { fetch } from './commands/fetch.js';
 import { id } from './commands/id.js';
 import { list } from './commands/list.js';
@@ -31,6 +35,8 @@ import { check, noop } from './commands/noop.js';
 import { rename } from './commands/rename.js';
 import { examine, select } from './commands/select.js';
 import { starttls } from './commands/starttls.js';
+import { setmetadata } from './commands/setmetadata.js';
+import { setquota } from './commands/setquota.js';
 import { status } from './commands/status.js';
 import { store } from './commands/store.js';
 import { subscribe } from './commands/subscribe.js';
@@ -70,6 +76,12 @@ export const HANDLERS: Table = {
   CHECK: open(check),
   COPY: open(copy),
   MOVE: open(move),
+  APPEND: open(append),
+  GETQUOTA: open(getquota),
+  GETQUOTAROOT: open(getquotaroot),
+  SETQUOTA: open(setquota),
+  GETMETADATA: open(getmetadata),
+  SETMETADATA: open(setmetadata),
 };
 
 const TABLE: ReadonlyMap<CommandName, HandlerSpec> = new Map(Object.entries(HANDLERS) as [CommandName, HandlerSpec][]);

@@ -26,5 +26,9 @@ export const MAX_PENDING_OUTPUT_BYTES = 1024 * 1024;
 export const TLS_HANDSHAKE_MS = 30_000;
 /** Keywords one message may carry: real clients use a handful ($Forwarded, $Junk, labels); bounds the FLAGS a STORE can grow. */
 export const MAX_KEYWORDS_PER_MESSAGE = 64;
+/** Bytes in one METADATA value: comments and client settings are small; bounds what GETMETADATA returns ([METADATA MAXSIZE]). */
+export const MAX_METADATA_VALUE_BYTES = 64 * 1024;
+/** METADATA entries per account, server and mailboxes together: bounds the storage a user can claim ([METADATA TOOMANY]). */
+export const MAX_METADATA_ENTRIES_PER_ACCOUNT = 500;
 /** Bytes in one keyword: labels are short words; bounds what every FETCH FLAGS and SELECT repeats. */
 export const MAX_KEYWORD_BYTES = 100;

@@ -22,6 +22,7 @@
  */
 import type { Socket } from 'node:net';
 import tls from 'node:tls';
+import type { MessageCommitter } from '../../delivery/committer.js';
 import type { Directory } from '../../directory/directory.js';
 import { accountAddress } from '../../directory/directory.js';
 import { MailboxService, type BlobReader, type MailboxPorts } from '../../mailbox/index.js';
@@ -60,6 +61,8 @@ export interface ImapSessionDeps {
   ports: MailboxPorts;
   /** Message bytes for FETCH of bodies; without it those items answer NO. */
   blobs?: BlobReader;
+  /** Where APPEND commits messages (the commit worker in the server); without it APPEND answers NO. */
+  committer?: MessageCommitter;
   certificates: CertificateRegistry;
   timeouts: SessionTimeouts;
   logger: Logger;
@@ -100,6 +103,10 @@ export class ImapSession implements SessionApi {
 
   get directory(): Directory {
     return this.deps.directory;
+  }
+
+  get committer(): MessageCommitter | undefined {
+    return this.deps.committer;
   }
 
   get canStartTls(): boolean {

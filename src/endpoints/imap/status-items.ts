@@ -4,13 +4,13 @@
  *
  * Exports: statusWanted, statusValues.
  * Security: output only; counts of the user's own mailbox.
- * Standards: RFC 9051 section 6.3.11, RFC 5819, RFC 8438, RFC 7162, RFC 7889.
+ * Standards: RFC 9051 section 6.3.11, RFC 5819, RFC 8438, RFC 7162, RFC 7889, RFC 9208 (DELETED-STORAGE).
  */
 import type { MailboxStatus, StatusWanted } from '../../mailbox/index.js';
 import { MAX_LITERAL_BYTES, type StatusItem } from '../../proto/imap/index.js';
 
 export function statusWanted(items: readonly StatusItem[]): StatusWanted {
-  return { unseen: items.includes('UNSEEN'), deleted: items.includes('DELETED') };
+  return { unseen: items.includes('UNSEEN'), deleted: items.includes('DELETED') || items.includes('DELETED-STORAGE') };
 }
 
 /** Pairs in request order; MAILBOXID (OBJECTID, not implemented) is left out. */
@@ -27,6 +27,8 @@ export function statusValues(items: readonly StatusItem[], st: MailboxStatus): A
       case 'RECENT': out.push([item, 0]); break;
       case 'HIGHESTMODSEQ': out.push([item, st.highestModseq]); break;
       case 'APPENDLIMIT': out.push([item, MAX_LITERAL_BYTES]); break;
+      // RFC 9208 4.2: in the units of STORAGE (1024 octets), rounded up so a \Deleted message never reads as 0.
+      case 'DELETED-STORAGE': out.push([item, Math.ceil(st.deletedSize / 1024)]); break;
       case 'MAILBOXID': break;
     }
   }

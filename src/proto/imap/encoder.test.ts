@@ -89,8 +89,10 @@ test('untagged data forms', () => {
     [encodeQuotaRoot('INBOX', [''], RAW), '* QUOTAROOT "INBOX" ""\r\n'],
     [encodeId([['name', 'Petrel'], ['version', null]]), '* ID ("name" "Petrel" "version" NIL)\r\n'],
     [encodeId(null), '* ID NIL\r\n'],
-    [encodeMetadata('INBOX', [['/private/comment', Buffer.from('My comment')]], RAW), '* METADATA "INBOX" ("/private/comment" {10}\r\nMy comment)\r\n'],
-    [encodeMetadata('', [['/shared/x', null]], RAW), '* METADATA "" ("/shared/x" NIL)\r\n'],
+    [encodeMetadata('INBOX', [['/private/comment', Buffer.from('My comment')]], RAW), '* METADATA "INBOX" (/private/comment "My comment")\r\n'],
+    [encodeMetadata('', [['/shared/x', null]], RAW), '* METADATA "" (/shared/x NIL)\r\n'],
+    [encodeMetadata('', [['/private/a"b', Buffer.from('two\r\nlines')]], RAW), '* METADATA "" ("/private/a\\"b" {10}\r\ntwo\r\nlines)\r\n'],
+    [encodeMetadata('', [['/private/bin', Buffer.from([0, 1])]], RAW), '* METADATA "" (/private/bin ~{2}\r\n\x00\x01)\r\n'],
   ];
   for (const [got, want] of cases) assert.equal(s(got), want);
 });

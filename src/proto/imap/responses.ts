@@ -138,7 +138,17 @@ export function encodeId(params: Array<[string, string | null]> | null): Buffer 
   return encodeUntagged([atom('ID'), params ? params.flat() : null], { utf8: true });
 }
 
+/** Entry names that are plain atoms (the usual `/private/comment`), sent unquoted as RFC 5464's examples show. */
+const METADATA_ATOM = /^[A-Za-z0-9/._+$-]+$/;
+/** Values sent as quoted strings: short printable ASCII; anything else goes as a literal (literal8 with NUL). */
+const METADATA_QUOTABLE = /^[\x20-\x7e]{0,1024}$/;
+
 export function encodeMetadata(mailbox: string, entries: Array<[string, Buffer | null]>, opts: EncoderOptions): Buffer {
-  const list: ImapValue[] = entries.flatMap(([k, v]) => [k, v === null ? null : { literal: v, binary: v.includes(0) }]);
+  const value = (v: Buffer | null): ImapValue => {
+    if (v === null) return null;
+    const text = v.toString('latin1');
+    return METADATA_QUOTABLE.test(text) ? text : { literal: v, binary: v.includes(0) };
+  };
+  const list: ImapValue[] = entries.flatMap(([k, v]) => [METADATA_ATOM.test(k) ? atom(k) : k, value(v)]);
   return encodeUntagged([atom('METADATA'), mailbox === '' ? '' : { mailbox }, list], opts);
 }

@@ -6,12 +6,24 @@
  *
  * Security: quota is checked here, under the transaction, so concurrent
  * deliveries cannot both squeeze under it.
- * Standards: RFC 9051 (UIDs strictly ascending per mailbox), RFC 7162.
+ * IMAP APPEND comes through here too (flags, a mailbox that must exist),
+ * and MULTIAPPEND through commitAtomic (all messages or none).
+ *
+ * Standards: RFC 9051 (UIDs strictly ascending per mailbox), RFC 7162,
+ * RFC 3502 (MULTIAPPEND atomicity).
  */
 import { DEFAULT_MAILBOXES, INBOX } from '../../core/mailbox-names.js';
-import type { DeliveryRequest, DeliveryResult, DeliveryStore, LocalOutcome } from '../types.js';
+import type { AtomicDeliveryResult, DeliveryRequest, DeliveryResult, DeliveryStore, LocalOutcome, LocalTarget } from '../types.js';
 import type { SqlDriver, SqlExecutor } from './driver.js';
 import { ensureMailboxesIn } from './mailboxes.js';
+import { flagsText, normaliseFlags } from './uid-set.js';
+
+/** Thrown inside commitAtomic's transaction to roll it back, carrying the outcomes. */
+class AtomicFailure extends Error {
+  constructor(readonly results: DeliveryResult[]) {
+    super('atomic delivery refused');
+  }
+}
 
 export class SqlDeliveryStore implements DeliveryStore {
   constructor(
@@ -25,6 +37,24 @@ export class SqlDeliveryStore implements DeliveryStore {
       for (const request of requests) results.push(await this.commitOne(tx, request));
       return results;
     });
+  }
+
+  async commitAtomic(requests: readonly DeliveryRequest[]): Promise<AtomicDeliveryResult> {
+    try {
+      const results = await this.db.transaction(async (tx) => {
+        const out: DeliveryResult[] = [];
+        for (const request of requests) {
+          const result = await this.commitOne(tx, request);
+          out.push(result);
+          if (result.local.some((o) => !o.ok)) throw new AtomicFailure(out);
+        }
+        return out;
+      });
+      return { committed: true, results };
+    } catch (err) {
+      if (err instanceof AtomicFailure) return { committed: false, results: err.results };
+      throw err;
+    }
   }
 
   private async commitOne(tx: SqlExecutor, request: DeliveryRequest): Promise<DeliveryResult> {
@@ -52,28 +82,28 @@ export class SqlDeliveryStore implements DeliveryStore {
     return { local };
   }
 
-  private async deliverLocal(tx: SqlExecutor, request: DeliveryRequest, target: DeliveryRequest['local'][number], now: number): Promise<LocalOutcome> {
+  private async deliverLocal(tx: SqlExecutor, request: DeliveryRequest, target: LocalTarget, now: number): Promise<LocalOutcome> {
     const account = await tx.get<{ quota_bytes: number; used_bytes: number; enabled: number }>('SELECT quota_bytes, used_bytes, enabled FROM accounts WHERE id = ?', [target.accountId]);
     if (!account) return { ok: false, reason: 'no-account' };
     if (Number(account.enabled) !== 1) return { ok: false, reason: 'disabled' };
     const quota = Number(account.quota_bytes);
     if (target.enforceQuota && quota > 0 && Number(account.used_bytes) + request.blob.size > quota) return { ok: false, reason: 'quota' };
 
-    let mailbox = await tx.get<{ id: number; uidnext: number; highest_modseq: number }>('SELECT id, uidnext, highest_modseq FROM mailboxes WHERE account_id = ? AND name = ?', [
-      target.accountId,
-      target.mailbox,
-    ]);
+    const columns = 'SELECT id, uidvalidity, uidnext, highest_modseq FROM mailboxes WHERE account_id = ? AND name = ?';
+    let mailbox = await tx.get<{ id: number; uidvalidity: number; uidnext: number; highest_modseq: number }>(columns, [target.accountId, target.mailbox]);
     if (!mailbox) {
+      if (target.mustExist) return { ok: false, reason: 'no-mailbox' };
       await ensureMailboxesIn(tx, target.accountId, target.mailbox === INBOX ? DEFAULT_MAILBOXES : [...DEFAULT_MAILBOXES, { name: target.mailbox, specialUse: null }], now);
-      mailbox = await tx.get('SELECT id, uidnext, highest_modseq FROM mailboxes WHERE account_id = ? AND name = ?', [target.accountId, target.mailbox]);
+      mailbox = await tx.get(columns, [target.accountId, target.mailbox]);
     }
     const mailboxId = Number(mailbox!.id);
     const uid = Number(mailbox!.uidnext);
     const modseq = Number(mailbox!.highest_modseq) + 1;
-    await tx.run('INSERT INTO messages (mailbox_id, uid, modseq, internal_date, save_date, size, blob_hash, message_id, queue_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', [
+    await tx.run('INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, blob_hash, message_id, queue_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [
       mailboxId,
       uid,
       modseq,
+      flagsText(normaliseFlags(target.flags ?? [])),
       request.internalDate,
       now,
       request.blob.size,
@@ -83,6 +113,6 @@ export class SqlDeliveryStore implements DeliveryStore {
     ]);
     await tx.run('UPDATE mailboxes SET uidnext = ?, highest_modseq = ?, message_count = message_count + 1, total_size = total_size + ? WHERE id = ?', [uid + 1, modseq, request.blob.size, mailboxId]);
     await tx.run('UPDATE accounts SET used_bytes = used_bytes + ? WHERE id = ?', [request.blob.size, target.accountId]);
-    return { ok: true, mailboxId, uid };
+    return { ok: true, mailboxId, uidValidity: Number(mailbox!.uidvalidity), uid, modseq };
   }
 }

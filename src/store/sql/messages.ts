@@ -10,6 +10,10 @@
  * and charged under a lock on the account row taken the same way; locks are
  * taken mailbox(es) first in id order, then the account.
  *
+ * A COPY or MOVE into the account's \Junk, or out of it into anything but
+ * \Trash, also records a spam or ham learning event per message in the same
+ * transaction (learning.ts).
+ *
  * Exports: SqlMessageStore.
  * Security: UID sets and flags come from clients through the protocol
  * parsers, which bound them; values are always bound.
@@ -32,9 +36,10 @@ import type {
   UidSet,
 } from '../types.js';
 import type { SqlDriver, SqlExecutor } from './driver.js';
+import { learningKind, recordLearning } from './learning.js';
 import { flagsKey, flagsText, inUidSet, normaliseFlags, normaliseUidSet, parseFlags, uidWhere } from './uid-set.js';
 
-interface LockedMailbox { id: number; account_id: number; uidvalidity: number; uidnext: number; highest_modseq: number }
+interface LockedMailbox { id: number; account_id: number; uidvalidity: number; uidnext: number; highest_modseq: number; special_use: string | null }
 export interface MessageRow { id: number; mailbox_id: number; uid: number; modseq: number; flags: string; internal_date: number; save_date: number; size: number; blob_hash: string; message_id: string | null; queue_id: string | null }
 
 const DELETED_PATTERN = '% \\Deleted %';
@@ -56,8 +61,8 @@ export const toMessage = (r: MessageRow): MessageRecord => ({
 });
 
 async function lockMailbox(tx: SqlExecutor, id: number): Promise<LockedMailbox | undefined> {
-  const row = await tx.get<LockedMailbox>('UPDATE mailboxes SET uidnext = uidnext WHERE id = ? RETURNING id, account_id, uidvalidity, uidnext, highest_modseq', [id]);
-  return row && { id: Number(row.id), account_id: Number(row.account_id), uidvalidity: Number(row.uidvalidity), uidnext: Number(row.uidnext), highest_modseq: Number(row.highest_modseq) };
+  const row = await tx.get<LockedMailbox>('UPDATE mailboxes SET uidnext = uidnext WHERE id = ? RETURNING id, account_id, uidvalidity, uidnext, highest_modseq, special_use', [id]);
+  return row && { id: Number(row.id), account_id: Number(row.account_id), uidvalidity: Number(row.uidvalidity), uidnext: Number(row.uidnext), highest_modseq: Number(row.highest_modseq), special_use: row.special_use ?? null };
 }
 
 async function lockAccount(tx: SqlExecutor, id: number): Promise<{ quota: number; used: number } | undefined> {
@@ -146,6 +151,8 @@ async function copyRows(tx: SqlExecutor, fromId: number, uids: UidSet, toId: num
   await tx.run('UPDATE accounts SET used_bytes = used_bytes + ? WHERE id = ?', [bytes, to.account_id]);
   to.uidnext = uid;
   to.highest_modseq = modseq;
+  const kind = from.account_id === to.account_id ? learningKind(from.special_use, to.special_use) : null;
+  if (kind) await recordLearning(tx, to.account_id, rows.map((r) => r.blob_hash), kind, now);
   return { ok: true, from, to, rows, mapping };
 }
 

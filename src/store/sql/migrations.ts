@@ -138,6 +138,35 @@ export const migrations: Migration[] = [
       `UPDATE accounts SET last_uidvalidity = COALESCE((SELECT MAX(uidvalidity) FROM mailboxes WHERE mailboxes.account_id = accounts.id), 0)`,
     ],
   },
+  {
+    version: 4,
+    name: 'IMAP METADATA entries, spam/ham learning events',
+    statements: (d) => [
+      // RFC 5464 server entries of one user (/private and /shared alike: one user sees them).
+      `CREATE TABLE server_metadata (
+        account_id BIGINT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        entry TEXT NOT NULL,
+        value ${d === 'sqlite' ? 'BLOB' : 'BYTEA'} NOT NULL,
+        PRIMARY KEY (account_id, entry)
+      )`,
+      // Mailbox entries follow the mailbox row: RENAME keeps the id, DELETE cascades.
+      `CREATE TABLE mailbox_metadata (
+        mailbox_id BIGINT NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+        entry TEXT NOT NULL,
+        value ${d === 'sqlite' ? 'BLOB' : 'BYTEA'} NOT NULL,
+        PRIMARY KEY (mailbox_id, entry)
+      )`,
+      // A message moved into \Junk (spam) or out of it (ham), for the spam filter to train from.
+      `CREATE TABLE learning_events (
+        id ${id(d)},
+        account_id BIGINT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        blob_hash TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+      )`,
+      `CREATE INDEX learning_events_blob ON learning_events (blob_hash)`,
+    ],
+  },
 ];
 
 export const LATEST_VERSION = migrations[migrations.length - 1]!.version;

@@ -5,9 +5,11 @@
  * Security: see the repositories.
  */
 import type { MetadataStore } from '../types.js';
+import { SqlAnnotationStore } from './annotations.js';
 import { SqlDeliveryStore } from './deliveries.js';
 import { SqlDirectoryStore } from './directory.js';
 import type { SqlDriver } from './driver.js';
+import { SqlLearningStore } from './learning.js';
 import { SqlMailboxStore } from './mailboxes.js';
 import { SqlMessageStore } from './messages.js';
 import { migrate } from './migrations.js';
@@ -23,10 +25,12 @@ export async function openSqlStore(driver: SqlDriver, now: () => number = Date.n
     messages: new SqlMessageStore(driver, now),
     deliveries: new SqlDeliveryStore(driver, now),
     queue: new SqlQueueStore(driver),
+    annotations: new SqlAnnotationStore(driver),
+    learning: new SqlLearningStore(driver),
     async isBlobReferenced(hash: string): Promise<boolean> {
       const row = await driver.get(
-        'SELECT 1 AS x FROM messages WHERE blob_hash = ? UNION ALL SELECT 1 AS x FROM queue WHERE blob_hash = ? LIMIT 1',
-        [hash, hash],
+        'SELECT 1 AS x FROM messages WHERE blob_hash = ? UNION ALL SELECT 1 AS x FROM queue WHERE blob_hash = ? UNION ALL SELECT 1 AS x FROM learning_events WHERE blob_hash = ? LIMIT 1',
+        [hash, hash, hash],
       );
       return row !== undefined;
     },

@@ -3,12 +3,12 @@
  *
  * Exports: parseStatus, parseStatusItems, StatusArgs, StatusItem, STATUS_ITEMS.
  * Security: parses untrusted client input through the bounded Reader.
- * Standards: RFC 9051 section 6.3.11, RFC 7162 (HIGHESTMODSEQ), RFC 7889 (APPENDLIMIT), RFC 8438 (SIZE), RFC 9051 DELETED.
+ * Standards: RFC 9051 section 6.3.11, RFC 7162 (HIGHESTMODSEQ), RFC 7889 (APPENDLIMIT), RFC 8438 (SIZE), RFC 9051 DELETED, RFC 9208 (DELETED-STORAGE).
  */
 import type { Reader } from '../reader.js';
 
 export const STATUS_ITEMS = [
-  'MESSAGES', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', 'DELETED', 'SIZE', 'RECENT', 'HIGHESTMODSEQ', 'APPENDLIMIT', 'MAILBOXID',
+  'MESSAGES', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', 'DELETED', 'SIZE', 'RECENT', 'HIGHESTMODSEQ', 'APPENDLIMIT', 'MAILBOXID', 'DELETED-STORAGE',
 ] as const;
 export type StatusItem = (typeof STATUS_ITEMS)[number];
 
