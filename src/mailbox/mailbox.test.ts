@@ -47,7 +47,7 @@ describe('LIST patterns', () => {
 
 describe('LIST attributes', () => {
   const rec = (id: number, name: string, specialUse: string | null = null): MailboxRecord => ({
-    id, accountId: 1, name, specialUse, uidValidity: 1, uidNext: 1, highestModseq: 1, messageCount: 0, totalSize: 0, subscribed: false,
+    id, accountId: 1, name, specialUse, uidValidity: 1, uidNext: 1, highestModseq: 1, messageCount: 0, totalSize: 0, subscribed: false, objectId: `F1-${id}`, recentUid: 1,
   });
   const records = [rec(1, 'INBOX'), rec(2, 'Sent', '\\Sent'), rec(3, 'a'), rec(4, 'a/b'), rec(5, 'x/y')];
   const q = { reference: '', patterns: ['*'], subscribedOnly: false, specialUseOnly: false, recursiveMatch: false };

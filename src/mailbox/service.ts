@@ -144,6 +144,12 @@ export class MailboxService {
     return this.ports.mailboxes.listMessages(mailbox.id);
   }
 
+  /** RFC 3501 \Recent: claims the messages no session has seen as recent; UIDs in [from, to) are this session's. */
+  async claimRecent(mailbox: MailboxRecord): Promise<{ from: number; to: number }> {
+    if (mailbox.accountId !== this.accountId) return { from: 0, to: 0 };
+    return this.ports.mailboxes.claimRecent(mailbox.id);
+  }
+
   /** CLOSE of a read-write mailbox: removes the messages flagged \Deleted; the number removed. */
   async expungeDeleted(mailbox: MailboxRecord): Promise<number> {
     if (mailbox.accountId !== this.accountId) return 0;

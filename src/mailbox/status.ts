@@ -5,7 +5,7 @@
  * Security: reads the caller's own mailbox (the caller resolved it in the
  * account); counts only, no message data.
  * Standards: RFC 9051 section 6.3.11, RFC 8438 (STATUS=SIZE), RFC 7162
- * (HIGHESTMODSEQ), RFC 9208 (DELETED-STORAGE).
+ * (HIGHESTMODSEQ), RFC 9208 (DELETED-STORAGE), RFC 3501 (RECENT).
  */
 import type { MailboxRecord, MessageReader, MailboxStore } from '../store/types.js';
 
@@ -19,6 +19,8 @@ export interface MailboxStatus {
   deletedSize: number;
   size: number;
   highestModseq: number;
+  /** RFC 3501 RECENT: messages the next SELECT would get as \Recent. */
+  recent: number;
   /** Lowest UID without \Seen, for SELECT's rev1 [UNSEEN]. */
   firstUnseenUid: number | null;
 }
@@ -26,6 +28,7 @@ export interface MailboxStatus {
 export interface StatusWanted {
   unseen?: boolean;
   deleted?: boolean;
+  recent?: boolean;
 }
 
 /** Counters of a mailbox; the UNSEEN and DELETED queries run only when asked for. */
@@ -37,8 +40,10 @@ export async function mailboxStatus(
   const unseen = wanted.unseen ? await ports.messages.countUnseen(mailbox.id) : { unseen: 0, firstUnseenUid: null };
   let deleted = 0;
   let deletedSize = 0;
-  if (wanted.deleted) {
+  let recent = 0;
+  if (wanted.deleted || (wanted.recent && mailbox.recentUid < mailbox.uidNext)) {
     for (const m of await ports.mailboxes.listMessages(mailbox.id)) {
+      if (m.uid >= mailbox.recentUid) recent++;
       if (!m.flags.includes('\\Deleted')) continue;
       deleted++;
       deletedSize += m.size;
@@ -53,6 +58,7 @@ export async function mailboxStatus(
     deletedSize,
     size: mailbox.totalSize,
     highestModseq: mailbox.highestModseq,
+    recent,
     firstUnseenUid: unseen.firstUnseenUid,
   };
 }

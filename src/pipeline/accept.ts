@@ -21,6 +21,7 @@ import type { Target } from '../directory/resolve.js';
 import { indexMessage } from '../mime/index.js';
 import type { LocalOutcome } from '../store/types.js';
 import { INBOX } from '../core/mailbox-names.js';
+import { threadRefsOf } from '../core/message-ids.js';
 import { checkLineEndings, countHeader, headerLength, newMessageId, receivedHeader, rfc5322Date, type ReceivedInfo } from './cleanup.js';
 
 /** Largest header block accepted; larger is refused, not truncated. */
@@ -152,6 +153,7 @@ export async function acceptMessage(inbound: Inbound, committer: MessageCommitte
         internalDate: now.getTime(),
         messageId,
         queueId: inbound.queueId,
+        threadRefs: threadRefsOf(headerText),
         local: accounts.map((accountId) => ({ accountId, mailbox: INBOX, enforceQuota: inbound.enforceQuota })),
         outbound: remote.length > 0 ? { sender: inbound.sender, recipients: remote, source: inbound.source, accountId: inbound.accountId } : undefined,
       },

@@ -56,6 +56,10 @@ export interface MailboxRecord {
   totalSize: number;
   /** Whether the account subscribed to this name (the subscriptions table, since schema 2). */
   subscribed: boolean;
+  /** OBJECTID MAILBOXID (RFC 8474): derived from the account and UIDVALIDITY, both fixed for the mailbox's life, so RENAME keeps it. */
+  objectId: string;
+  /** Messages with a UID from here on are \Recent for the next session that SELECTs the mailbox (schema 5). */
+  recentUid: number;
 }
 
 export interface MessageRecord {
@@ -70,6 +74,10 @@ export interface MessageRecord {
   blobHash: string;
   messageId: string | null;
   queueId: string | null;
+  /** OBJECTID EMAILID (RFC 8474): from the content hash, so every copy of one message has it. */
+  emailId: string;
+  /** OBJECTID THREADID: set at delivery from Message-ID/In-Reply-To/References; null for none (THREADID NIL). */
+  threadId: string | null;
 }
 
 export interface AccountUpdate {
@@ -108,6 +116,13 @@ export interface MailboxStore {
   listMessages(mailboxId: number): Promise<MessageRecord[]>;
   /** The MIME index stored with a blob at delivery (JSON text). */
   getBlobIndex(hash: string): Promise<string | undefined>;
+  /**
+   * RFC 3501 \Recent: hands the messages not yet claimed (UIDs from the
+   * mailbox's recent mark up to UIDNEXT) to the caller and advances the
+   * mark, atomically, so each message is recent in one session only.
+   * UIDs in [from, to) are the caller's.
+   */
+  claimRecent(mailboxId: number): Promise<{ from: number; to: number }>;
 }
 
 /**
@@ -271,6 +286,11 @@ export interface DeliveryRequest {
   internalDate: number;
   messageId: string | null;
   queueId: string;
+  /**
+   * Message-IDs (`<id>`) of In-Reply-To and References, for THREADID; when
+   * absent the store reads In-Reply-To from the MIME index.
+   */
+  threadRefs?: string[];
   /** Local mailboxes; each gets its own UID. */
   local: LocalTarget[];
   /** Remote recipients for the outbound queue, if any. */

@@ -4,18 +4,22 @@
  * entry per local recipient with the next UID and MODSEQ, quota usage, and
  * the outbound queue rows for remote recipients.
  *
+ * Each mailbox entry gets its THREADID here (threads.ts).
+ *
  * Security: quota is checked here, under the transaction, so concurrent
  * deliveries cannot both squeeze under it.
  * IMAP APPEND comes through here too (flags, a mailbox that must exist),
  * and MULTIAPPEND through commitAtomic (all messages or none).
  *
  * Standards: RFC 9051 (UIDs strictly ascending per mailbox), RFC 7162,
- * RFC 3502 (MULTIAPPEND atomicity).
+ * RFC 3502 (MULTIAPPEND atomicity), RFC 8474 (THREADID).
  */
 import { DEFAULT_MAILBOXES, INBOX } from '../../core/mailbox-names.js';
 import type { AtomicDeliveryResult, DeliveryRequest, DeliveryResult, DeliveryStore, LocalOutcome, LocalTarget } from '../types.js';
 import type { SqlDriver, SqlExecutor } from './driver.js';
 import { ensureMailboxesIn } from './mailboxes.js';
+import { messageIdsIn } from '../../core/message-ids.js';
+import { threadIdFor } from './threads.js';
 import { flagsText, normaliseFlags } from './uid-set.js';
 
 /** Thrown inside commitAtomic's transaction to roll it back, carrying the outcomes. */
@@ -99,7 +103,8 @@ export class SqlDeliveryStore implements DeliveryStore {
     const mailboxId = Number(mailbox!.id);
     const uid = Number(mailbox!.uidnext);
     const modseq = Number(mailbox!.highest_modseq) + 1;
-    await tx.run('INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, blob_hash, message_id, queue_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [
+    const threadId = await threadIdFor(tx, target.accountId, request.blob, request.messageId, request.threadRefs);
+    await tx.run('INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, blob_hash, message_id, queue_id, thread_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [
       mailboxId,
       uid,
       modseq,
@@ -108,8 +113,10 @@ export class SqlDeliveryStore implements DeliveryStore {
       now,
       request.blob.size,
       request.blob.hash,
-      request.messageId,
+      // The bare `<id>`, as threading looks it up.
+      messageIdsIn(request.messageId)[0] ?? request.messageId,
       request.queueId,
+      threadId,
     ]);
     await tx.run('UPDATE mailboxes SET uidnext = ?, highest_modseq = ?, message_count = message_count + 1, total_size = total_size + ? WHERE id = ?', [uid + 1, modseq, request.blob.size, mailboxId]);
     await tx.run('UPDATE accounts SET used_bytes = used_bytes + ? WHERE id = ?', [request.blob.size, target.accountId]);

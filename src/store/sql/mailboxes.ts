@@ -3,11 +3,13 @@
  * the messages in them, and the folder life cycle (create with superiors,
  * rename of a hierarchy and the INBOX rule, delete leaving inferiors).
  *
- * Exports: SqlMailboxStore, ensureMailboxesIn, MAILBOX_SELECT, toMailbox.
+ * Exports: SqlMailboxStore, ensureMailboxesIn, MAILBOX_SELECT, toMailbox,
+ * mailboxObjectId.
  * Security: callers are trusted modules that validated the names; values
  * are bound.
  * Standards: RFC 9051 (UIDVALIDITY, UIDNEXT; 6.3.4 CREATE, 6.3.5 DELETE,
- * 6.3.6 RENAME), RFC 7162 (MODSEQ). Hierarchy separator `/`.
+ * 6.3.6 RENAME), RFC 7162 (MODSEQ), RFC 8474 (MAILBOXID), RFC 3501
+ * (\Recent: the per-mailbox mark claimRecent advances). Hierarchy separator `/`.
  */
 import type { MailboxSpec } from '../../core/mailbox-names.js';
 import { INBOX } from '../../core/mailbox-names.js';
@@ -15,10 +17,10 @@ import type { CreateMailboxResult, DeleteMailboxResult, MailboxAdmin, MailboxRec
 import type { SqlDriver, SqlExecutor } from './driver.js';
 import { toMessage, type MessageRow } from './messages.js';
 
-interface MailboxRow { id: number; account_id: number; name: string; special_use: string | null; uidvalidity: number; uidnext: number; highest_modseq: number; message_count: number; total_size: number; subscribed: number }
+interface MailboxRow { id: number; account_id: number; name: string; special_use: string | null; uidvalidity: number; uidnext: number; highest_modseq: number; message_count: number; total_size: number; subscribed: number; recent_uid: number }
 
 /** Mailbox columns with `subscribed` read from the subscriptions table (migration 2). */
-export const MAILBOX_SELECT = `SELECT m.id, m.account_id, m.name, m.special_use, m.uidvalidity, m.uidnext, m.highest_modseq, m.message_count, m.total_size,
+export const MAILBOX_SELECT = `SELECT m.id, m.account_id, m.name, m.special_use, m.uidvalidity, m.uidnext, m.highest_modseq, m.message_count, m.total_size, m.recent_uid,
   CASE WHEN s.name IS NULL THEN 0 ELSE 1 END AS subscribed
   FROM mailboxes m LEFT JOIN subscriptions s ON s.account_id = m.account_id AND s.name = m.name`;
 
@@ -33,7 +35,16 @@ export const toMailbox = (r: MailboxRow): MailboxRecord => ({
   messageCount: Number(r.message_count),
   totalSize: Number(r.total_size),
   subscribed: Number(r.subscribed) === 1,
+  objectId: mailboxObjectId(Number(r.account_id), Number(r.uidvalidity)),
+  recentUid: Number(r.recent_uid),
 });
+
+/**
+ * MAILBOXID (RFC 8474 4): the account and the UIDVALIDITY, which a mailbox
+ * keeps for its whole life (RENAME moves the row) and which the account's
+ * counter never gives out twice, so no id is ever reused.
+ */
+export const mailboxObjectId = (accountId: number, uidValidity: number): string => `F${accountId.toString(36)}-${uidValidity.toString(36)}`;
 
 
 /**
@@ -97,6 +108,18 @@ export class SqlMailboxStore implements MailboxStore, MailboxAdmin {
 
   async getBlobIndex(hash: string): Promise<string | undefined> {
     return (await this.db.get<{ mime: string }>('SELECT mime FROM blobs WHERE hash = ?', [hash]))?.mime;
+  }
+
+  claimRecent(mailboxId: number): Promise<{ from: number; to: number }> {
+    return this.db.transaction(async (tx) => {
+      // The no-op UPDATE locks the row (PostgreSQL) so two SELECTs never claim the same messages.
+      const row = await tx.get<{ recent_uid: number; uidnext: number }>('UPDATE mailboxes SET uidnext = uidnext WHERE id = ? RETURNING recent_uid, uidnext', [mailboxId]);
+      if (!row) return { from: 0, to: 0 };
+      const from = Number(row.recent_uid);
+      const to = Number(row.uidnext);
+      if (to > from) await tx.run('UPDATE mailboxes SET recent_uid = ? WHERE id = ?', [to, mailboxId]);
+      return { from, to: Math.max(from, to) };
+    });
   }
 
   createMailbox(accountId: number, name: string, specialUse: string | null = null): Promise<CreateMailboxResult> {

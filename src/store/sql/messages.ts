@@ -19,7 +19,8 @@
  * parsers, which bound them; values are always bound.
  * Standards: RFC 9051 (STORE, EXPUNGE, COPY, APPEND, UIDs), RFC 4315
  * (UIDPLUS), RFC 6851 (MOVE), RFC 7162 (CONDSTORE, QRESYNC), RFC 9208
- * (QUOTA: STORAGE counted per message copy).
+ * (QUOTA: STORAGE counted per message copy), RFC 8474 (copies keep their
+ * EMAILID and THREADID; APPEND threads like delivery).
  */
 import type {
   AppendResult,
@@ -36,11 +37,13 @@ import type {
   UidSet,
 } from '../types.js';
 import type { SqlDriver, SqlExecutor } from './driver.js';
+import { messageIdsIn } from '../../core/message-ids.js';
 import { learningKind, recordLearning } from './learning.js';
+import { emailIdOf, threadIdFor } from './threads.js';
 import { flagsKey, flagsText, inUidSet, normaliseFlags, normaliseUidSet, parseFlags, uidWhere } from './uid-set.js';
 
 interface LockedMailbox { id: number; account_id: number; uidvalidity: number; uidnext: number; highest_modseq: number; special_use: string | null }
-export interface MessageRow { id: number; mailbox_id: number; uid: number; modseq: number; flags: string; internal_date: number; save_date: number; size: number; blob_hash: string; message_id: string | null; queue_id: string | null }
+export interface MessageRow { id: number; mailbox_id: number; uid: number; modseq: number; flags: string; internal_date: number; save_date: number; size: number; blob_hash: string; message_id: string | null; queue_id: string | null; thread_id: string | null }
 
 const DELETED_PATTERN = '% \\Deleted %';
 const SEEN_PATTERN = '% \\Seen %';
@@ -58,6 +61,8 @@ export const toMessage = (r: MessageRow): MessageRecord => ({
   blobHash: r.blob_hash,
   messageId: r.message_id,
   queueId: r.queue_id,
+  emailId: emailIdOf(r.blob_hash),
+  threadId: r.thread_id ?? null,
 });
 
 async function lockMailbox(tx: SqlExecutor, id: number): Promise<LockedMailbox | undefined> {
@@ -68,6 +73,15 @@ async function lockMailbox(tx: SqlExecutor, id: number): Promise<LockedMailbox |
 async function lockAccount(tx: SqlExecutor, id: number): Promise<{ quota: number; used: number } | undefined> {
   const row = await tx.get<{ quota_bytes: number; used_bytes: number }>('UPDATE accounts SET used_bytes = used_bytes WHERE id = ? RETURNING quota_bytes, used_bytes', [id]);
   return row && { quota: Number(row.quota_bytes), used: Number(row.used_bytes) };
+}
+
+/** The Message-ID (`<id>`) recorded in a MIME index, for threading an APPENDed message. */
+function messageIdOfIndex(indexJson: string): string | null {
+  try {
+    return messageIdsIn((JSON.parse(indexJson) as { envelope?: { messageId?: string | null } }).envelope?.messageId)[0] ?? null;
+  } catch {
+    return null;
+  }
 }
 
 const overQuota = (account: { quota: number; used: number }, adding: number) => account.quota > 0 && adding > 0 && account.used + adding > account.quota;
@@ -133,7 +147,8 @@ async function copyRows(tx: SqlExecutor, fromId: number, uids: UidSet, toId: num
   let uid = to.uidnext;
   const mapping: { from: number; to: number }[] = [];
   for (const row of rows) {
-    await tx.run('INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, blob_hash, message_id, queue_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [
+    // A copy keeps its thread (EMAILID follows from the blob).
+    await tx.run('INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, blob_hash, message_id, queue_id, thread_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [
       to.id,
       uid,
       modseq,
@@ -144,6 +159,7 @@ async function copyRows(tx: SqlExecutor, fromId: number, uids: UidSet, toId: num
       row.blob_hash,
       row.message_id,
       row.queue_id,
+      row.thread_id,
     ]);
     mapping.push({ from: Number(row.uid), to: uid++ });
   }
@@ -273,7 +289,9 @@ export class SqlMessageStore implements MessageStore {
       const uid = box.uidnext;
       const modseq = box.highest_modseq + 1;
       await tx.run('INSERT INTO blobs (hash, size, mime, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING', [blob.hash, blob.size, blob.index, now]);
-      await tx.run('INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, blob_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+      const messageId = messageIdOfIndex(blob.index);
+      const threadId = await threadIdFor(tx, accountId, blob, messageId, undefined);
+      await tx.run('INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, blob_hash, message_id, thread_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [
         box.id,
         uid,
         modseq,
@@ -282,6 +300,8 @@ export class SqlMessageStore implements MessageStore {
         now,
         blob.size,
         blob.hash,
+        messageId,
+        threadId,
       ]);
       await tx.run('UPDATE mailboxes SET uidnext = ?, highest_modseq = ?, message_count = message_count + 1, total_size = total_size + ? WHERE id = ?', [uid + 1, modseq, blob.size, box.id]);
       await tx.run('UPDATE accounts SET used_bytes = used_bytes + ? WHERE id = ?', [blob.size, accountId]);

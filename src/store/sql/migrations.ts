@@ -167,6 +167,20 @@ export const migrations: Migration[] = [
       `CREATE INDEX learning_events_blob ON learning_events (blob_hash)`,
     ],
   },
+  {
+    version: 5,
+    name: 'THREADID per message, \\Recent mark per mailbox',
+    statements: () => [
+      // OBJECTID THREADID (RFC 8474); messages already stored each start their own thread.
+      `ALTER TABLE messages ADD COLUMN thread_id TEXT NULL`,
+      `UPDATE messages SET thread_id = 'T' || substr(blob_hash, 1, 24)`,
+      // Threading looks up the Message-IDs a new message refers to within its account.
+      `CREATE INDEX messages_message_id ON messages (message_id)`,
+      // RFC 3501 \Recent: UIDs from recent_uid on are recent for the next SELECT; nothing stored before is.
+      `ALTER TABLE mailboxes ADD COLUMN recent_uid BIGINT NOT NULL DEFAULT 1`,
+      `UPDATE mailboxes SET recent_uid = uidnext`,
+    ],
+  },
 ];
 
 export const LATEST_VERSION = migrations[migrations.length - 1]!.version;
