@@ -19,6 +19,8 @@ export interface MailboxStatus {
   deletedSize: number;
   size: number;
   highestModseq: number;
+  /** RFC 8474 MAILBOXID. */
+  objectId: string;
   /** RFC 3501 RECENT: messages the next SELECT would get as \Recent. */
   recent: number;
   /** Lowest UID without \Seen, for SELECT's rev1 [UNSEEN]. */
@@ -58,6 +60,7 @@ export async function mailboxStatus(
     deletedSize,
     size: mailbox.totalSize,
     highestModseq: mailbox.highestModseq,
+    objectId: mailbox.objectId,
     recent,
     firstUnseenUid: unseen.firstUnseenUid,
   };

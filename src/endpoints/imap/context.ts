@@ -23,6 +23,8 @@ export interface SelectedMailbox {
   view: MailboxView;
   /** The HIGHESTMODSEQ up to which this session has been told of changes (NOOP/CHECK report what is newer). */
   modseq: number;
+  /** RFC 3501 \Recent for a rev1 session: UID ranges [from, to) this session claimed (or, after EXAMINE, saw unclaimed). */
+  recent?: Array<readonly [number, number]>;
 }
 
 export interface SessionApi {
@@ -56,6 +58,10 @@ export interface SessionApi {
   flush(): Promise<boolean>;
   tagged(tag: string, kind: StatusKind, text: string, code?: ResponseCode): void;
   enable(capability: string): void;
+  /** COMPRESS DEFLATE is active. */
+  readonly compressed: boolean;
+  /** Replies OK to tag, then compresses both directions (RFC 4978); bytes sent before the OK are discarded. */
+  startCompression(tag: string): void;
   /** Replies OK to tag, then switches to TLS; plaintext after the command is discarded. */
   startTls(tag: string): void;
   /** Login succeeded: state authenticated, post-auth framer limits, default mailboxes. */

@@ -16,6 +16,7 @@ import { append } from './commands/append.js';
 import { authenticate } from './commands/authenticate.js';
 import { capability } from './commands/capability.js';
 import { close } from './commands/close.js';
+import { compress } from './commands/compress.js';
 import { copy, move } from './commands/copy.js';
 import { create } from './commands/create.js';
 import { deleteCommand } from './commands/delete.js';
@@ -82,6 +83,7 @@ export const HANDLERS: Table = {
   SETQUOTA: open(setquota),
   GETMETADATA: open(getmetadata),
   SETMETADATA: open(setmetadata),
+  COMPRESS: open(compress),
 };
 
 const TABLE: ReadonlyMap<CommandName, HandlerSpec> = new Map(Object.entries(HANDLERS) as [CommandName, HandlerSpec][]);

@@ -1,28 +1,63 @@
 /*
  * Telling a session what changed in its selected mailbox since it was last
- * told: messages expunged elsewhere (EXPUNGE, highest first), new messages
- * (EXISTS) and flag changes (FETCH FLAGS), from the store's MODSEQ log, so
- * one query answers it however large the mailbox.
+ * told: messages expunged elsewhere (EXPUNGE, highest first, or one
+ * VANISHED once QRESYNC is enabled), new messages (EXISTS, and RECENT for
+ * a rev1 session, which claims them as \Recent) and flag changes (FETCH
+ * FLAGS, with UID and MODSEQ once CONDSTORE is enabled), from the store's
+ * MODSEQ log, so one query answers it however large the mailbox.
+ * reportExpunged is the one place that chooses EXPUNGE or VANISHED; the
+ * EXPUNGE and MOVE commands use it too.
  *
- * Exports: announceChanges.
+ * Exports: announceChanges, reportExpunged, recentCount.
  * Security: reads the selected mailbox of the logged-in account only.
  * Standards: RFC 9051 sections 5.2 and 7.4-7.5 (untagged updates; EXPUNGE
- * only where the client is not relying on sequence numbers: NOOP, CHECK).
+ * only where the client is not relying on sequence numbers: NOOP, CHECK),
+ * RFC 7162 sections 3.1 and 3.2.10 (VANISHED instead of EXPUNGE), RFC 3501
+ * (RECENT, \Recent in one session only).
  */
-import { encodeExists, encodeExpunge } from '../../proto/imap/index.js';
-import type { SessionApi } from './context.js';
+import { encodeExists, encodeExpunge, encodeUntagged, encodeVanished } from '../../proto/imap/index.js';
+import type { SelectedMailbox, SessionApi } from './context.js';
 import { fetchFlagsResponse } from './message-set.js';
+
+/** Announces that these UIDs are gone and drops them from the session's view (UIDs it never knew are skipped). */
+export function reportExpunged(s: SessionApi, selected: SelectedMailbox, uids: readonly number[]): void {
+  const known = uids.filter((u) => selected.view.seqOf(u) > 0);
+  if (known.length === 0) return;
+  if (s.enabled.has('QRESYNC')) {
+    selected.view.remove(known);
+    s.send(encodeVanished(known, false));
+    return;
+  }
+  for (const seq of selected.view.remove(known)) s.send(encodeExpunge(seq));
+}
+
+/** Messages of the view that are \Recent in this session. */
+export function recentCount(selected: SelectedMailbox): number {
+  const ranges = selected.recent ?? [];
+  if (ranges.length === 0) return 0;
+  let n = 0;
+  for (const m of selected.view.all()) if (ranges.some(([from, to]) => m.uid >= from && m.uid < to)) n++;
+  return n;
+}
 
 export async function announceChanges(s: SessionApi): Promise<void> {
   const selected = s.selected;
   if (!selected) return;
   const changes = await s.mailboxes.changesSince(selected.record, selected.modseq);
-  for (const seq of selected.view.remove(changes.vanished)) s.send(encodeExpunge(seq));
+  reportExpunged(s, selected, changes.vanished);
   const highest = selected.view.count ? selected.view.uidAt(selected.view.count)! : 0;
   const added = changes.changed.filter((m) => m.uid > highest && !changes.vanished.includes(m.uid)).map((m) => m.uid);
   if (added.length) {
     selected.view.append(added);
     s.send(encodeExists(selected.view.count));
+    if (!s.rev2) {
+      // The first rev1 session told of a new message gets it as \Recent (RFC 3501 2.3.2).
+      if (!selected.readOnly) {
+        const claimed = await s.mailboxes.claimRecent(selected.record);
+        if (claimed.to > claimed.from) (selected.recent ??= []).push([claimed.from, claimed.to]);
+      }
+      s.send(encodeUntagged([{ atom: String(recentCount(selected)) }, { atom: 'RECENT' }], s.encoder));
+    }
   }
   for (const m of changes.changed) {
     if (m.uid > highest) continue;

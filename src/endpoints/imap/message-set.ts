@@ -3,10 +3,13 @@
  * sequence set (by sequence number or, after UID, by UID) against the
  * session's view, and turn the result into the store's UID set.
  *
- * Exports: resolveMessages, toUidSet, fetchFlagsResponse.
+ * Exports: resolveMessages, toUidSet, fetchFlagsResponse, sessionFlags,
+ * isRecent, condstore, uidRangesOf.
  * Security: the set is client input; resolution is bounded (see
  * mailbox/view.ts); a sequence number beyond the mailbox answers BAD.
- * Standards: RFC 9051 sections 6.4.8 (UID prefix) and 9 (sequence-set).
+ * Standards: RFC 9051 sections 6.4.8 (UID prefix) and 9 (sequence-set),
+ * RFC 3501 (\Recent in FLAGS), RFC 7162 section 3.1 (MODSEQ and UID in
+ * every FETCH once CONDSTORE is enabled).
  */
 import type { ResolvedMessage } from '../../mailbox/index.js';
 import { encodeFetch, type ImapValue, type SequenceSet } from '../../proto/imap/index.js';
@@ -33,10 +36,40 @@ export function toUidSet(uids: readonly number[]): UidSet {
   return out.map(([a, b]) => (a === b ? a : [a, b] as const));
 }
 
-/** `* seq FETCH (FLAGS (...) [UID n] [MODSEQ (m)])`, the untagged answer to a flag change. */
+/** CONDSTORE is enabled (ENABLE or a CONDSTORE-enabling command, RFC 7162 3.1). */
+export const condstore = (s: SessionApi): boolean => s.enabled.has('CONDSTORE');
+
+/** Whether uid is \Recent in this session (rev1 sessions only; RFC 9051 has no \Recent). */
+export function isRecent(s: SessionApi, uid: number): boolean {
+  const ranges = s.selected?.recent;
+  if (!ranges || s.rev2) return false;
+  return ranges.some(([from, to]) => uid >= from && uid < to);
+}
+
+/** A message's FLAGS as this session sees them: the stored flags, and \Recent where it applies. */
+export function sessionFlags(s: SessionApi, m: { uid: number; flags: readonly string[] }): ImapValue {
+  const flags: ImapValue[] = m.flags.map((f) => ({ atom: f }));
+  if (isRecent(s, m.uid)) flags.push({ atom: '\\Recent' });
+  return flags;
+}
+
+/**
+ * `* seq FETCH (FLAGS (...) [UID n] [MODSEQ (m)])`, the untagged answer to a
+ * flag change; with CONDSTORE enabled UID and MODSEQ are always included.
+ */
 export function fetchFlagsResponse(s: SessionApi, seq: number, m: { uid: number; flags: readonly string[]; modseq: number }, withUid: boolean, withModseq: boolean): Buffer {
-  const items: Array<[string, ImapValue]> = [['FLAGS', m.flags.map((f) => ({ atom: f }))]];
-  if (withUid) items.push(['UID', m.uid]);
-  if (withModseq) items.push(['MODSEQ', [m.modseq]]);
+  const items: Array<[string, ImapValue]> = [['FLAGS', sessionFlags(s, m)]];
+  if (withUid || condstore(s)) items.push(['UID', m.uid]);
+  if (withModseq || condstore(s)) items.push(['MODSEQ', [m.modseq]]);
   return encodeFetch(seq, items, s.encoder);
+}
+
+/** A UID set as inclusive ranges, `*` being highest (the largest UID in use, or UIDNEXT - 1). */
+export function uidRangesOf(set: SequenceSet, highest: number): Array<[number, number]> {
+  if (set.kind !== 'ranges') return [];
+  return set.ranges.map((r) => {
+    const a = r.from === '*' ? highest : r.from;
+    const b = r.to === '*' ? highest : r.to;
+    return [Math.min(a, b), Math.max(a, b)];
+  });
 }

@@ -17,8 +17,11 @@
  * 60 s idle). Plaintext sent after STARTTLS is discarded with the old
  * framer. Handler errors become `NO [UNAVAILABLE]` to the client and the
  * detail goes to the log; passwords are never logged.
+ * After COMPRESS DEFLATE both directions go through compression.ts; the
+ * rest of the session sees the same framer events and the same send().
+ *
  * Standards: RFC 9051 sections 3, 5.4 (autologout), 6.2.1 (STARTTLS),
- * 7.1.5 (BYE); RFC 2595; RFC 8314.
+ * 7.1.5 (BYE); RFC 2595; RFC 8314; RFC 4978 (COMPRESS).
  */
 import type { Socket } from 'node:net';
 import tls from 'node:tls';
@@ -47,6 +50,7 @@ import type { AccountRecord } from '../../store/types.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { CertificateRegistry } from '../../tls/index.js';
 import { sessionCapabilities } from './capabilities.js';
+import { Compression } from './compression.js';
 import type { ImapState, SelectedMailbox, SessionApi } from './context.js';
 import { handlerFor } from './handlers.js';
 import { MAX_AUTH_FAILURES, MAX_BAD_COMMANDS, MAX_PENDING_OUTPUT_BYTES, MAX_PRE_LOGIN_COMMANDS } from './limits.js';
@@ -78,6 +82,7 @@ export class ImapSession implements SessionApi {
   private socket: Socket;
   private framer = new ImapFramer(PRE_AUTH_FRAMER_LIMITS);
   private service: MailboxService | undefined;
+  private compression: Compression | undefined;
   private tlsOffered: boolean;
   private wake: (() => void) | null = null;
   private ended = false;
@@ -159,23 +164,46 @@ export class ImapSession implements SessionApi {
   // SessionApi
 
   send(data: Buffer): void {
-    if (!this.socket.destroyed && this.socket.writable) this.socket.write(data);
+    if (this.socket.destroyed || !this.socket.writable) return;
+    if (this.compression) this.compression.write(data);
+    else this.socket.write(data);
   }
 
   async flush(): Promise<boolean> {
     const socket = this.socket;
-    while (!socket.destroyed && socket.writable && socket.writableLength > MAX_PENDING_OUTPUT_BYTES) {
+    while (!socket.destroyed && socket.writable && this.pendingOutput() > MAX_PENDING_OUTPUT_BYTES) {
       await new Promise<void>((resolve) => {
         const done = () => {
           socket.off('drain', done);
           socket.off('close', done);
+          this.compression?.off(done);
           resolve();
         };
         socket.once('drain', done);
         socket.once('close', done);
+        this.compression?.onDrain(done);
       });
     }
     return !socket.destroyed && socket.writable;
+  }
+
+  get compressed(): boolean {
+    return this.compression !== undefined;
+  }
+
+  startCompression(tag: string): void {
+    this.tagged(tag, 'OK', 'DEFLATE active');
+    // Bytes the client sent after COMPRESS without waiting for the OK were not compressed: dropped with the old framer.
+    const mode = this.framer.getMode();
+    this.framer = new ImapFramer(POST_AUTH_FRAMER_LIMITS);
+    this.framer.setMode(mode);
+    this.compression = new Compression(this.socket, () => this.wakeUp(), (err) => {
+      this.log.info('compression-error', { reason: err.message });
+      this.ended = true;
+      this.socket.destroy();
+      this.wakeUp();
+    });
+    this.log.info('compress', { mechanism: 'DEFLATE' });
   }
 
   tagged(tag: string, kind: StatusKind, text: string, code?: ResponseCode): void {
@@ -241,7 +269,7 @@ export class ImapSession implements SessionApi {
 
   logout(): void {
     this.state = 'logout';
-    this.socket.end();
+    this.endOutput();
     this.wakeUp();
   }
 
@@ -249,7 +277,8 @@ export class ImapSession implements SessionApi {
 
   private attach(socket: Socket): void {
     socket.on('data', (chunk: Buffer) => {
-      this.framer.push(chunk);
+      if (this.compression) this.compression.input(chunk);
+      else this.framer.push(chunk);
       socket.pause();
       this.wakeUp();
     });
@@ -274,6 +303,17 @@ export class ImapSession implements SessionApi {
     });
   }
 
+  /** Response bytes not yet handed to the kernel. */
+  private pendingOutput(): number {
+    return this.compression ? this.compression.pending : this.socket.writableLength;
+  }
+
+  /** Ends the connection after what was sent (the compressed stream finished first). */
+  private endOutput(): void {
+    if (this.compression) this.compression.end();
+    else this.socket.end();
+  }
+
   private wakeUp(): void {
     const w = this.wake;
     this.wake = null;
@@ -285,7 +325,7 @@ export class ImapSession implements SessionApi {
     for (;;) {
       if (this.state === 'logout') return null;
       if (this.socket.destroyed) return null;
-      if (this.socket.writableLength > MAX_PENDING_OUTPUT_BYTES) {
+      if (this.pendingOutput() > MAX_PENDING_OUTPUT_BYTES) {
         // The peer is not reading its responses: wait for them to drain before the next command.
         const drained = new Promise<void>((resolve) => (this.wake = resolve));
         this.socket.once('drain', () => this.wakeUp());
@@ -294,6 +334,18 @@ export class ImapSession implements SessionApi {
       }
       const event = this.framer.next();
       if (event) return event;
+      if (this.compression) {
+        // Inflated bytes go to the framer only as it needs them (compression.ts).
+        const chunk = this.compression.read();
+        if (chunk) {
+          this.framer.push(chunk);
+          continue;
+        }
+        if (this.compression.busy) {
+          await new Promise<void>((resolve) => (this.wake = resolve));
+          continue;
+        }
+      }
       if (this.ended) return null;
       const waiting = new Promise<void>((resolve) => (this.wake = resolve));
       this.socket.resume();
@@ -377,7 +429,7 @@ export class ImapSession implements SessionApi {
     if (this.state === 'logout') return;
     this.send(encodeUntaggedStatus('BYE', text));
     this.state = 'logout';
-    this.socket.end();
+    this.endOutput();
     // A peer that never reads or closes is cut off.
     setTimeout(() => this.socket.destroy(), 2000).unref();
     this.wakeUp();
@@ -385,7 +437,7 @@ export class ImapSession implements SessionApi {
 
   private finish(): void {
     if (this.state !== 'logout') this.state = 'logout';
-    if (!this.socket.destroyed) this.socket.end();
+    if (!this.socket.destroyed) this.endOutput();
     setTimeout(() => this.socket.destroy(), 2000).unref();
   }
 }

@@ -68,7 +68,8 @@ export function encodeList(
   return encodeUntagged(values, opts);
 }
 
-export function encodeStatus(mailbox: string, items: Array<[string, number | bigint]>, opts: EncoderOptions): Buffer {
+/** `* STATUS name (ITEM value ...)`; values are numbers, or a list for MAILBOXID (RFC 8474). */
+export function encodeStatus(mailbox: string, items: Array<[string, ImapValue]>, opts: EncoderOptions): Buffer {
   return encodeUntagged([atom('STATUS'), { mailbox }, items.flatMap(([k, v]) => [atom(k), v])], opts);
 }
 

@@ -1,7 +1,8 @@
 /*
  * COPY, MOVE, UID COPY and UID MOVE into another mailbox of the same
  * account, with the UIDPLUS [COPYUID] mapping; MOVE then reports the
- * source messages as expunged (untagged EXPUNGE, highest first).
+ * source messages as expunged (untagged EXPUNGE, highest first, or
+ * VANISHED once QRESYNC is enabled).
  *
  * Exports: copy, move.
  * Security: both mailboxes belong to the logged-in account (the service
@@ -10,13 +11,15 @@
  * mailbox is refused; COPY from it is allowed (it changes nothing there).
  * Standards: RFC 9051 sections 6.4.7 and 6.4.8, RFC 6851 (MOVE: COPYUID
  * in an untagged OK before the EXPUNGEs), RFC 4315 (COPYUID), RFC 9208
- * (OVERQUOTA).
+ * (OVERQUOTA), RFC 7162 3.2.10 (VANISHED), RFC 8474 (copies keep EMAILID
+ * and THREADID).
  * Choices: a copy into the selected mailbox itself is announced at once
  * with EXISTS, so the session's sequence numbers include the new messages.
  */
-import { encodeExists, encodeExpunge, encodeUntaggedStatus, type ResponseCode } from '../../../proto/imap/index.js';
+import { encodeExists, encodeUntaggedStatus, type ResponseCode } from '../../../proto/imap/index.js';
 import type { CopyArgs } from '../../../proto/imap/parse/copy.js';
 import type { Handler, SessionApi } from '../context.js';
+import { reportExpunged } from '../mailbox-sync.js';
 import { resolveMessages, toUidSet } from '../message-set.js';
 
 async function transfer(s: SessionApi, tag: string, uid: boolean, args: CopyArgs, kind: 'COPY' | 'MOVE'): Promise<void> {
@@ -40,7 +43,7 @@ async function transfer(s: SessionApi, tag: string, uid: boolean, args: CopyArgs
     : undefined;
   if (moved?.ok) {
     if (code) s.send(encodeUntaggedStatus('OK', 'Moved', code));
-    for (const seq of selected.view.remove(moved.expunged.uids)) s.send(encodeExpunge(seq));
+    reportExpunged(s, selected, moved.expunged.uids);
   }
   if (target.id === selected.record.id && r.mapping.length) {
     selected.view.append(r.mapping.map((m) => m.to));

@@ -2,17 +2,17 @@
  * EXPUNGE and UID EXPUNGE: remove the messages flagged \Deleted (with UID
  * EXPUNGE only those of the given UIDs) and tell the client with one
  * untagged EXPUNGE per message, highest sequence number first so each
- * number is right when it is read.
+ * number is right when it is read, or with one VANISHED once QRESYNC is
+ * enabled (mailbox-sync.ts reportExpunged).
  *
  * Exports: expunge.
  * Security: acts on the selected mailbox of the logged-in account only;
  * refused on a read-only (EXAMINE) mailbox.
  * Standards: RFC 9051 sections 6.4.3 and 7.5.1, RFC 4315 section 2.1
- * (UID EXPUNGE). VANISHED (RFC 7162, QRESYNC) is not sent: QRESYNC cannot
- * be enabled yet.
+ * (UID EXPUNGE), RFC 7162 section 3.2.10 (VANISHED).
  */
-import { encodeExpunge } from '../../../proto/imap/index.js';
 import type { Handler } from '../context.js';
+import { reportExpunged } from '../mailbox-sync.js';
 import { resolveMessages, toUidSet } from '../message-set.js';
 
 export const expunge: Handler<'EXPUNGE'> = async (s, cmd) => {
@@ -25,6 +25,6 @@ export const expunge: Handler<'EXPUNGE'> = async (s, cmd) => {
   }
   if (selected.readOnly) return s.tagged(cmd.tag, 'NO', 'Mailbox is read-only');
   const result = await s.mailboxes.expunge(selected.record, only === undefined ? undefined : toUidSet(only));
-  for (const seq of selected.view.remove(result.uids)) s.send(encodeExpunge(seq));
+  reportExpunged(s, selected, result.uids);
   s.tagged(cmd.tag, 'OK', `${cmd.uid ? 'UID EXPUNGE' : 'EXPUNGE'} completed`);
 };

@@ -12,24 +12,24 @@
  * message's bytes are held at a time, and the next is read only once the
  * unsent output is under MAX_PENDING_OUTPUT_BYTES (SessionApi.flush).
  * Standards: RFC 9051 section 6.4.5 and 7.5.2, RFC 3501 (RFC822.*,
- * UID FETCH adds UID), RFC 3516 (BINARY, UNKNOWN-CTE), RFC 7162 (MODSEQ,
- * CHANGEDSINCE), RFC 8970 (PREVIEW), RFC 8514 (SAVEDATE).
- * Choices: EMAILID and THREADID (OBJECTID, not advertised) and the
- * VANISHED modifier (QRESYNC, not offered) answer BAD;
- * a BINARY[] whose part does not exist is empty, like BODY[].
+ * UID FETCH adds UID, \Recent in FLAGS), RFC 3516 (BINARY, UNKNOWN-CTE),
+ * RFC 7162 (MODSEQ, CHANGEDSINCE, VANISHED: `* VANISHED (EARLIER)` for the
+ * UIDs of the set expunged since, before the FETCH responses), RFC 8474
+ * (EMAILID, THREADID), RFC 8970 (PREVIEW), RFC 8514 (SAVEDATE).
+ * Choices: a BINARY[] whose part does not exist is empty, like BODY[].
  */
 import { binaryBytes } from '../../../mime/binary.js';
 import { findPart, type MessageIndex } from '../../../mime/index.js';
 import { sectionBytes } from '../../../mime/imap-sections.js';
 import { bodyStructure, envelope } from '../../../mime/imap-structure.js';
 import { preview } from '../../../mime/preview.js';
-import { encodeFetch, formatFetchItemName, formatInternalDate, toPartialRange, toSectionSpec, type FetchItem, type ImapValue } from '../../../proto/imap/index.js';
+import { encodeFetch, encodeVanished, formatFetchItemName, formatInternalDate, toPartialRange, toSectionSpec, type FetchItem, type ImapValue } from '../../../proto/imap/index.js';
 import type { MessageRecord } from '../../../store/types.js';
 import type { Handler, SessionApi } from '../context.js';
-import { resolveMessages, toUidSet } from '../message-set.js';
+import { condstore, resolveMessages, sessionFlags, toUidSet, uidRangesOf } from '../message-set.js';
 
 /** Items answered from the record alone. */
-const RECORD_ONLY = new Set(['FLAGS', 'UID', 'INTERNALDATE', 'RFC822.SIZE', 'MODSEQ', 'SAVEDATE']);
+const RECORD_ONLY = new Set(['FLAGS', 'UID', 'INTERNALDATE', 'RFC822.SIZE', 'MODSEQ', 'SAVEDATE', 'EMAILID', 'THREADID']);
 /** Items that need the message bytes. */
 const NEED_BYTES = new Set(['BODY[]', 'BINARY[]', 'RFC822', 'RFC822.HEADER', 'RFC822.TEXT', 'PREVIEW']);
 
@@ -44,7 +44,7 @@ function itemValue(s: SessionApi, item: FetchItem, m: MessageRecord, index: Mess
   const raw = () => bytes!;
   switch (item.kind) {
     case 'FLAGS':
-      return [name, m.flags.map((f) => ({ atom: f }))];
+      return [name, sessionFlags(s, m)];
     case 'UID':
       return [name, m.uid];
     case 'INTERNALDATE':
@@ -55,6 +55,10 @@ function itemValue(s: SessionApi, item: FetchItem, m: MessageRecord, index: Mess
       return [name, m.size];
     case 'MODSEQ':
       return [name, [m.modseq]];
+    case 'EMAILID':
+      return [name, [{ atom: m.emailId }]];
+    case 'THREADID':
+      return [name, m.threadId === null ? null : [{ atom: m.threadId }]];
     case 'ENVELOPE':
       return [name, envelope(idx().envelope)];
     case 'BODYSTRUCTURE':
@@ -85,18 +89,19 @@ function itemValue(s: SessionApi, item: FetchItem, m: MessageRecord, index: Mess
     case 'PREVIEW':
       return [name, preview(raw(), idx())];
     default:
-      throw new Error(`unsupported fetch item ${item.kind}`);
+      throw new Error(`unsupported fetch item ${(item as FetchItem).kind}`);
   }
 }
 
 export const fetch: Handler<'FETCH'> = async (s, cmd) => {
   const selected = s.selected!;
   const { args } = cmd;
-  if (args.items.some((i) => i.kind === 'EMAILID' || i.kind === 'THREADID')) return s.tagged(cmd.tag, 'BAD', 'EMAILID and THREADID are not supported');
-  // RFC 7162 3.2.6: VANISHED needs QRESYNC enabled, which this server does not offer yet.
-  if (args.vanished) return s.tagged(cmd.tag, 'BAD', 'VANISHED needs QRESYNC enabled');
+  // RFC 7162 3.2.6: VANISHED only with UID FETCH, once QRESYNC is enabled.
+  if (args.vanished && (!cmd.uid || !s.enabled.has('QRESYNC'))) return s.tagged(cmd.tag, 'BAD', 'VANISHED needs UID FETCH and QRESYNC enabled');
   const resolved = resolveMessages(s, selected, cmd.tag, args.set, cmd.uid);
   if (!resolved) return;
+  // RFC 7162 3.1: FETCH MODSEQ and CHANGEDSINCE enable CONDSTORE.
+  if (args.changedSince !== null || args.items.some((i) => i.kind === 'MODSEQ')) s.enable('CONDSTORE');
   const items = args.items.slice();
   if (cmd.uid && !items.some((i) => i.kind === 'UID')) items.unshift({ kind: 'UID' });
   if (args.changedSince !== null && !items.some((i) => i.kind === 'MODSEQ')) items.push({ kind: 'MODSEQ' });
@@ -104,6 +109,12 @@ export const fetch: Handler<'FETCH'> = async (s, cmd) => {
   if (args.changedSince !== null) {
     const since = args.changedSince;
     records = records.filter((m) => BigInt(m.modseq) > since);
+    if (args.vanished) {
+      const ranges = uidRangesOf(args.set, Math.max(selected.record.uidNext, selected.view.uidAt(selected.view.count) ?? 0) - 1);
+      const gone = (await s.mailboxes.changesSince(selected.record, since > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(since))).vanished;
+      const vanished = gone.filter((u) => ranges.some(([a, b]) => u >= a && u <= b));
+      if (vanished.length) s.send(encodeVanished(vanished, true));
+    }
   }
   // RFC 9051 6.4.5: BODY[] (not PEEK), BINARY[] and RFC822(.TEXT) set \Seen; the FLAGS go with the answer.
   const seenNow = new Set<number>();
@@ -140,7 +151,11 @@ export const fetch: Handler<'FETCH'> = async (s, cmd) => {
       unknownCte = true;
       continue;
     }
-    if (seenNow.has(m.uid) && !items.some((i) => i.kind === 'FLAGS')) out.push(['FLAGS', m.flags.map((f) => ({ atom: f }))]);
+    if (seenNow.has(m.uid)) {
+      if (!items.some((i) => i.kind === 'FLAGS')) out.push(['FLAGS', sessionFlags(s, m)]);
+      // RFC 7162 3.1.4: a flag change reported with CONDSTORE enabled carries its MODSEQ.
+      if (condstore(s) && !items.some((i) => i.kind === 'MODSEQ')) out.push(['MODSEQ', [m.modseq]]);
+    }
     s.send(encodeFetch(seq, out, s.encoder));
     if (!(await s.flush())) return;
   }

@@ -2,7 +2,8 @@
  * STORE and UID STORE: add, remove or replace flags and keywords, with
  * .SILENT and the CONDSTORE UNCHANGEDSINCE modifier; the new flags of each
  * message go back as untagged FETCH FLAGS (UID for UID STORE, MODSEQ when
- * UNCHANGEDSINCE was given), messages changed since as [MODIFIED].
+ * UNCHANGEDSINCE was given or CONDSTORE is enabled), messages changed
+ * since as [MODIFIED].
  *
  * Exports: store.
  * Security: acts on the selected mailbox of the logged-in account only;
@@ -14,7 +15,7 @@
  */
 import { encodeFetch } from '../../../proto/imap/index.js';
 import type { Handler } from '../context.js';
-import { fetchFlagsResponse, resolveMessages, toUidSet } from '../message-set.js';
+import { condstore, fetchFlagsResponse, resolveMessages, toUidSet } from '../message-set.js';
 import { MAX_KEYWORD_BYTES, MAX_KEYWORDS_PER_MESSAGE } from '../limits.js';
 import { SYSTEM_FLAGS } from './select.js';
 
@@ -49,7 +50,9 @@ export const store: Handler<'STORE'> = async (s, cmd) => {
   }
   const unchangedSince = args.unchangedSince === null ? undefined : Number(args.unchangedSince > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : args.unchangedSince);
   const result = await s.mailboxes.storeFlags(selected.record, toUidSet(resolved.map((m) => m.uid)), args.operation, flags, unchangedSince);
-  const withModseq = unchangedSince !== undefined;
+  // RFC 7162 3.1: UNCHANGEDSINCE enables CONDSTORE, after which every flag change reports its MODSEQ.
+  if (unchangedSince !== undefined) s.enable('CONDSTORE');
+  const withModseq = unchangedSince !== undefined || condstore(s);
   for (const u of result.updated) {
     const seq = selected.view.seqOf(u.uid);
     if (seq === 0) continue;
