@@ -564,5 +564,39 @@ export function runStoreContract(backend: string, open: StoreFactory): void {
       assert.equal((await a.box('Junk')).subscribed, false);
       assert.equal((await s.mailboxes.getMailbox(b.id, 'Junk'))!.subscribed, true);
     }));
+
+    it('hands each message to one \\Recent claim only, even when claims race', withStore(async (s) => {
+      const a = await account(s);
+      const inbox = await a.box('INBOX');
+      assert.equal(inbox.recentUid, 1);
+      for (let n = 1; n <= 3; n++) await a.append('INBOX', n);
+      const claims = await Promise.all([s.mailboxes.claimRecent(inbox.id), s.mailboxes.claimRecent(inbox.id), s.mailboxes.claimRecent(inbox.id)]);
+      const covered = claims.flatMap((c) => Array.from({ length: c.to - c.from }, (_, i) => c.from + i)).sort();
+      assert.deepEqual(covered, [1, 2, 3]);
+      assert.equal((await a.box('INBOX')).recentUid, 4);
+      await s.deliveries.commit([request([a.id], 9)]);
+      assert.deepEqual(await s.mailboxes.claimRecent(inbox.id), { from: 4, to: 5 });
+      assert.deepEqual(await s.mailboxes.claimRecent(inbox.id), { from: 5, to: 5 });
+    }));
+
+    it('gives THREADIDs by Message-ID within the account, keeps them on COPY, and EMAILID by content', withStore(async (s) => {
+      const a = await account(s);
+      const b = await account(s, 0, 'bob');
+      await s.deliveries.commit([request([a.id, b.id], 1, { messageId: '<root@t>' })]);
+      await s.deliveries.commit([request([a.id], 2, { messageId: '<reply@t>', threadRefs: ['<root@t>'] })]);
+      await s.deliveries.commit([request([a.id], 3, { messageId: '<other@t>' })]);
+      await s.deliveries.commit([request([b.id], 4, { messageId: '<reply2@t>', threadRefs: ['<reply@t>'] })]);
+      const inbox = await a.box('INBOX');
+      const [m1, m2, m3] = await s.messages.getMessages(inbox.id, [[1, 3]]);
+      assert.ok(m1!.threadId && m1!.threadId === m2!.threadId && m3!.threadId !== m1!.threadId);
+      assert.notEqual(m1!.emailId, m2!.emailId);
+      const [bRoot, bReply] = await s.messages.getMessages((await s.mailboxes.getMailbox(b.id, 'INBOX'))!.id, [[1, 2]]);
+      assert.equal(bRoot!.emailId, m1!.emailId, 'the same bytes: the same EMAILID');
+      assert.notEqual(bReply!.threadId, bRoot!.threadId, 'threads never reach into another account');
+      const copied = await s.messages.copy(inbox.id, [2], (await a.box('Archive')).id);
+      assert.ok(copied.ok);
+      const [copy] = await s.messages.getMessages((await a.box('Archive')).id, [copied.mapping[0]!.to]);
+      assert.deepEqual([copy!.emailId, copy!.threadId], [m2!.emailId, m2!.threadId]);
+    }));
   });
 }

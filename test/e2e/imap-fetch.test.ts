@@ -250,7 +250,7 @@ m.logout()
     assert.match(await w.cmd('a', 'FETCH 1 FLAGS'), /^a BAD/m);
     await w.cmd('s', 'EXAMINE INBOX');
     assert.match(await w.cmd('b', 'FETCH 3 FLAGS'), /^b BAD/m);
-    assert.match(await w.cmd('c', 'FETCH 1 (EMAILID THREADID)'), /^\* 1 FETCH \(EMAILID \(M[0-9a-f]{24}\) THREADID \(T[0-9a-f]{24}\)\)\r\nc OK/m);
+    assert.match(await w.cmd('c', 'FETCH 1 (EMAILID THREADID)'), /^\* 1 FETCH \(EMAILID \(M[0-9a-f]{64}\) THREADID \(T[0-9a-f]{64}\)\)\r\nc OK/m);
     assert.match(await w.cmd('d', 'UID FETCH 1:* FLAGS (CHANGEDSINCE 1 VANISHED)'), /^d BAD/m);
     const changed = await w.cmd('e', 'FETCH 1:* FLAGS (CHANGEDSINCE 1)');
     assert.match(changed, /^\* \d FETCH \(FLAGS \([^)]*\) MODSEQ \(\d+\)\)/m);

@@ -173,7 +173,7 @@ export const migrations: Migration[] = [
     statements: () => [
       // OBJECTID THREADID (RFC 8474); messages already stored each start their own thread.
       `ALTER TABLE messages ADD COLUMN thread_id TEXT NULL`,
-      `UPDATE messages SET thread_id = 'T' || substr(blob_hash, 1, 24)`,
+      `UPDATE messages SET thread_id = 'T' || blob_hash`,
       // Threading looks up the Message-IDs a new message refers to within its account.
       `CREATE INDEX messages_message_id ON messages (message_id)`,
       // RFC 3501 \Recent: UIDs from recent_uid on are recent for the next SELECT; nothing stored before is.

@@ -17,10 +17,11 @@
 import { MAX_THREAD_REFS, messageIdsIn } from '../../core/message-ids.js';
 import type { SqlExecutor } from './driver.js';
 
-/** EMAILID: `M` and 24 hex digits of the blob's SHA-256. */
-export const emailIdOf = (blobHash: string): string => `M${blobHash.slice(0, 24)}`;
+/** EMAILID: `M` and the blob's SHA-256 (whole: a prefix could collide across different messages). */
+export const emailIdOf = (blobHash: string): string => `M${blobHash}`;
 
-const newThreadId = (blobHash: string): string => `T${blobHash.slice(0, 24)}`;
+/** A new thread is named after its first message's content. */
+const newThreadId = (blobHash: string): string => `T${blobHash}`;
 
 /** In-Reply-To from a stored MIME index (JSON), for callers that pass no references. */
 function refsFromIndex(indexJson: string): string[] {

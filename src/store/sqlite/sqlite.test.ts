@@ -32,8 +32,14 @@ describe('sqlite migrations', () => {
     await driver.run("INSERT INTO domains (name, ascii, created_at) VALUES ('example.com', 'example.com', 0)");
     await driver.run("INSERT INTO accounts (domain_id, local, password, created_at) VALUES (1, 'a', 'h', 0)");
     await driver.run("INSERT INTO mailboxes (account_id, name, uidvalidity, subscribed, created_at) VALUES (1, 'INBOX', 5000, 1, 0), (1, 'Hidden', 5001, 0, 0)");
+    await driver.run("INSERT INTO blobs (hash, size, mime, created_at) VALUES ('abcdef0123456789abcdef0123456789', 1, '{}', 0)");
+    await driver.run("INSERT INTO messages (mailbox_id, uid, modseq, internal_date, save_date, size, blob_hash) VALUES (1, 1, 1, 0, 0, 1, 'abcdef0123456789abcdef0123456789')");
+    await driver.run('UPDATE mailboxes SET uidnext = 2 WHERE id = 1');
     assert.deepEqual(await migrate(driver), migrations.slice(1).map((m) => m.version));
     assert.deepEqual(await driver.all('SELECT name FROM subscriptions ORDER BY name'), [{ name: 'INBOX' }]);
+    // Schema 5: stored messages get a thread of their own and are not \Recent.
+    assert.deepEqual(await driver.get('SELECT thread_id FROM messages'), { thread_id: 'Tabcdef0123456789abcdef0123456789' });
+    assert.deepEqual(await driver.all('SELECT recent_uid FROM mailboxes ORDER BY id'), [{ recent_uid: 2 }, { recent_uid: 1 }]);
     assert.deepEqual(await driver.get('SELECT last_uidvalidity FROM accounts'), { last_uidvalidity: 5001 });
     await driver.close();
   });
