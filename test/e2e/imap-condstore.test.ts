@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import tls from 'node:tls';
 import zlib from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
@@ -33,7 +34,7 @@ let registry: CertificateRegistry;
 let endpoint: ImapEndpoint;
 let port: number;
 const logger = createMemoryLogger('debug');
-const USERS = ['cs', 'qr', 'two', 'oid', 'thr', 'rec', 'rev2', 'zip', 'bomb', 'flow'];
+const USERS = ['cs', 'qr', 'two', 'oid', 'thr', 'rec', 'rev2', 'zip', 'bomb', 'flow', 'slow'];
 
 function message(n: number, headers = ''): Buffer {
   return Buffer.from(`From: a@example.org\r\nTo: b@example.com\r\nSubject: m${n}\r\nMessage-ID: <m${n}-${Math.random()}@example.org>\r\n${headers}\r\nBody ${n}\r\n`);
@@ -385,6 +386,33 @@ describe('COMPRESS=DEFLATE (RFC 4978)', () => {
     assert.ok(w.closed || /\* BYE/.test(w.text), 'the session ended');
     const grown = process.memoryUsage().rss - before;
     assert.ok(grown < 100 * 1024 * 1024, `memory grew by ${grown} bytes`);
+    w.close();
+  });
+});
+
+describe('COMPRESS=DEFLATE under load and abuse', () => {
+  it('bytes that are not DEFLATE after COMPRESS end the connection', async () => {
+    const w = await Wire.login('bomb');
+    await w.cmd('z', 'COMPRESS DEFLATE');
+    w.sock.write(Buffer.from('a NOOP\r\n\xff\xff\xff\xff garbage that is not a deflate stream', 'latin1'));
+    await w.until(/$^/, 3000).catch(() => undefined);
+    assert.ok(w.closed, 'the server closed the connection');
+    w.close();
+  });
+
+  it('a slow reader: 2.4 MB of hardly compressible bodies arrive whole through the compressor, paced by the client', async () => {
+    const bodies = [1, 2, 3].map(() => Buffer.from(`Subject: big\r\n\r\n${randomBytes(600_000).toString('base64').replace(/.{76}/g, '$&\r\n')}\r\n`));
+    for (const b of bodies) await deliver('slow', b);
+    const w = await Wire.login('slow');
+    await w.cmd('z', 'COMPRESS DEFLATE');
+    w.compress();
+    await w.cmd('s', 'EXAMINE INBOX');
+    w.sock.pause();
+    w.write('f FETCH 1:* BODY.PEEK[]\r\n');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    w.sock.resume();
+    await w.until(/^f OK/m, 20_000);
+    for (const b of bodies) assert.ok(w.buf.includes(b), 'a body arrived whole');
     w.close();
   });
 });
