@@ -64,7 +64,9 @@ async function open(s: SessionApi, tag: string, args: SelectArgs, readOnly: bool
   const flags = [...SYSTEM_FLAGS, ...[...keywords].sort()];
   const selected: SelectedMailbox = { record, readOnly, view: new MailboxView(messages.map((m) => m.uid)), modseq: record.highestModseq };
   if (!s.rev2) {
-    const claimed = readOnly ? { from: record.recentUid, to: record.uidNext } : await s.mailboxes.claimRecent(record);
+    // Claiming is a write transaction: skipped when nothing arrived since the last claim.
+    const unclaimed = record.recentUid < record.uidNext;
+    const claimed = readOnly || !unclaimed ? { from: record.recentUid, to: record.uidNext } : await s.mailboxes.claimRecent(record);
     selected.recent = claimed.to > claimed.from ? [[claimed.from, claimed.to]] : [];
   }
   s.send(encodeFlags(flags));
