@@ -184,6 +184,7 @@ describe('CONDSTORE (RFC 7162 section 3.1)', () => {
     const plainNoop = await plain.cmd('n', 'NOOP');
     assert.match(plainNoop, /^\* 2 FETCH \(FLAGS \(\\Answered \\Recent\)\)\r\n/m);
     assert.doesNotMatch(plainNoop, /MODSEQ|UID/);
+    assert.doesNotMatch(plainNoop, /^\* 1 FETCH/m, 'a session\'s own STORE, answered at once, is not repeated by NOOP');
     plain.close();
     w.close();
   });

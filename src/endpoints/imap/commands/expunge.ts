@@ -26,5 +26,7 @@ export const expunge: Handler<'EXPUNGE'> = async (s, cmd) => {
   if (selected.readOnly) return s.tagged(cmd.tag, 'NO', 'Mailbox is read-only');
   const result = await s.mailboxes.expunge(selected.record, only === undefined ? undefined : toUidSet(only));
   reportExpunged(s, selected, result.uids);
+  // As for STORE: when this expunge was the only change since, NOOP has nothing to repeat.
+  if (result.modseq === selected.modseq + 1) selected.modseq = result.modseq;
   s.tagged(cmd.tag, 'OK', `${cmd.uid ? 'UID EXPUNGE' : 'EXPUNGE'} completed`);
 };

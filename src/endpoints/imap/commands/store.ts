@@ -50,6 +50,9 @@ export const store: Handler<'STORE'> = async (s, cmd) => {
   }
   const unchangedSince = args.unchangedSince === null ? undefined : Number(args.unchangedSince > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : args.unchangedSince);
   const result = await s.mailboxes.storeFlags(selected.record, toUidSet(resolved.map((m) => m.uid)), args.operation, flags, unchangedSince);
+  // Nothing else changed the mailbox in between (each change takes the next MODSEQ): this change
+  // is answered here, so NOOP need not report it again.
+  if (result.updated.some((u) => u.changed) && result.highestModseq === selected.modseq + 1) selected.modseq = result.highestModseq;
   // RFC 7162 3.1: UNCHANGEDSINCE enables CONDSTORE, after which every flag change reports its MODSEQ.
   if (unchangedSince !== undefined) s.enable('CONDSTORE');
   const withModseq = unchangedSince !== undefined || condstore(s);
