@@ -76,7 +76,8 @@ describe('IMAP APPEND', () => {
     assert.equal(Number(m[1]), inbox.uidValidity);
     await w.cmd('S', 'SELECT INBOX');
     const f = await w.cmd('F', `UID FETCH ${m[2]} (FLAGS INTERNALDATE BODY.PEEK[])`);
-    assert.match(f, /FLAGS \(\\Seen \$Label\)/);
+    // A raw session is IMAP4rev1: the APPENDed message is \Recent for the first SELECT (RFC 3501).
+    assert.match(f, /FLAGS \(\\Seen \$Label \\Recent\)/);
     // The instant is kept; FETCH gives it in UTC.
     assert.match(f, /INTERNALDATE "02-Mar-2026 09:11:12 \+0000"/);
     assert.ok(f.includes(`BODY[] {${body.length}}\r\n${body})`), f);
@@ -134,7 +135,8 @@ describe('IMAP APPEND', () => {
     const w = await h.login('dave');
     assert.match(await w.cmd('S', 'SELECT INBOX'), /\* 0 EXISTS/);
     const r = await w.raw('A7', `A7 APPEND INBOX {${MSG.length}+}\r\n${MSG}\r\n`);
-    assert.match(r, /^\* 1 EXISTS\r\nA7 OK \[APPENDUID \d+ 1\]/m);
+    // rev1: the session told first of the new message holds it as \Recent (RFC 3501).
+    assert.match(r, /^\* 1 EXISTS\r\n\* 1 RECENT\r\nA7 OK \[APPENDUID \d+ 1\]/m);
     const f = await w.cmd('F', 'FETCH 1 (UID)');
     assert.match(f, /\* 1 FETCH \(UID 1\)/);
     w.close();

@@ -18,6 +18,7 @@ import tls from 'node:tls';
 import zlib from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { ImapFlow } from 'imapflow';
+import { Committer } from '../../src/delivery/committer.js';
 import { Directory } from '../../src/directory/directory.js';
 import { ImapEndpoint } from '../../src/endpoints/imap/index.js';
 import { indexMessage } from '../../src/mime/index.js';
@@ -32,6 +33,7 @@ let store: MetadataStore;
 let blobs: FileBlobStore;
 let registry: CertificateRegistry;
 let endpoint: ImapEndpoint;
+let committer: Committer;
 let port: number;
 const logger = createMemoryLogger('debug');
 const USERS = ['cs', 'qr', 'two', 'oid', 'thr', 'rec', 'rev2', 'zip', 'bomb', 'flow', 'slow'];
@@ -69,7 +71,9 @@ before(async () => {
     logger,
     { watch: false },
   );
-  endpoint = new ImapEndpoint({ directory, store, blobs, certificates: registry, logger, security: 'implicit' });
+  // APPEND stores through the group committer, as in the server (here on the main thread, sharing the store).
+  committer = new Committer(blobs, store.deliveries, logger);
+  endpoint = new ImapEndpoint({ directory, store, blobs, committer, certificates: registry, logger, security: 'implicit' });
   await endpoint.listen({ kind: 'tcp', host: '127.0.0.1', port: 0 });
   port = endpoint.port();
   for (const u of ['cs', 'qr', 'two', 'oid', 'zip', 'flow']) for (let i = 1; i <= 4; i++) await deliver(u, message(i));
@@ -77,6 +81,7 @@ before(async () => {
 
 after(async () => {
   await endpoint.close(500);
+  await committer.idle();
   registry.close();
   await store.close();
   rmSync(dir, { recursive: true, force: true });
@@ -306,6 +311,11 @@ describe('OBJECTID (RFC 8474)', () => {
     assert.equal(threads[1], threads[0]);
     assert.equal(threads[2], threads[0]);
     assert.notEqual(threads[3], threads[0]);
+    // A reply the client APPENDs to Sent joins the conversation too (References in its header).
+    const sent = 'From: b@example.com\r\nSubject: Re: m1\r\nMessage-ID: <sent@x>\r\nReferences: <root@x>\r\n <child@x>\r\n\r\nAgreed.\r\n';
+    assert.match(await w.cmd('p', `APPEND Sent {${sent.length}+}\r\n${sent}`), /^p OK \[APPENDUID/m);
+    await w.cmd('x', 'EXAMINE Sent');
+    assert.match(await w.cmd('b', 'FETCH 1 THREADID'), new RegExp(`^\\* 1 FETCH \\(THREADID \\(${threads[0]}\\)\\)`, 'm'));
     w.close();
   });
 });

@@ -29,6 +29,7 @@ import type { LocalOutcome } from '../../../store/types.js';
 import type { Handler, SessionApi } from '../context.js';
 import { checkNewFlags } from '../flags.js';
 import { announceChanges } from '../mailbox-sync.js';
+import { threadRefsOf } from '../../../core/message-ids.js';
 
 /** ENOSPC/EDQUOT, from the committer in this thread (err.code) or from the commit worker (its message). */
 function isDiskFull(err: unknown): boolean {
@@ -68,6 +69,8 @@ export const append: Handler<'APPEND'> = async (s, cmd) => {
       request: {
         internalDate: m.internalDate ? m.internalDate.getTime() : now,
         messageId: index.summary.messageId,
+        // OBJECTID THREADID: a sent reply APPENDed to Sent joins its conversation.
+        threadRefs: threadRefsOf(m.data.subarray(0, index.root.bodyStart).toString('latin1')),
         queueId: newQueueId(now),
         local: [{ accountId: mailbox.accountId, mailbox: mailbox.name, enforceQuota: true, mustExist: true, flags: flags.flags }],
       },
