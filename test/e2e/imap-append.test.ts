@@ -66,7 +66,7 @@ describe('IMAP APPEND', () => {
     w.close();
   });
 
-  it('stores flags, internal date and the exact bytes (bare LF kept), and answers APPENDUID', async () => {
+  it('stores flags, internal date and the bytes (bare LF repaired to CRLF), and answers APPENDUID', async () => {
     const w = await h.login('alice');
     const body = 'Subject: bare\nX: y\r\n\r\nline one\nline two\r\n';
     const r = await w.withLiterals('A1', [`APPEND INBOX (\\Seen $Label) "02-Mar-2026 10:11:12 +0100" ${lit(body)}`, `${body}\r\n`]);
@@ -80,7 +80,8 @@ describe('IMAP APPEND', () => {
     assert.match(f, /FLAGS \(\\Seen \$Label \\Recent\)/);
     // The instant is kept; FETCH gives it in UTC.
     assert.match(f, /INTERNALDATE "02-Mar-2026 09:11:12 \+0000"/);
-    assert.ok(f.includes(`BODY[] {${body.length}}\r\n${body})`), f);
+    const stored = body.replace(/\r?\n/g, '\r\n');
+    assert.ok(f.includes(`BODY[] {${stored.length}}\r\n${stored})`), f);
     w.close();
   });
 

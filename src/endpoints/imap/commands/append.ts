@@ -16,15 +16,18 @@
  * (literal8), RFC 6855 section 4 (UTF8 (literal) needs UTF8=ACCEPT),
  * RFC 5530 (a full disk is [OVERQUOTA], any other storage failure
  * [SERVERBUG]; neither is ever OK).
- * Choices: the message is stored exactly as sent: bare LF, bare CR and,
- * in a literal8, NUL are kept (RFC 9051 asks nothing else of a server; a
- * NUL in a plain literal is a syntax error the parser answers BAD). An
+ * Choices: a message in a plain literal with bare LF or bare CR gets CRLF
+ * line ends (RFC 5322 form, as submission repairs them), so RFC822.SIZE,
+ * POP3 LIST and the bytes served all agree; otherwise it is stored exactly
+ * as sent. A literal8 (binary) message is stored untouched, NUL included
+ * (a NUL in a plain literal is a syntax error the parser answers BAD). An
  * empty message is refused (NO), as Dovecot does. A message appended to
  * the selected mailbox is announced (EXISTS) before the tagged OK.
  */
 import { newQueueId } from '../../../core/ids.js';
 import type { CommitItem } from '../../../delivery/committer.js';
 import { indexMessage } from '../../../mime/index.js';
+import { checkLineEndings, normalizeLineEndings } from '../../../pipeline/cleanup.js';
 import type { LocalOutcome } from '../../../store/types.js';
 import type { Handler, SessionApi } from '../context.js';
 import { checkNewFlags } from '../flags.js';
@@ -62,15 +65,16 @@ export const append: Handler<'APPEND'> = async (s, cmd) => {
     const flags = checkNewFlags(m.flags);
     if (!flags.ok) return flags.kind === 'bad' ? s.tagged(tag, 'BAD', flags.text) : s.tagged(tag, 'NO', flags.text, { code: 'LIMIT' });
     if (m.data.length === 0) return s.tagged(tag, 'NO', 'Empty message', { code: 'CANNOT' });
-    const index = indexMessage(m.data);
+    const bytes = m.binary || checkLineEndings(m.data, 'strict').ok ? m.data : normalizeLineEndings(m.data);
+    const index = indexMessage(bytes);
     items.push({
-      bytes: m.data,
+      bytes,
       index: JSON.stringify(index),
       request: {
         internalDate: m.internalDate ? m.internalDate.getTime() : now,
         messageId: index.summary.messageId,
         // OBJECTID THREADID: a sent reply APPENDed to Sent joins its conversation.
-        threadRefs: threadRefsOf(m.data.subarray(0, index.root.bodyStart).toString('latin1')),
+        threadRefs: threadRefsOf(bytes.subarray(0, index.root.bodyStart).toString('latin1')),
         queueId: newQueueId(now),
         local: [{ accountId: mailbox.accountId, mailbox: mailbox.name, enforceQuota: true, mustExist: true, flags: flags.flags }],
       },
