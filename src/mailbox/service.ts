@@ -17,7 +17,9 @@
  */
 import { DEFAULT_MAILBOXES } from '../core/mailbox-names.js';
 import type { MessageIndex } from '../mime/index.js';
-import type { AnnotationEntry, AnnotationStore, SetAnnotationsResult, ChangesSince, CopyResult, ExpungeResult, FlagStoreMode, MailboxAdmin, MailboxRecord, MailboxStore, MessageReader, MessageRecord, MessageTransfer, MessageUpdater, MoveResult, StoreFlagsResult, SubscriptionStore, UidSet } from '../store/types.js';
+import type { SearchKey } from '../proto/imap/index.js';
+import type { AnnotationEntry, AnnotationStore, SetAnnotationsResult, ChangesSince, CopyResult, ExpungeResult, FlagStoreMode, MailboxAdmin, MailboxRecord, MailboxStore, MessageReader, MessageRecord, MessageSearch, MessageTransfer, MessageUpdater, MoveResult, SearchFields, StoreFlagsResult, SubscriptionStore, UidSet } from '../store/types.js';
+import { searchMessages, type SearchOutcome, type SearchScope } from './search.js';
 import { listMailboxes, type ListEntry, type ListQuery } from './list.js';
 import { checkMailboxName } from './names.js';
 import { mailboxStatus, type MailboxStatus, type StatusWanted } from './status.js';
@@ -25,7 +27,7 @@ import { mailboxStatus, type MailboxStatus, type StatusWanted } from './status.j
 export interface MailboxPorts {
   mailboxes: MailboxStore & MailboxAdmin;
   subscriptions: SubscriptionStore;
-  messages: Pick<MessageReader, 'countUnseen' | 'getMessages' | 'changedSince'> & Pick<MessageUpdater, 'expunge' | 'storeFlags'> & Pick<MessageTransfer, 'copy' | 'move'>;
+  messages: Pick<MessageReader, 'countUnseen' | 'getMessages' | 'changedSince'> & Pick<MessageUpdater, 'expunge' | 'storeFlags'> & Pick<MessageTransfer, 'copy' | 'move'> & MessageSearch;
   annotations: AnnotationStore;
 }
 
@@ -177,6 +179,16 @@ export class MailboxService {
   }
 
   /** STORE: changes flags of these UIDs (UNCHANGEDSINCE per RFC 7162 when given). */
+  /** SEARCH: the messages of the session's view that match key (search.ts). */
+  search(mailbox: MailboxRecord, key: SearchKey, scope: SearchScope): Promise<SearchOutcome> {
+    return searchMessages(this.ports.messages, mailbox.id, key, scope);
+  }
+
+  /** SORT and THREAD keys of the messages of a UID set. */
+  searchFields(mailbox: MailboxRecord, uids: UidSet): Promise<SearchFields[]> {
+    return this.ports.messages.searchFields(mailbox.id, uids);
+  }
+
   async storeFlags(mailbox: MailboxRecord, uids: UidSet, mode: FlagStoreMode, flags: readonly string[], unchangedSince?: number): Promise<StoreFlagsResult> {
     if (mailbox.accountId !== this.accountId || uids.length === 0) return { updated: [], failed: [], highestModseq: mailbox.highestModseq };
     return this.ports.messages.storeFlags(mailbox.id, uids, mode, flags, unchangedSince);

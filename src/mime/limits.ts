@@ -36,6 +36,12 @@ export const MAX_BOUNDARY_BYTES = 256;
 export const MAX_DATE_CHARS = 256;
 /** A Subject longer than this is cut before encoded words are decoded; bounds the summary stored per message. */
 export const MAX_SUMMARY_SUBJECT_CHARS = 16 * 1024;
+/** Body text kept per message: enough for any real letter and most long threads; bounds the index row. */
+export const SEARCH_TEXT_MAX_CHARS = 1024 * 1024;
+/** Raw octets of one part decoded for search: bounds the work a huge attachment can cost at delivery. */
+export const SEARCH_PART_MAX_BYTES = 4 * 1024 * 1024;
+/** Header text kept per message: long Received chains fit; bounds the index row. */
+export const SEARCH_HEADER_MAX_CHARS = 256 * 1024;
 
 export const DEFAULT_MIME_LIMITS: Readonly<MimeLimits> = Object.freeze({
   maxDepth: MAX_MIME_DEPTH,

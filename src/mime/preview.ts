@@ -2,7 +2,8 @@
  * PREVIEW text of a message: the start of its first readable text part,
  * decoded and with whitespace collapsed, for FETCH PREVIEW.
  *
- * Exports: PREVIEW_MAX_CHARS, PREVIEW_MAX_INPUT_BYTES, preview.
+ * Exports: PREVIEW_MAX_CHARS, PREVIEW_MAX_INPUT_BYTES, preview, stripHtml
+ * (also the search text's HTML reduction).
  * Security: reads untrusted bytes; only the first PREVIEW_MAX_INPUT_BYTES
  * of one part are decoded, tag stripping is one linear pass without
  * regular expressions over markup; never throws.
@@ -94,7 +95,7 @@ const ENTITIES: ReadonlyMap<string, string> = new Map([
 ]);
 
 /** Text of an HTML document: tags and comments removed (block tags become spaces), script and style dropped, entities decoded. */
-function stripHtml(html: string): string {
+export function stripHtml(html: string): string {
   let out = '';
   let i = 0;
   const len = html.length;

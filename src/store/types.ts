@@ -131,11 +131,38 @@ export interface MailboxStore {
  */
 export type UidSet = readonly (number | readonly [number, number])[];
 
-/** A blob as the caller wrote it: content hash, size in bytes, MIME index (JSON text). */
+/**
+ * What SEARCH and SORT read of a blob, computed at delivery from its bytes
+ * (src/mime/search-text.ts) and stored with the blob row, keyed by its hash.
+ */
+export interface BlobSearchText {
+  /** Every header field, `Name: decoded value`, one per line. */
+  header: string;
+  /** Decoded text parts, attached messages' headers, attachment names. */
+  body: string;
+  subject: string;
+  from: string;
+  to: string;
+  cc: string;
+  bcc: string;
+  /** Date: in ms since the epoch, and its calendar day in its own zone as yyyymmdd. */
+  sentDate: number | null;
+  sentDay: number | null;
+  messageId: string | null;
+  inReplyTo: string | null;
+  references: string | null;
+  /** addr-mailbox of the first address (RFC 5256 sort keys). */
+  fromMailbox: string | null;
+  toMailbox: string | null;
+  ccMailbox: string | null;
+}
+
+/** A blob as the caller wrote it: content hash, size in bytes, MIME index (JSON text), searchable text when computed. */
 export interface BlobRef {
   hash: string;
   size: number;
   index: string;
+  search?: BlobSearchText;
 }
 
 export type CreateMailboxResult =
@@ -272,17 +299,48 @@ export interface MessageTransfer {
   append(accountId: number, mailboxName: string, blob: BlobRef, flags: readonly string[], internalDate: number): Promise<AppendResult>;
 }
 
+/** A field SEARCH matches text in; 'text' is header or body (RFC 9051 TEXT). */
+export type TextField = 'subject' | 'from' | 'to' | 'cc' | 'bcc' | 'header' | 'body' | 'text';
+
+/** The sort and thread keys of one message; null/'' for a message stored without search text. */
+export interface SearchFields {
+  uid: number;
+  sentDate: number | null;
+  sentDay: number | null;
+  subject: string;
+  fromMailbox: string | null;
+  toMailbox: string | null;
+  ccMailbox: string | null;
+  messageId: string | null;
+  inReplyTo: string | null;
+  references: string | null;
+}
+
+/**
+ * Searching a mailbox's messages by their stored text (SEARCH, SORT,
+ * THREAD). Matching is a case-insensitive substring match. A message
+ * stored without search text (BlobRef.search absent) matches no text.
+ */
+export interface MessageSearch {
+  /** UIDs, ascending, of the mailbox's messages whose field contains needle. */
+  matchText(mailboxId: number, field: TextField, needle: string): Promise<number[]>;
+  /** Header text of the mailbox's messages that contain needle anywhere in a header field (every message for ''). */
+  headerTexts(mailboxId: number, needle: string): Promise<{ uid: number; header: string }[]>;
+  /** Sort and thread keys of the messages of the set, in UID order. */
+  searchFields(mailboxId: number, uids: UidSet): Promise<SearchFields[]>;
+}
+
 /**
  * Messages in a mailbox, for IMAP, POP3 and webmail. Every mutation is one
  * transaction, bumps the mailbox's HIGHESTMODSEQ once and gives each
  * changed message that MODSEQ. Flags are compared case-insensitively; the
  * system flags are stored in their RFC 9051 spelling.
  */
-export interface MessageStore extends MessageReader, MessageUpdater, MessageTransfer {}
+export interface MessageStore extends MessageReader, MessageUpdater, MessageTransfer, MessageSearch {}
 
 /** One message to commit: its blob, where it lands locally, what is queued. */
 export interface DeliveryRequest {
-  blob: { hash: string; size: number; index: string };
+  blob: BlobRef;
   internalDate: number;
   messageId: string | null;
   queueId: string;

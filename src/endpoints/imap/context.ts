@@ -25,6 +25,8 @@ export interface SelectedMailbox {
   modseq: number;
   /** RFC 3501 \Recent for a rev1 session: UID ranges [from, to) this session claimed (or, after EXAMINE, saw unclaimed). */
   recent?: Array<readonly [number, number]>;
+  /** UIDs of the saved search result `$` (RFC 5182 SEARCHRES); empty at selection. */
+  saved?: number[];
 }
 
 export interface SessionApi {

@@ -34,6 +34,7 @@ import { lsub } from './commands/lsub.js';
 import { namespace } from './commands/namespace.js';
 import { check, noop } from './commands/noop.js';
 import { rename } from './commands/rename.js';
+import { search } from './commands/search.js';
 import { examine, select } from './commands/select.js';
 import { starttls } from './commands/starttls.js';
 import { setmetadata } from './commands/setmetadata.js';
@@ -84,6 +85,7 @@ export const HANDLERS: Table = {
   GETMETADATA: open(getmetadata),
   SETMETADATA: open(setmetadata),
   COMPRESS: open(compress),
+  SEARCH: open(search),
 };
 
 const TABLE: ReadonlyMap<CommandName, HandlerSpec> = new Map(Object.entries(HANDLERS) as [CommandName, HandlerSpec][]);

@@ -9,7 +9,8 @@
  * mailbox/view.ts); a sequence number beyond the mailbox answers BAD.
  * Standards: RFC 9051 sections 6.4.8 (UID prefix) and 9 (sequence-set),
  * RFC 3501 (\Recent in FLAGS), RFC 7162 section 3.1 (MODSEQ and UID in
- * every FETCH once CONDSTORE is enabled).
+ * every FETCH once CONDSTORE is enabled), RFC 5182 (`$`, the saved search
+ * result).
  */
 import type { ResolvedMessage } from '../../mailbox/index.js';
 import { encodeFetch, type ImapValue, type SequenceSet } from '../../proto/imap/index.js';
@@ -18,6 +19,10 @@ import type { SelectedMailbox, SessionApi } from './context.js';
 
 /** The messages named, in sequence order; undefined after answering BAD. */
 export function resolveMessages(s: SessionApi, selected: SelectedMailbox, tag: string, set: SequenceSet, uid: boolean): ResolvedMessage[] | undefined {
+  // RFC 5182: `$` is the saved result, by UID whatever the command's prefix; expunged ones drop out.
+  if (set.kind === 'saved') {
+    return (selected.saved ?? []).map((u) => ({ seq: selected.view.seqOf(u), uid: u })).filter((m) => m.seq > 0).sort((a, b) => a.seq - b.seq);
+  }
   const r = selected.view.resolve(set, uid);
   if (r.ok) return r.messages;
   s.tagged(tag, 'BAD', 'Invalid message sequence number');

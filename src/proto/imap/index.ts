@@ -31,7 +31,7 @@ export { COMMANDS, allowedIn, lookupCommand } from './commands.js';
 export type { CommandArgs, CommandName, CommandSpec, ImapCommand, SessionState } from './commands.js';
 export type { SequenceSet, SeqNumber, SeqRange } from './reader.js';
 export type { FetchItem, Section, SectionText, Partial } from './parse/fetch.js';
-export type { SearchKey, SearchReturn } from './parse/search.js';
+export type { SearchDate, SearchKey, SearchReturn } from './parse/search.js';
 export type { AppendMessage } from './parse/append.js';
 export type { ListReturnOption, ListSelectOption } from './parse/list.js';
 export type { StatusItem } from './parse/status.js';

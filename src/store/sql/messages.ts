@@ -20,7 +20,8 @@
  * Standards: RFC 9051 (STORE, EXPUNGE, COPY, APPEND, UIDs), RFC 4315
  * (UIDPLUS), RFC 6851 (MOVE), RFC 7162 (CONDSTORE, QRESYNC), RFC 9208
  * (QUOTA: STORAGE counted per message copy), RFC 8474 (copies keep their
- * EMAILID and THREADID; APPEND threads like delivery).
+ * EMAILID and THREADID; APPEND threads like delivery). SEARCH text
+ * matching is search.ts, delegated to from here.
  */
 import type {
   AppendResult,
@@ -33,13 +34,17 @@ import type {
   MessageRecord,
   MessageStore,
   MoveResult,
+  SearchFields,
   StoreFlagsResult,
+  TextField,
   UidSet,
 } from '../types.js';
 import type { SqlDriver, SqlExecutor } from './driver.js';
 import { messageIdsIn } from '../../core/message-ids.js';
 import { learningKind, recordLearning } from './learning.js';
 import { emailIdOf, threadIdFor } from './threads.js';
+import { insertSearchText } from './fulltext.js';
+import { SqlMessageSearch } from './search.js';
 import { flagsKey, flagsText, inUidSet, normaliseFlags, normaliseUidSet, parseFlags, uidWhere } from './uid-set.js';
 
 interface LockedMailbox { id: number; account_id: number; uidvalidity: number; uidnext: number; highest_modseq: number; special_use: string | null }
@@ -173,10 +178,25 @@ async function copyRows(tx: SqlExecutor, fromId: number, uids: UidSet, toId: num
 }
 
 export class SqlMessageStore implements MessageStore {
+  private readonly search: SqlMessageSearch;
   constructor(
     private readonly db: SqlDriver,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.search = new SqlMessageSearch(db);
+  }
+
+  matchText(mailboxId: number, field: TextField, needle: string): Promise<number[]> {
+    return this.search.matchText(mailboxId, field, needle);
+  }
+
+  headerTexts(mailboxId: number, needle: string): Promise<{ uid: number; header: string }[]> {
+    return this.search.headerTexts(mailboxId, needle);
+  }
+
+  searchFields(mailboxId: number, uids: UidSet): Promise<SearchFields[]> {
+    return this.search.searchFields(mailboxId, uids);
+  }
 
   async getMessages(mailboxId: number, uids: UidSet): Promise<MessageRecord[]> {
     return (await rowsIn(this.db, mailboxId, uids)).map(toMessage);
@@ -289,6 +309,7 @@ export class SqlMessageStore implements MessageStore {
       const uid = box.uidnext;
       const modseq = box.highest_modseq + 1;
       await tx.run('INSERT INTO blobs (hash, size, mime, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING', [blob.hash, blob.size, blob.index, now]);
+      if (blob.search) await insertSearchText(tx, blob.hash, blob.search);
       const messageId = messageIdOfIndex(blob.index);
       const threadId = await threadIdFor(tx, accountId, blob, messageId, undefined);
       await tx.run('INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, blob_hash, message_id, thread_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [

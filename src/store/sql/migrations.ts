@@ -9,6 +9,7 @@
  * Security: none at run time; operator-triggered at start-up.
  */
 import type { Dialect, SqlDriver } from './driver.js';
+import { fullTextDdl } from './fulltext.js';
 
 interface Migration {
   version: number;
@@ -139,6 +140,29 @@ export const migrations: Migration[] = [
     ],
   },
   {
+    version: 3,
+    name: 'search text and sort keys per blob',
+    statements: (d) => [
+      // One row per blob (a COPY shares it); the text itself is in blob_text
+      // (fulltext.ts: FTS5 trigram on SQLite), rowid = blob_search.id.
+      // Blobs stored before this version have none and match no text key.
+      `CREATE TABLE blob_search (
+        id ${id(d)},
+        hash TEXT NOT NULL UNIQUE REFERENCES blobs(hash) ON DELETE CASCADE,
+        sent_date BIGINT NULL,
+        sent_day INTEGER NULL,
+        subject TEXT NOT NULL DEFAULT '',
+        from_mailbox TEXT NULL,
+        to_mailbox TEXT NULL,
+        cc_mailbox TEXT NULL,
+        message_id TEXT NULL,
+        in_reply_to TEXT NULL,
+        refs TEXT NULL
+      )`,
+      ...fullTextDdl(d),
+    ],
+  },
+  {
     version: 4,
     name: 'IMAP METADATA entries, spam/ham learning events',
     statements: (d) => [
@@ -198,7 +222,9 @@ export async function migrate(driver: SqlDriver, now: () => number = Date.now): 
       if (current > LATEST_VERSION) {
         throw new Error(`the database is at schema version ${current}, newer than this Petrel (${LATEST_VERSION}); upgrade Petrel`);
       }
-      if (current >= migration.version) return false;
+      // By presence, not by the highest version: a migration numbered below one a
+      // database already has (branches developed side by side) is still applied.
+      if (await tx.get('SELECT 1 AS x FROM schema_migrations WHERE version = ?', [migration.version])) return false;
       for (const statement of migration.statements(driver.dialect)) await tx.run(statement);
       await tx.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [migration.version, migration.name, now()]);
       return true;

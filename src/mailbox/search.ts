@@ -1,0 +1,186 @@
+/*
+ * SEARCH evaluation: which messages of a session's view match a search-key
+ * tree. Text keys (TEXT, BODY, SUBJECT, FROM, TO, CC, BCC, HEADER) are
+ * answered by the store's full-text index, one query per distinct key;
+ * everything else (flags, dates, sizes, sets, MODSEQ, ages) is evaluated
+ * over the message records, in chunks with a turn of the event loop
+ * between them.
+ *
+ * Exports: SearchPorts, SearchScope, SearchOutcome, searchMessages,
+ * SEARCH_EVAL_CHUNK, usesKey.
+ * Security: the key tree is client input, bounded in size and depth by the
+ * codec (proto/imap/limits.ts); each distinct text key costs one indexed
+ * query; evaluation yields every SEARCH_EVAL_CHUNK messages so a search of
+ * a huge mailbox does not hold the event loop.
+ * Standards: RFC 9051 section 6.4.4 (keys; dates disregard time and zone:
+ * INTERNALDATE and SAVEDATE days are taken in UTC, Date: days in the
+ * sender's zone), RFC 3501 (NEW, OLD, RECENT: \Recent is not tracked, so
+ * RECENT and NEW match nothing and OLD everything), RFC 7162 section 3.1.5
+ * (MODSEQ: the highest MODSEQ of the matches is reported), RFC 5032
+ * (OLDER/YOUNGER), RFC 8514 (SAVEDBEFORE/ON/SINCE; every message has a
+ * save date, so SAVEDATESUPPORTED matches all), RFC 5182 (`$`).
+ */
+import type { SearchDate, SearchKey, SequenceSet } from '../proto/imap/index.js';
+import type { MessageReader, MessageRecord, MessageSearch, TextField } from '../store/types.js';
+import type { MailboxView } from './view.js';
+
+/** Messages evaluated between two turns of the event loop: well under a millisecond of work each. */
+export const SEARCH_EVAL_CHUNK = 5000;
+
+export type SearchPorts = Pick<MessageReader, 'getMessages'> & MessageSearch;
+
+export interface SearchScope {
+  /** The session's sequence numbers; only messages in it are searched. */
+  view: MailboxView;
+  /** UIDs of the saved result `$` (RFC 5182). */
+  saved: readonly number[];
+  /** Milliseconds now, for OLDER/YOUNGER. */
+  now: number;
+}
+
+export interface SearchOutcome {
+  /** Matching messages, ascending by UID. */
+  messages: MessageRecord[];
+  /** With a MODSEQ key: the highest MODSEQ of the matches (RFC 7162), else null. */
+  highestModseq: number | null;
+}
+
+const COLUMN_FIELDS: ReadonlySet<string> = new Set(['subject', 'from', 'to', 'cc', 'bcc']);
+
+/** Whether any key of the tree satisfies test. */
+export function usesKey(key: SearchKey, test: (k: SearchKey) => boolean): boolean {
+  if (test(key)) return true;
+  if (key.type === 'not') return usesKey(key.key, test);
+  if (key.type === 'or') return usesKey(key.left, test) || usesKey(key.right, test);
+  if (key.type === 'and') return key.keys.some((k) => usesKey(k, test));
+  return false;
+}
+
+const dayOf = (d: SearchDate) => d.year * 10000 + d.month * 100 + d.day;
+const utcDay = (ms: number) => {
+  const d = new Date(ms);
+  return d.getUTCFullYear() * 10000 + (d.getUTCMonth() + 1) * 100 + d.getUTCDate();
+};
+
+function compareDay(op: 'before' | 'on' | 'since', day: number, wanted: number): boolean {
+  if (op === 'before') return day < wanted;
+  if (op === 'on') return day === wanted;
+  return day >= wanted;
+}
+
+function inSet(set: SequenceSet, n: number, star: number, saved: () => boolean): boolean {
+  if (set.kind === 'saved') return saved();
+  for (const r of set.ranges) {
+    const a = r.from === '*' ? star : r.from;
+    const b = r.to === '*' ? star : r.to;
+    if (n >= Math.min(a, b) && n <= Math.max(a, b)) return true;
+  }
+  return false;
+}
+
+const textKey = (k: SearchKey): string | undefined =>
+  k.type === 'header' ? `h:${k.field}:${k.value}` : k.type === 'body' || k.type === 'text' ? `${k.type}:${k.value}` : undefined;
+
+/** Does one header line `Name: value` of field contain needle (case-insensitive)? An empty needle asks for the field's presence. */
+function headerHas(header: string, field: string, needle: string): boolean {
+  const want = needle.toLowerCase();
+  for (const line of header.split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon <= 0 || line.slice(0, colon).toLowerCase() !== field) continue;
+    if (line.slice(colon + 1).toLowerCase().includes(want)) return true;
+  }
+  return false;
+}
+
+async function textMatches(ports: SearchPorts, mailboxId: number, key: SearchKey): Promise<Set<number>> {
+  if (key.type === 'body' || key.type === 'text') return new Set(await ports.matchText(mailboxId, key.type, key.value));
+  if (key.type !== 'header') return new Set();
+  if (COLUMN_FIELDS.has(key.field)) return new Set(await ports.matchText(mailboxId, key.field as TextField, key.value));
+  const rows = await ports.headerTexts(mailboxId, key.value);
+  return new Set(rows.filter((r) => headerHas(r.header, key.field, key.value)).map((r) => r.uid));
+}
+
+/** The messages of the view that match key. */
+export async function searchMessages(ports: SearchPorts, mailboxId: number, key: SearchKey, scope: SearchScope): Promise<SearchOutcome> {
+  const { view } = scope;
+  const count = view.count;
+  if (count === 0) return { messages: [], highestModseq: usesKey(key, (k) => k.type === 'modseq') ? 0 : null };
+  const maxUid = view.uidAt(count)!;
+  const records = (await ports.getMessages(mailboxId, [[1, maxUid]])).filter((m) => view.seqOf(m.uid) > 0);
+
+  const texts = new Map<string, Set<number>>();
+  const pending: SearchKey[] = [];
+  usesKey(key, (k) => {
+    const id = textKey(k);
+    if (id !== undefined && !texts.has(id)) {
+      texts.set(id, new Set());
+      pending.push(k);
+    }
+    return false;
+  });
+  for (const k of pending) texts.set(textKey(k)!, await textMatches(ports, mailboxId, k));
+
+  const sentDays = new Map<number, number | null>();
+  if (usesKey(key, (k) => k.type === 'sentdate')) {
+    for (const f of await ports.searchFields(mailboxId, [[1, maxUid]])) sentDays.set(f.uid, f.sentDay);
+  }
+  const saved = new Set(scope.saved);
+
+  const test = (k: SearchKey, m: MessageRecord, seq: number): boolean => {
+    switch (k.type) {
+      case 'all':
+      case 'savedatesupported':
+        return true;
+      case 'flag': {
+        if (k.flag.toLowerCase() === '\\recent') return !k.set;
+        const want = k.flag.toLowerCase();
+        return m.flags.some((f) => f.toLowerCase() === want) === k.set;
+      }
+      case 'new':
+        return false;
+      case 'old':
+        return true;
+      case 'header':
+      case 'body':
+      case 'text':
+        return texts.get(textKey(k)!)!.has(m.uid);
+      case 'internaldate':
+        return compareDay(k.op, utcDay(m.internalDate), dayOf(k.date));
+      case 'savedate':
+        return compareDay(k.op, utcDay(m.saveDate), dayOf(k.date));
+      case 'sentdate': {
+        const day = sentDays.get(m.uid);
+        return day !== undefined && day !== null && compareDay(k.op, day, dayOf(k.date));
+      }
+      case 'size':
+        return k.op === 'larger' ? BigInt(m.size) > k.size : BigInt(m.size) < k.size;
+      case 'age': {
+        const age = scope.now - m.internalDate;
+        return k.op === 'older' ? age >= k.seconds * 1000 : age < k.seconds * 1000;
+      }
+      case 'modseq':
+        return BigInt(m.modseq) >= k.modseq;
+      case 'emailid':
+      case 'threadid':
+        return false;
+      case 'seq':
+        return inSet(k.set, seq, count, () => saved.has(m.uid));
+      case 'uid':
+        return inSet(k.set, m.uid, maxUid, () => saved.has(m.uid));
+      case 'not':
+        return !test(k.key, m, seq);
+      case 'or':
+        return test(k.left, m, seq) || test(k.right, m, seq);
+      case 'and':
+        return k.keys.every((x) => test(x, m, seq));
+    }
+  };
+
+  const out: MessageRecord[] = [];
+  for (let i = 0; i < records.length; i += SEARCH_EVAL_CHUNK) {
+    if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    for (const m of records.slice(i, i + SEARCH_EVAL_CHUNK)) if (test(key, m, view.seqOf(m.uid))) out.push(m);
+  }
+  const withModseq = usesKey(key, (k) => k.type === 'modseq');
+  return { messages: out, highestModseq: withModseq ? out.reduce((max, m) => Math.max(max, m.modseq), 0) : null };
+}

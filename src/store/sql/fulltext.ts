@@ -1,0 +1,119 @@
+/*
+ * Full-text storage and matching for SEARCH: the ONE place in the SQL
+ * repositories with SQL that only SQLite understands (the FTS5 virtual
+ * table with the trigram tokenizer, its MATCH syntax, the trigger that
+ * keeps it in step). A PostgreSQL backend implements the same functions
+ * here under `dialect === 'postgres'` (today: a plain table matched with
+ * ILIKE; a pg_trgm GIN index is the equivalent of the trigram table).
+ *
+ * Layout: blob_search (portable, migration 3) holds one row per blob with
+ * the sort and thread keys; blob_text holds the searchable text with
+ * rowid = blob_search.id, so a blob shared by COPY is indexed once.
+ * Deleting a blob row cascades to blob_search, whose trigger deletes the
+ * blob_text row.
+ *
+ * Substring semantics: IMAP SEARCH is a case-insensitive substring match.
+ * The trigram tokenizer (case_sensitive 0: Unicode case folding) answers a
+ * phrase query of 3 or more characters from its index, exactly as a
+ * substring. Shorter needles cannot use trigrams: they are matched with
+ * LIKE over the mailbox's rows in bounded chunks (ASCII case folding only).
+ *
+ * Exports: fullTextDdl, insertSearchText, matchTextSql, likeMatch,
+ * SHORT_NEEDLE_CHARS.
+ * Security: needles come from IMAP clients: they are bound parameters,
+ * quoted as one FTS5 phrase (double quotes doubled), LIKE wildcards
+ * escaped; no client text is ever part of the SQL.
+ */
+import type { BlobSearchText, TextField } from '../types.js';
+import type { Dialect, SqlExecutor } from './driver.js';
+
+/** Below this many characters a needle has no trigram and is matched by a LIKE scan. */
+export const SHORT_NEEDLE_CHARS = 3;
+
+const COLUMNS: Record<Exclude<TextField, 'text'>, string> = {
+  subject: 'subject',
+  from: 'from_text',
+  to: 'to_text',
+  cc: 'cc_text',
+  bcc: 'bcc_text',
+  header: 'header',
+  body: 'body',
+};
+
+const columnsOf = (field: TextField): string[] => (field === 'text' ? ['header', 'body'] : [COLUMNS[field]]);
+
+/** Statements of migration 3 that differ per dialect (blob_search itself is portable, in migrations.ts). */
+export function fullTextDdl(d: Dialect): string[] {
+  if (d === 'sqlite') {
+    return [
+      `CREATE VIRTUAL TABLE blob_text USING fts5(subject, from_text, to_text, cc_text, bcc_text, header, body, tokenize = 'trigram')`,
+      `CREATE TRIGGER blob_search_delete AFTER DELETE ON blob_search BEGIN DELETE FROM blob_text WHERE rowid = old.id; END`,
+    ];
+  }
+  return [
+    `CREATE TABLE blob_text (
+      rowid BIGINT PRIMARY KEY REFERENCES blob_search(id) ON DELETE CASCADE,
+      subject TEXT NOT NULL, from_text TEXT NOT NULL, to_text TEXT NOT NULL, cc_text TEXT NOT NULL,
+      bcc_text TEXT NOT NULL, header TEXT NOT NULL, body TEXT NOT NULL
+    )`,
+  ];
+}
+
+/** Stores the search text of a blob unless it is already stored; runs inside the caller's transaction. */
+export async function insertSearchText(tx: SqlExecutor, hash: string, t: BlobSearchText): Promise<void> {
+  const row = await tx.get<{ id: number }>(
+    `INSERT INTO blob_search (hash, sent_date, sent_day, subject, from_mailbox, to_mailbox, cc_mailbox, message_id, in_reply_to, refs)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING RETURNING id`,
+    [hash, t.sentDate, t.sentDay, t.subject, t.fromMailbox, t.toMailbox, t.ccMailbox, t.messageId, t.inReplyTo, t.references],
+  );
+  if (!row) return;
+  await tx.run('INSERT INTO blob_text (rowid, subject, from_text, to_text, cc_text, bcc_text, header, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+    row.id,
+    t.subject,
+    t.from,
+    t.to,
+    t.cc,
+    t.bcc,
+    t.header,
+    t.body,
+  ]);
+}
+
+/**
+ * SQL and parameters selecting the UIDs of a mailbox whose field contains
+ * a needle of SHORT_NEEDLE_CHARS or more characters, from the index.
+ */
+export function matchTextSql(d: Dialect, mailboxId: number, field: TextField, needle: string): { sql: string; params: (string | number)[] } {
+  if (d === 'sqlite') {
+    const phrase = `{${columnsOf(field).join(' ')}} : "${needle.replaceAll('"', '""')}"`;
+    return {
+      sql: `SELECT m.uid AS uid FROM messages m JOIN blob_search s ON s.hash = m.blob_hash
+            WHERE m.mailbox_id = ? AND s.id IN (SELECT rowid FROM blob_text WHERE blob_text MATCH ?) ORDER BY m.uid`,
+      params: [mailboxId, phrase],
+    };
+  }
+  const like = likePattern(needle);
+  return {
+    sql: `SELECT m.uid AS uid FROM messages m JOIN blob_search s ON s.hash = m.blob_hash JOIN blob_text t ON t.rowid = s.id
+          WHERE m.mailbox_id = ? AND (${columnsOf(field).map((c) => `t.${c} ILIKE ? ESCAPE '!'`).join(' OR ')}) ORDER BY m.uid`,
+    params: [mailboxId, ...columnsOf(field).map(() => like)],
+  };
+}
+
+function likePattern(needle: string): string {
+  return `%${needle.replace(/[!%_]/g, (c) => '!' + c)}%`;
+}
+
+/**
+ * SQL and parameters selecting, among the mailbox's UIDs in [lo, hi], those
+ * whose field contains needle, by scanning their text (short needles).
+ */
+export function likeMatch(d: Dialect, mailboxId: number, field: TextField, needle: string, lo: number, hi: number): { sql: string; params: (string | number)[] } {
+  const op = d === 'sqlite' ? 'LIKE' : 'ILIKE';
+  const cols = columnsOf(field);
+  return {
+    sql: `SELECT m.uid AS uid FROM messages m JOIN blob_search s ON s.hash = m.blob_hash JOIN blob_text t ON t.rowid = s.id
+          WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? AND (${cols.map((c) => `t.${c} ${op} ? ESCAPE '!'`).join(' OR ')}) ORDER BY m.uid`,
+    params: [mailboxId, lo, hi, ...cols.map(() => likePattern(needle))],
+  };
+}

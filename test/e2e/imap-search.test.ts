@@ -1,0 +1,354 @@
+/*
+ * SEARCH, ESEARCH and SEARCHRES against the real IMAP listener on
+ * 127.0.0.1: messages committed through the real group Committer (which
+ * computes their search text) into SQLite with its FTS5 trigram index and
+ * the file blob store, searched with raw socket transcripts and imapflow.
+ *
+ * Security: test only; 127.0.0.1; a self-signed certificate in a temp dir.
+ * Standards: RFC 9051 section 6.4.4, RFC 4731, RFC 5182, RFC 7162 3.1.5,
+ * RFC 5032, RFC 8514.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import tls from 'node:tls';
+import { after, before, describe, it } from 'node:test';
+import { ImapFlow } from 'imapflow';
+import { Committer } from '../../src/delivery/committer.js';
+import { Directory } from '../../src/directory/directory.js';
+import { ImapEndpoint } from '../../src/endpoints/imap/index.js';
+import { indexMessage } from '../../src/mime/index.js';
+import { FileBlobStore } from '../../src/store/blob/files.js';
+import { openSqliteStore } from '../../src/store/sqlite/index.js';
+import type { MetadataStore } from '../../src/store/types.js';
+import { createMemoryLogger } from '../../src/telemetry/logger.js';
+import { openCertificateRegistry, type CertificateRegistry } from '../../src/tls/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'petrel-imap-search-'));
+let store: MetadataStore;
+let blobs: FileBlobStore;
+let registry: CertificateRegistry;
+let endpoint: ImapEndpoint;
+let committer: Committer;
+let port: number;
+const logger = createMemoryLogger('debug');
+
+const crlf = (lines: string[]) => Buffer.from(lines.join('\r\n'), 'latin1');
+
+/** The test mailbox of alice, by UID. */
+const MESSAGES: Buffer[] = [
+  crlf(['From: Alice Example <alice@example.org>', 'To: bob@example.com', 'Subject: Hello there', 'Date: Mon, 2 Mar 2026 10:00:00 +0000', 'Message-ID: <m1@example.org>', '', 'First line mentions a banana.', '']),
+  crlf([
+    'From: Bob <bob@example.net>',
+    'To: alice@example.com',
+    'Subject: =?utf-8?q?R=C3=A9sum=C3=A9?= attached',
+    'Date: Mon, 2 Mar 2026 23:30:00 -0500',
+    'MIME-Version: 1.0',
+    'Content-Type: text/plain; charset=iso-8859-1',
+    'Content-Transfer-Encoding: quoted-printable',
+    '',
+    'Un caf=E9 cr=E8me, s\'il vous pla=EEt.',
+    '',
+  ]),
+  crlf([
+    'From: Carol <carol@example.org>',
+    'To: carol@example.com',
+    'Cc: Dave <dave@example.com>',
+    'Bcc: secret-list@example.com',
+    'X-Custom: the magic-value here',
+    'Subject: Figures',
+    'Date: Tue, 3 Mar 2026 08:00:00 +0100',
+    'MIME-Version: 1.0',
+    'Content-Type: multipart/mixed; boundary="b1"',
+    '',
+    '--b1',
+    'Content-Type: text/html; charset=utf-8',
+    '',
+    '<html><head><title>ignored-title</title></head><body><p>Quarterly <b>numbers</b> &amp; more</p></body></html>',
+    '--b1',
+    'Content-Type: application/pdf; name="report.pdf"',
+    'Content-Disposition: attachment; filename="report.pdf"',
+    'Content-Transfer-Encoding: base64',
+    '',
+    Buffer.from('%PDF-1.4 binaryjunkword').toString('base64'),
+    '--b1--',
+    '',
+  ]),
+  crlf(['From: Bob <bob@example.net>', 'To: alice@example.com', 'Subject: Re: Hello there', 'Date: Tue, 3 Mar 2026 12:00:00 +0000', 'Message-ID: <m4@example.net>', 'In-Reply-To: <m1@example.org>', 'References: <m1@example.org>', '', 'Reply text.', '']),
+  crlf(['From: Erin <erin@example.org>', 'To: alice@example.com', 'Subject: zebra', 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: base64', '', Buffer.from('A zebra crossing, qx marks the spot.\r\n').toString('base64'), '']),
+];
+
+const SIZES = MESSAGES.map((m) => m.length);
+
+async function deliver(user: string, bytes: Buffer, internalDate: number, n: number): Promise<number> {
+  const account = (await store.directory.getAccount('example.com', user))!;
+  const r = await committer.commit({
+    bytes,
+    index: JSON.stringify(indexMessage(bytes)),
+    request: { internalDate, messageId: null, queueId: `q-${user}-${n}`, local: [{ accountId: account.id, mailbox: 'INBOX', enforceQuota: false }] },
+  });
+  const out = r.local[0]!;
+  assert.ok(out.ok);
+  return out.uid;
+}
+
+before(async () => {
+  store = await openSqliteStore({ path: join(dir, 'db.sqlite'), fsync: false });
+  blobs = await FileBlobStore.open(join(dir, 'blobs'), { fsync: false });
+  committer = new Committer(blobs, store.deliveries, logger);
+  const directory = new Directory(store.directory, { subaddressSeparator: '+', postmaster: '' });
+  await directory.addDomain('example.com');
+  for (const u of ['alice', 'bob']) await directory.addUser(`${u}@example.com`, `pw-${u}`);
+  registry = await openCertificateRegistry(
+    { certsDir: join(dir, 'le'), certificates: [], selfSignedDir: join(dir, 'ss'), hostname: 'mail.example.com' },
+    logger,
+    { watch: false },
+  );
+  endpoint = new ImapEndpoint({ directory, store, blobs, certificates: registry, logger, security: 'implicit' });
+  await endpoint.listen({ kind: 'tcp', host: '127.0.0.1', port: 0 });
+  port = endpoint.port();
+  // Internal dates 1..5 March 2026, noon UTC.
+  for (let i = 0; i < MESSAGES.length; i++) await deliver('alice', MESSAGES[i]!, Date.UTC(2026, 2, i + 1, 12), i + 1);
+  // bob has the same first message: a shared blob, indexed once, found in his mailbox too.
+  await deliver('bob', MESSAGES[0]!, Date.UTC(2026, 2, 1, 12), 1);
+});
+
+after(async () => {
+  await endpoint.close(500);
+  registry.close();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A raw TLS client: write bytes, wait for a pattern in what came back. */
+class Wire {
+  buf = Buffer.alloc(0);
+  private waiters: Array<() => void> = [];
+  closed = false;
+  constructor(readonly sock: tls.TLSSocket) {
+    sock.on('data', (d: Buffer) => {
+      this.buf = Buffer.concat([this.buf, d]);
+      for (const w of this.waiters.splice(0)) w();
+    });
+    sock.on('close', () => {
+      this.closed = true;
+      for (const w of this.waiters.splice(0)) w();
+    });
+    sock.on('error', () => {});
+  }
+  get text(): string {
+    return this.buf.toString('utf8');
+  }
+  static async open(user: string, select = true): Promise<Wire> {
+    const w = new Wire(tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }));
+    await w.until(/^\* OK .*\r\n/m);
+    assert.match(await w.cmd('L', `LOGIN ${user}@example.com pw-${user}`), /^L OK/m);
+    if (select) assert.match(await w.cmd('S', 'SELECT INBOX'), /^S OK/m);
+    return w;
+  }
+  async until(re: RegExp, timeoutMs = 5000, from = 0): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      if (re.test(this.buf.subarray(from).toString('utf8'))) return;
+      if (this.closed) throw new Error(`closed before ${re}; got:\n${this.text}`);
+      const left = end - Date.now();
+      if (left <= 0) throw new Error(`timeout waiting for ${re}; got:\n${this.text}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+  async cmd(tag: string, line: string): Promise<string> {
+    const start = this.buf.length;
+    this.sock.write(`${tag} ${line}\r\n`);
+    await this.until(new RegExp(`^${tag} (OK|NO|BAD)[^\\r]*\\r\\n`, 'm'), 5000, start);
+    return this.buf.subarray(start).toString('utf8');
+  }
+  /** The numbers of the `* SEARCH` line answering line. */
+  async search(line: string): Promise<string> {
+    const out = await this.cmd('s', line);
+    assert.match(out, /^s OK/m, out);
+    const m = /^\* SEARCH([^\r]*)\r\n/m.exec(out);
+    assert.ok(m, out);
+    return m[1]!.trim();
+  }
+  close(): void {
+    this.sock.destroy();
+  }
+}
+
+describe('IMAP SEARCH keys', () => {
+  let w: Wire;
+  before(async () => {
+    w = await Wire.open('alice');
+  });
+  after(() => w.close());
+
+  const cases: [string, string][] = [
+    ['ALL', '1 2 3 4 5'],
+    ['TEXT banana', '1'],
+    ['TEXT BANANA', '1'],
+    ['BODY "café crème"', '2'],
+    ['BODY "CAFÉ CRÈME"', '2'],
+    ['SUBJECT "résumé"', '2'],
+    ['SUBJECT "RÉSUMÉ ATT"', '2'],
+    ['SUBJECT "hello THERE"', '1 4'],
+    ['FROM alice', '1'],
+    ['FROM "Bob <bob@"', '2 4'],
+    ['TO carol', '3'],
+    ['CC dave', '3'],
+    ['BCC secret-list', '3'],
+    ['HEADER X-Custom magic-value', '3'],
+    ['HEADER x-custom ""', '3'],
+    ['HEADER X-Custom nothing-like-it', ''],
+    ['HEADER In-Reply-To m1@example', '4'],
+    ['BODY quarterly', '3'],
+    ['BODY "numbers & more"', '3'],
+    ['BODY "<b>"', ''],
+    ['BODY ignored-title', ''],
+    ['TEXT report.pdf', '3'],
+    ['BODY binaryjunkword', ''],
+    ['TEXT zebra', '5'],
+    ['BODY qx', '5'],
+    ['BODY "a "', '1 5'],
+    ['TEXT "Re: Hello"', '4'],
+    ['NOT TEXT banana', '2 3 4 5'],
+    ['OR FROM alice TO carol', '1 3'],
+    ['(FROM bob SUBJECT hello)', '4'],
+    ['FROM bob SUBJECT hello', '4'],
+    ['2,4:5', '2 4 5'],
+    ['4:*', '4 5'],
+    ['UID 2:3', '2 3'],
+    ['UID 9:*', '5'],
+    ['ON 3-Mar-2026', '3'],
+    ['BEFORE 3-Mar-2026', '1 2'],
+    ['SINCE 4-Mar-2026', '4 5'],
+    ['SENTON 2-Mar-2026', '1 2'],
+    ['SENTON 3-Mar-2026', '3 4'],
+    ['SENTBEFORE 3-Mar-2026', '1 2'],
+    ['SENTSINCE 3-Mar-2026', '3 4'],
+    [`LARGER ${SIZES[2]! - 1}`, '3'],
+    [`SMALLER ${Math.min(...SIZES) + 1}`, String(SIZES.indexOf(Math.min(...SIZES)) + 1)],
+    [`NOT SMALLER ${Math.max(...SIZES)}`, String(SIZES.indexOf(Math.max(...SIZES)) + 1)],
+    ['NEW', ''],
+    ['RECENT', ''],
+    ['OLD', '1 2 3 4 5'],
+    ['OLDER 60', '1 2 3 4 5'],
+    ['YOUNGER 60', ''],
+    ['SAVEDATESUPPORTED', '1 2 3 4 5'],
+    ['SAVEDBEFORE 1-Jan-2000', ''],
+    ['CHARSET UTF-8 SUBJECT Figures', '3'],
+    ['CHARSET US-ASCII SUBJECT Figures', '3'],
+  ];
+  for (const [query, want] of cases) {
+    it(`SEARCH ${query} -> ${want || '(none)'}`, async () => {
+      assert.equal(await w.search(`SEARCH ${query}`), want);
+    });
+  }
+
+  it('flag keys follow STORE, and UID SEARCH answers UIDs', async () => {
+    assert.match(await w.cmd('f', 'STORE 1,3 +FLAGS (\\Flagged $Label1)'), /^f OK/m);
+    assert.equal(await w.search('SEARCH FLAGGED'), '1 3');
+    assert.equal(await w.search('SEARCH UNFLAGGED'), '2 4 5');
+    assert.equal(await w.search('SEARCH KEYWORD $label1'), '1 3');
+    assert.equal(await w.search('SEARCH UNKEYWORD $Label1'), '2 4 5');
+    assert.equal(await w.search('SEARCH UNSEEN NOT DELETED'), '1 2 3 4 5');
+    assert.equal(await w.search('SEARCH ANSWERED'), '');
+    assert.equal(await w.search('UID SEARCH FLAGGED TEXT banana'), '1');
+  });
+
+  it('MODSEQ reports the highest MODSEQ of the matches (RFC 7162)', async () => {
+    const out = await w.cmd('m', 'SEARCH MODSEQ 1');
+    const m = /^\* SEARCH 1 2 3 4 5 \(MODSEQ (\d+)\)\r$/m.exec(out);
+    assert.ok(m, out);
+    const none = await w.cmd('n', 'SEARCH MODSEQ 999999');
+    assert.match(none, /^\* SEARCH\r$/m);
+  });
+
+  it('an unknown charset answers NO [BADCHARSET (UTF-8 US-ASCII)]', async () => {
+    assert.match(await w.cmd('c', 'SEARCH CHARSET ISO-8859-1 TEXT x'), /^c NO \[BADCHARSET \(UTF-8 US-ASCII\)\]/m);
+  });
+
+  it('a shared blob is found from every mailbox holding it, and only there', async () => {
+    const b = await Wire.open('bob');
+    try {
+      assert.equal(await b.search('SEARCH TEXT banana'), '1');
+      assert.equal(await b.search('SEARCH TEXT zebra'), '');
+    } finally {
+      b.close();
+    }
+  });
+});
+
+describe('ESEARCH and SEARCHRES', () => {
+  it('RETURN (MIN MAX COUNT ALL) answers ESEARCH with the tag, UID with UID SEARCH', async () => {
+    const w = await Wire.open('alice');
+    try {
+      assert.match(await w.cmd('e1', 'SEARCH RETURN (MIN MAX COUNT) FROM bob'), /^\* ESEARCH \(TAG "e1"\) MIN 2 MAX 4 COUNT 2\r$/m);
+      assert.match(await w.cmd('e2', 'UID SEARCH RETURN () NOT FROM bob'), /^\* ESEARCH \(TAG "e2"\) UID ALL 1,3,5\r$/m);
+      assert.match(await w.cmd('e3', 'SEARCH RETURN (COUNT) TEXT nothing-matches'), /^\* ESEARCH \(TAG "e3"\) COUNT 0\r$/m);
+      assert.match(await w.cmd('e4', 'SEARCH RETURN (MIN) TEXT nothing-matches'), /^\* ESEARCH \(TAG "e4"\)\r$/m);
+    } finally {
+      w.close();
+    }
+  });
+
+  it('an IMAP4rev2 session gets ESEARCH for a plain SEARCH', async () => {
+    const w = await Wire.open('alice', false);
+    try {
+      assert.match(await w.cmd('en', 'ENABLE IMAP4rev2'), /^en OK/m);
+      await w.cmd('S', 'SELECT INBOX');
+      const out = await w.cmd('r2', 'SEARCH FROM bob');
+      assert.match(out, /^\* ESEARCH \(TAG "r2"\) ALL 2,4\r$/m);
+      assert.doesNotMatch(out, /^\* SEARCH/m);
+    } finally {
+      w.close();
+    }
+  });
+
+  it('SAVE keeps the result as $ for FETCH, STORE, SEARCH and UID commands; SELECT empties it', async () => {
+    const w = await Wire.open('alice');
+    try {
+      const saved = await w.cmd('v1', 'SEARCH RETURN (SAVE) FROM bob');
+      assert.doesNotMatch(saved, /ESEARCH/, 'SAVE alone sends no ESEARCH');
+      const fetched = await w.cmd('v2', 'FETCH $ (UID)');
+      assert.deepEqual([...fetched.matchAll(/^\* (\d+) FETCH \(UID (\d+)\)/gm)].map((m) => `${m[1]}:${m[2]}`), ['2:2', '4:4']);
+      assert.equal(await w.search('SEARCH $ SUBJECT hello'), '4');
+      assert.equal(await w.search('SEARCH NOT $'), '1 3 5');
+      assert.equal(await w.search('SEARCH UID $'), '2 4');
+      assert.match(await w.cmd('v3', 'UID STORE $ +FLAGS.SILENT (\\Answered)'), /^v3 OK/m);
+      assert.equal(await w.search('SEARCH ANSWERED'), '2 4');
+      // SAVE with MIN alone saves only the minimum (RFC 5182 2.4).
+      assert.match(await w.cmd('v4', 'SEARCH RETURN (SAVE MIN) ALL'), /^\* ESEARCH \(TAG "v4"\) MIN 1\r$/m);
+      assert.equal(await w.search('SEARCH $'), '1');
+      // A failed SEARCH ... SAVE empties $.
+      assert.match(await w.cmd('v5', 'SEARCH RETURN (SAVE) CHARSET KOI8-R ALL'), /^v5 NO \[BADCHARSET/m);
+      assert.equal(await w.search('SEARCH $'), '');
+      await w.cmd('v6', 'SEARCH RETURN (SAVE) ALL');
+      assert.match(await w.cmd('S2', 'SELECT INBOX'), /^S2 OK/m);
+      const after = await w.cmd('v7', 'FETCH $ (UID)');
+      assert.match(after, /^v7 OK/m);
+      assert.doesNotMatch(after, /FETCH \(UID/);
+    } finally {
+      w.close();
+    }
+  });
+
+  it('imapflow searches by body, subject and flags', async () => {
+    const client = new ImapFlow({ host: '127.0.0.1', port, secure: true, tls: { rejectUnauthorized: false }, auth: { user: 'alice@example.com', pass: 'pw-alice' }, logger: false });
+    await client.connect();
+    try {
+      await client.mailboxOpen('INBOX');
+      assert.deepEqual(await client.search({ body: 'quarterly' }, { uid: true }), [3]);
+      assert.deepEqual(await client.search({ subject: 'hello' }), [1, 4]);
+      assert.deepEqual(await client.search({ or: [{ from: 'erin' }, { to: 'carol' }] }), [3, 5]);
+    } finally {
+      await client.logout();
+    }
+  });
+});
