@@ -285,6 +285,58 @@ describe('IMAP SEARCH keys', () => {
   });
 });
 
+describe('SORT and THREAD', () => {
+  let w: Wire;
+  before(async () => {
+    w = await Wire.open('alice');
+  });
+  after(() => w.close());
+
+  const line = async (tag: string, command: string, kind: 'SORT' | 'THREAD') => {
+    const out = await w.cmd(tag, command);
+    assert.match(out, new RegExp(`^${tag} OK`, 'm'), out);
+    const m = new RegExp(`^\\* ${kind}([^\\r]*)\\r$`, 'm').exec(out);
+    assert.ok(m, out);
+    return m[1]!.trim();
+  };
+  const bySize = (reverse: boolean) => SIZES.map((n, i) => ({ n, i: i + 1 })).sort((a, b) => (reverse ? b.n - a.n : a.n - b.n) || a.i - b.i).map((x) => x.i).join(' ');
+
+  const sorts: [string, () => string][] = [
+    ['SORT (SUBJECT) UTF-8 ALL', () => '3 1 4 2 5'],
+    ['SORT (DATE) UTF-8 ALL', () => '1 2 3 4 5'],
+    ['SORT (REVERSE DATE) UTF-8 ALL', () => '5 4 3 2 1'],
+    ['SORT (ARRIVAL) US-ASCII ALL', () => '1 2 3 4 5'],
+    ['SORT (FROM) UTF-8 ALL', () => '1 2 4 3 5'],
+    ['SORT (TO REVERSE ARRIVAL) UTF-8 ALL', () => '5 4 2 1 3'],
+    ['SORT (CC SUBJECT) UTF-8 ALL', () => '1 4 2 5 3'],
+    ['SORT (SIZE) UTF-8 ALL', () => bySize(false)],
+    ['SORT (REVERSE SIZE) UTF-8 ALL', () => bySize(true)],
+    ['SORT (SUBJECT DATE) UTF-8 FROM bob', () => '4 2'],
+    ['UID SORT (REVERSE SUBJECT) UTF-8 NOT FROM bob', () => '5 1 3'],
+  ];
+  for (const [command, want] of sorts) {
+    it(command, async () => {
+      assert.equal(await line('o', command, 'SORT'), want());
+    });
+  }
+
+  it('THREAD=REFERENCES links the reply under the message it references', async () => {
+    assert.equal(await line('t1', 'THREAD REFERENCES UTF-8 ALL', 'THREAD'), '(1 4)(2)(3)(5)');
+    assert.equal(await line('t2', 'UID THREAD REFERENCES UTF-8 NOT SUBJECT figures', 'THREAD'), '(1 4)(2)(5)');
+    assert.equal(await line('t3', 'THREAD REFERENCES UTF-8 TEXT nothing-matches', 'THREAD'), '');
+  });
+
+  it('THREAD=ORDEREDSUBJECT groups by base subject', async () => {
+    assert.equal(await line('t4', 'THREAD ORDEREDSUBJECT UTF-8 ALL', 'THREAD'), '(1 4)(2)(3)(5)');
+  });
+
+  it('refuses an unknown algorithm, an unknown charset and ESORT', async () => {
+    assert.match(await w.cmd('x1', 'THREAD XYZ UTF-8 ALL'), /^x1 BAD/m);
+    assert.match(await w.cmd('x2', 'SORT (DATE) KOI8-R ALL'), /^x2 NO \[BADCHARSET \(UTF-8 US-ASCII\)\]/m);
+    assert.match(await w.cmd('x3', 'SORT RETURN (ALL) (DATE) UTF-8 ALL'), /^x3 BAD/m);
+  });
+});
+
 describe('ESEARCH and SEARCHRES', () => {
   it('RETURN (MIN MAX COUNT ALL) answers ESEARCH with the tag, UID with UID SEARCH', async () => {
     const w = await Wire.open('alice');

@@ -36,12 +36,14 @@ import { check, noop } from './commands/noop.js';
 import { rename } from './commands/rename.js';
 import { search } from './commands/search.js';
 import { examine, select } from './commands/select.js';
+import { sort } from './commands/sort.js';
 import { starttls } from './commands/starttls.js';
 import { setmetadata } from './commands/setmetadata.js';
 import { setquota } from './commands/setquota.js';
 import { status } from './commands/status.js';
 import { store } from './commands/store.js';
 import { subscribe } from './commands/subscribe.js';
+import { thread } from './commands/thread.js';
 import { unselect } from './commands/unselect.js';
 import { unsubscribe } from './commands/unsubscribe.js';
 
@@ -86,6 +88,8 @@ export const HANDLERS: Table = {
   SETMETADATA: open(setmetadata),
   COMPRESS: open(compress),
   SEARCH: open(search),
+  SORT: open(sort),
+  THREAD: open(thread),
 };
 
 const TABLE: ReadonlyMap<CommandName, HandlerSpec> = new Map(Object.entries(HANDLERS) as [CommandName, HandlerSpec][]);
