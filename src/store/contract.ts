@@ -4,14 +4,16 @@
  * backend's test file with a factory that opens a fresh, empty store.
  * The mailbox cases cover what IMAP needs: STORE with UNCHANGEDSINCE,
  * EXPUNGE and VANISHED, COPY/MOVE with UIDPLUS mapping and quota, APPEND,
- * CREATE/RENAME/DELETE rules and subscriptions.
+ * CREATE/RENAME/DELETE rules and subscriptions. The search cases cover
+ * text matching (substring, case-insensitive, short needles, per field,
+ * per mailbox, shared blobs) and the stored sort keys.
  *
  * Security: test code.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_MAILBOXES } from '../core/mailbox-names.js';
-import type { DeliveryRequest, MetadataStore } from './types.js';
+import type { BlobSearchText, DeliveryRequest, MetadataStore } from './types.js';
 
 export type StoreFactory = () => Promise<MetadataStore>;
 
@@ -597,6 +599,69 @@ export function runStoreContract(backend: string, open: StoreFactory): void {
       assert.ok(copied.ok);
       const [copy] = await s.messages.getMessages((await a.box('Archive')).id, [copied.mapping[0]!.to]);
       assert.deepEqual([copy!.emailId, copy!.threadId], [m2!.emailId, m2!.threadId]);
+    }));
+  });
+
+  const text = (over: Partial<BlobSearchText>): BlobSearchText => ({
+    header: '', body: '', subject: '', from: '', to: '', cc: '', bcc: '', sentDate: null, sentDay: null,
+    messageId: null, inReplyTo: null, references: null, fromMailbox: null, toMailbox: null, ccMailbox: null, ...over,
+  });
+
+  describe(`metadata store contract, search: ${backend}`, () => {
+    it('matches text by field, case-insensitively, as substrings of any length, in one mailbox', withStore(async (s) => {
+      const a = await account(s);
+      const b = await account(s, 0, 'bob');
+      const put = (accountId: number, mailbox: string, n: number, t: BlobSearchText) =>
+        s.messages.append(accountId, mailbox, { ...blob(n), search: t }, [], 1_700_000_000_000 + n);
+      await put(a.id, 'INBOX', 1, text({ subject: 'Quarterly Report', from: 'Ann <ann@example.org>', header: 'Subject: Quarterly Report\nX-Tag: alpha', body: 'Numbers are UP. Straße' }));
+      await put(a.id, 'INBOX', 2, text({ subject: 'lunch?', to: 'team@example.org', header: 'Subject: lunch?', body: 'pizza at 12' }));
+      await put(a.id, 'INBOX', 3, { ...text({}), body: 'no subject here', header: '' });
+      await put(a.id, 'Sent', 4, text({ subject: 'Quarterly plans', body: 'draft' }));
+      await put(b.id, 'INBOX', 1, text({}));
+      const inbox = (await a.box('INBOX')).id;
+      assert.deepEqual(await s.messages.matchText(inbox, 'subject', 'quarterly'), [1]);
+      assert.deepEqual(await s.messages.matchText(inbox, 'subject', 'REPORT'), [1]);
+      assert.deepEqual(await s.messages.matchText(inbox, 'body', 'up. str'), [1]);
+      assert.deepEqual(await s.messages.matchText(inbox, 'body', 'STRASSE'), [], 'no folding beyond case');
+      assert.deepEqual(await s.messages.matchText(inbox, 'body', 'straße'), [1]);
+      assert.deepEqual(await s.messages.matchText(inbox, 'body', '12'), [2], 'a short needle is scanned');
+      assert.deepEqual(await s.messages.matchText(inbox, 'body', 'e'), [1, 3]);
+      assert.deepEqual(await s.messages.matchText(inbox, 'text', 'x-tag'), [1]);
+      assert.deepEqual(await s.messages.matchText(inbox, 'text', 'pizza'), [2]);
+      assert.deepEqual(await s.messages.matchText(inbox, 'from', 'ann@'), [1]);
+      assert.deepEqual(await s.messages.matchText(inbox, 'to', 'team'), [2]);
+      assert.deepEqual(await s.messages.matchText(inbox, 'cc', 'team'), []);
+      assert.deepEqual(await s.messages.matchText(inbox, 'subject', 'a "quoted" needle'), []);
+      assert.deepEqual(await s.messages.matchText(inbox, 'body', '100%'), []);
+      assert.deepEqual(await s.messages.matchText(inbox, 'body', '_'), []);
+      assert.deepEqual(await s.messages.matchText((await a.box('Sent')).id, 'subject', 'quarterly'), [1]);
+      assert.deepEqual((await s.messages.headerTexts(inbox, 'alpha')).map((r) => r.uid), [1]);
+      assert.deepEqual((await s.messages.headerTexts(inbox, '')).map((r) => r.uid), [1, 2, 3]);
+    }));
+
+    it('shares one text row among copies of a blob and keeps the first text stored', withStore(async (s) => {
+      const a = await account(s);
+      await s.messages.append(a.id, 'INBOX', { ...blob(7), search: text({ body: 'shared words' }) }, [], 1);
+      await s.deliveries.commit([{ ...request([a.id], 7), blob: { ...blob(7), search: text({ body: 'other words' }) } }]);
+      const inbox = await a.box('INBOX');
+      const sent = await a.box('Sent');
+      const copied = await s.messages.copy(inbox.id, [1], sent.id);
+      assert.ok(copied.ok);
+      assert.deepEqual(await s.messages.matchText(inbox.id, 'body', 'shared'), [1, 2]);
+      assert.deepEqual(await s.messages.matchText(inbox.id, 'body', 'other'), []);
+      assert.deepEqual(await s.messages.matchText(sent.id, 'body', 'shared words'), [1]);
+    }));
+
+    it('returns the stored sort and thread keys, empty for a blob stored without text', withStore(async (s) => {
+      const a = await account(s);
+      await s.messages.append(a.id, 'INBOX', { ...blob(1), search: text({ subject: 'Re: x', sentDate: 5, sentDay: 19700101, fromMailbox: 'ann', toMailbox: 'bob', ccMailbox: null, messageId: '<m@x>', inReplyTo: '<p@x>', references: '<o@x> <p@x>' }) }, [], 1);
+      await a.append('INBOX', 2);
+      const fields = await s.messages.searchFields((await a.box('INBOX')).id, [[1, 10]]);
+      assert.deepEqual(fields, [
+        { uid: 1, sentDate: 5, sentDay: 19700101, subject: 'Re: x', fromMailbox: 'ann', toMailbox: 'bob', ccMailbox: null, messageId: '<m@x>', inReplyTo: '<p@x>', references: '<o@x> <p@x>' },
+        { uid: 2, sentDate: null, sentDay: null, subject: '', fromMailbox: null, toMailbox: null, ccMailbox: null, messageId: null, inReplyTo: null, references: null },
+      ]);
+      assert.deepEqual(await s.messages.matchText((await a.box('INBOX')).id, 'subject', 're: x'), [1], 'the bare message matches no text');
     }));
   });
 }

@@ -86,10 +86,13 @@ export async function insertSearchText(tx: SqlExecutor, hash: string, t: BlobSea
 export function matchTextSql(d: Dialect, mailboxId: number, field: TextField, needle: string): { sql: string; params: (string | number)[] } {
   if (d === 'sqlite') {
     const phrase = `{${columnsOf(field).join(' ')}} : "${needle.replaceAll('"', '""')}"`;
+    // The matches are materialised once and then probed: as an IN (subquery) or a plain join,
+    // SQLite re-runs the full-text query per mailbox row (seconds for a common word).
     return {
-      sql: `SELECT m.uid AS uid FROM messages m JOIN blob_search s ON s.hash = m.blob_hash
-            WHERE m.mailbox_id = ? AND s.id IN (SELECT rowid FROM blob_text WHERE blob_text MATCH ?) ORDER BY m.uid`,
-      params: [mailboxId, phrase],
+      sql: `WITH f(r) AS MATERIALIZED (SELECT rowid FROM blob_text WHERE blob_text MATCH ?)
+            SELECT m.uid AS uid FROM messages m JOIN blob_search s ON s.hash = m.blob_hash JOIN f ON f.r = s.id
+            WHERE m.mailbox_id = ? ORDER BY m.uid`,
+      params: [phrase, mailboxId],
     };
   }
   const like = likePattern(needle);

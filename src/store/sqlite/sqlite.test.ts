@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { runStoreContract } from '../contract.js';
+import { insertSearchText } from '../sql/fulltext.js';
 import { migrate, migrations, LATEST_VERSION } from '../sql/migrations.js';
 import { SqliteDriver } from './driver.js';
 import { openSqliteStore } from './index.js';
@@ -55,6 +56,18 @@ describe('sqlite migrations', () => {
     }
     assert.deepEqual(await migrate(driver), [skipped.version]);
     assert.deepEqual(await migrate(driver), []);
+    await driver.close();
+  });
+
+  it('removes the full-text row with its blob (FK cascade, then the FTS5 trigger)', async () => {
+    const driver = new SqliteDriver({ path: join(dir, 'fts-delete.sqlite'), fsync: false });
+    await migrate(driver);
+    await driver.run("INSERT INTO blobs (hash, size, mime, created_at) VALUES ('h1', 1, '{}', 0)");
+    await insertSearchText(driver, 'h1', { header: 'Subject: gone', body: 'vanishing words', subject: 'gone', from: '', to: '', cc: '', bcc: '', sentDate: null, sentDay: null, messageId: null, inReplyTo: null, references: null, fromMailbox: null, toMailbox: null, ccMailbox: null });
+    assert.deepEqual(await driver.all("SELECT rowid FROM blob_text WHERE blob_text MATCH '\"vanishing\"'"), [{ rowid: 1 }]);
+    await driver.run("DELETE FROM blobs WHERE hash = 'h1'");
+    assert.deepEqual(await driver.all('SELECT id FROM blob_search'), []);
+    assert.deepEqual(await driver.all("SELECT rowid FROM blob_text WHERE blob_text MATCH '\"vanishing\"'"), []);
     await driver.close();
   });
 
