@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { ImapFlow } from 'imapflow';
+import { WorkerCommitter } from '../../src/app/worker-committer.js';
 import { Committer } from '../../src/delivery/committer.js';
 import { Directory } from '../../src/directory/directory.js';
 import { ImapEndpoint } from '../../src/endpoints/imap/index.js';
@@ -401,6 +402,28 @@ describe('ESEARCH and SEARCHRES', () => {
       assert.deepEqual(await client.search({ or: [{ from: 'erin' }, { to: 'carol' }] }), [3, 5]);
     } finally {
       await client.logout();
+    }
+  });
+});
+
+describe('the commit worker thread', () => {
+  it('computes and stores the search text of what it commits (the server\'s delivery path)', async () => {
+    const worker = new WorkerCommitter({ database: join(dir, 'db.sqlite'), blobs: join(dir, 'blobs'), fsync: false }, logger);
+    await worker.start();
+    try {
+      const bob = (await store.directory.getAccount('example.com', 'bob'))!;
+      const bytes = crlf(['From: w@example.org', 'Subject: via the worker', '', 'Only-in-the-worker-message text.', '']);
+      const r = await worker.commit({ bytes, index: JSON.stringify(indexMessage(bytes)), request: { internalDate: Date.now(), messageId: null, queueId: 'q-worker', local: [{ accountId: bob.id, mailbox: 'INBOX', enforceQuota: false }] } });
+      assert.ok(r.local[0]!.ok);
+    } finally {
+      await worker.close();
+    }
+    const b = await Wire.open('bob');
+    try {
+      assert.equal(await b.search('SEARCH BODY only-in-the-worker'), '2');
+      assert.equal(await b.search('SEARCH SUBJECT "the worker"'), '2');
+    } finally {
+      b.close();
     }
   });
 });

@@ -97,6 +97,9 @@ export class ImapEndpoint {
   }
 
   private accept(socket: Socket, secure: boolean): void {
+    // A response is several writes (untagged lines, then the tagged one): without this,
+    // Nagle holds the last one until the client's delayed ACK, about 40 ms a command.
+    socket.setNoDelay(true);
     const id = newSessionId();
     const client = socket.remoteAddress ? normalizeIp(socket.remoteAddress) : 'local';
     const log = this.deps.logger.child({ session: id }, 'imap');
