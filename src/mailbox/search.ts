@@ -7,7 +7,7 @@
  * between them.
  *
  * Exports: SearchPorts, SearchScope, SearchOutcome, searchMessages,
- * SEARCH_EVAL_CHUNK, usesKey.
+ * SEARCH_EVAL_CHUNK, usesKey, countTextKeys.
  * Security: the key tree is client input, bounded in size and depth by the
  * codec (proto/imap/limits.ts); each distinct text key costs one indexed
  * query; evaluation yields every SEARCH_EVAL_CHUNK messages so a search of
@@ -24,7 +24,7 @@ import type { SearchDate, SearchKey, SequenceSet } from '../proto/imap/index.js'
 import type { MessageReader, MessageRecord, MessageSearch, TextField } from '../store/types.js';
 import type { MailboxView } from './view.js';
 
-/** Messages evaluated between two turns of the event loop: well under a millisecond of work each. */
+/** Messages evaluated between two turns of the event loop unless the caller says (SearchScope.yieldEvery). */
 export const SEARCH_EVAL_CHUNK = 5000;
 
 export type SearchPorts = Pick<MessageReader, 'getMessages'> & MessageSearch;
@@ -36,6 +36,8 @@ export interface SearchScope {
   saved: readonly number[];
   /** Milliseconds now, for OLDER/YOUNGER. */
   now: number;
+  /** Messages evaluated between turns of the event loop (default SEARCH_EVAL_CHUNK). */
+  yieldEvery?: number;
 }
 
 export interface SearchOutcome {
@@ -80,6 +82,17 @@ function inSet(set: SequenceSet, n: number, star: number, saved: () => boolean):
 
 const textKey = (k: SearchKey): string | undefined =>
   k.type === 'header' ? `h:${k.field}:${k.value}` : k.type === 'body' || k.type === 'text' ? `${k.type}:${k.value}` : undefined;
+
+/** Distinct text keys of the tree: each costs one store query. */
+export function countTextKeys(key: SearchKey): number {
+  const seen = new Set<string>();
+  usesKey(key, (k) => {
+    const id = textKey(k);
+    if (id !== undefined) seen.add(id);
+    return false;
+  });
+  return seen.size;
+}
 
 /** Does one header line `Name: value` of field contain needle (case-insensitive)? An empty needle asks for the field's presence. */
 function headerHas(header: string, field: string, needle: string): boolean {
@@ -177,9 +190,10 @@ export async function searchMessages(ports: SearchPorts, mailboxId: number, key:
   };
 
   const out: MessageRecord[] = [];
-  for (let i = 0; i < records.length; i += SEARCH_EVAL_CHUNK) {
+  const chunk = Math.max(1, scope.yieldEvery ?? SEARCH_EVAL_CHUNK);
+  for (let i = 0; i < records.length; i += chunk) {
     if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-    for (const m of records.slice(i, i + SEARCH_EVAL_CHUNK)) if (test(key, m, view.seqOf(m.uid))) out.push(m);
+    for (const m of records.slice(i, i + chunk)) if (test(key, m, view.seqOf(m.uid))) out.push(m);
   }
   const withModseq = usesKey(key, (k) => k.type === 'modseq');
   return { messages: out, highestModseq: withModseq ? out.reduce((max, m) => Math.max(max, m.modseq), 0) : null };

@@ -19,6 +19,7 @@ import { WorkerCommitter } from '../../src/app/worker-committer.js';
 import { Committer } from '../../src/delivery/committer.js';
 import { Directory } from '../../src/directory/directory.js';
 import { ImapEndpoint } from '../../src/endpoints/imap/index.js';
+import { MAX_SEARCH_TEXT_KEYS } from '../../src/endpoints/imap/limits.js';
 import { indexMessage } from '../../src/mime/index.js';
 import { FileBlobStore } from '../../src/store/blob/files.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
@@ -273,6 +274,13 @@ describe('IMAP SEARCH keys', () => {
 
   it('an unknown charset answers NO [BADCHARSET (UTF-8 US-ASCII)]', async () => {
     assert.match(await w.cmd('c', 'SEARCH CHARSET ISO-8859-1 TEXT x'), /^c NO \[BADCHARSET \(UTF-8 US-ASCII\)\]/m);
+  });
+
+  it('hostile: a SEARCH with more distinct text keys than MAX_SEARCH_TEXT_KEYS is refused, not run', async () => {
+    const keys = Array.from({ length: MAX_SEARCH_TEXT_KEYS + 1 }, (_, i) => `OR BODY x${i} ALL`).join(' ');
+    assert.match(await w.cmd('lim', `SEARCH ${keys}`), /^lim NO \[LIMIT\]/m);
+    const same = Array.from({ length: 200 }, () => 'BODY banana').join(' ');
+    assert.equal(await w.search(`SEARCH ${same}`), '1', 'repeating one key costs one query');
   });
 
   it('a shared blob is found from every mailbox holding it, and only there', async () => {

@@ -32,3 +32,7 @@ export const MAX_METADATA_VALUE_BYTES = 64 * 1024;
 export const MAX_METADATA_ENTRIES_PER_ACCOUNT = 500;
 /** Bytes in one keyword: labels are short words; bounds what every FETCH FLAGS and SELECT repeats. */
 export const MAX_KEYWORD_BYTES = 100;
+/** Distinct text keys (TEXT, BODY, SUBJECT, FROM, HEADER...) in one SEARCH/SORT/THREAD: each is an index query or, for a needle under 3 characters, a scan of the mailbox; real clients send a few. */
+export const MAX_SEARCH_TEXT_KEYS = 32;
+/** Messages a search evaluates between two turns of the event loop: each is well under a microsecond, so a 100,000-message mailbox yields 20 times. */
+export const SEARCH_YIELD_EVERY = 5000;

@@ -5,8 +5,10 @@
  * unless it asked with RETURN.
  *
  * Exports: search, checkKeys, runSearch, CHARSETS.
- * Security: the key tree is client input bounded by the codec; evaluation
- * is in mailbox/search.ts (indexed text queries, chunked evaluation). Only
+ * Security: the key tree is client input bounded by the codec; at most
+ * MAX_SEARCH_TEXT_KEYS distinct text keys (one store query each);
+ * evaluation is in mailbox/search.ts (indexed text queries, evaluation
+ * yielding every SEARCH_YIELD_EVERY messages). Only
  * the selected mailbox of the logged-in account is searched.
  * Standards: RFC 9051 sections 6.4.4 and 7.3.4, RFC 3501 section 7.2.5
  * (`* SEARCH`), RFC 4731 (ESEARCH), RFC 5182 (SEARCHRES: SAVE with only MIN
@@ -17,12 +19,13 @@
  * offered) answer BAD.
  */
 import { encodeEsearch, encodeSearch, type EsearchData, type SearchKey } from '../../../proto/imap/index.js';
-import { usesKey } from '../../../mailbox/search.js';
+import { countTextKeys, usesKey } from '../../../mailbox/search.js';
+import { MAX_SEARCH_TEXT_KEYS, SEARCH_YIELD_EVERY } from '../limits.js';
 import type { Handler, SelectedMailbox, SessionApi } from '../context.js';
 
 export const CHARSETS = ['UTF-8', 'US-ASCII'];
 
-/** False after answering NO [BADCHARSET] or BAD for what this server does not search by. */
+/** False after answering NO [BADCHARSET], NO [LIMIT] (MAX_SEARCH_TEXT_KEYS) or BAD for what this server does not search by. */
 export function checkKeys(s: SessionApi, tag: string, charset: string | null, query: SearchKey): boolean {
   if (charset !== null && !CHARSETS.includes(charset)) {
     s.tagged(tag, 'NO', 'Unsupported charset', { code: 'BADCHARSET', charsets: CHARSETS });
@@ -32,12 +35,16 @@ export function checkKeys(s: SessionApi, tag: string, charset: string | null, qu
     s.tagged(tag, 'BAD', 'EMAILID and THREADID are not supported');
     return false;
   }
+  if (countTextKeys(query) > MAX_SEARCH_TEXT_KEYS) {
+    s.tagged(tag, 'NO', 'Too many text search keys', { code: 'LIMIT' });
+    return false;
+  }
   return true;
 }
 
 /** The selected mailbox's matches for query, as the session's view numbers them. */
 export async function runSearch(s: SessionApi, selected: SelectedMailbox, query: SearchKey) {
-  return s.mailboxes.search(selected.record, query, { view: selected.view, saved: selected.saved ?? [], now: Date.now() });
+  return s.mailboxes.search(selected.record, query, { view: selected.view, saved: selected.saved ?? [], now: Date.now(), yieldEvery: SEARCH_YIELD_EVERY });
 }
 
 export const search: Handler<'SEARCH'> = async (s, cmd) => {
