@@ -107,7 +107,7 @@ before(async () => {
     logger,
     { watch: false },
   );
-  endpoint = new ImapEndpoint({ directory, store, blobs, certificates: registry, logger, security: 'implicit' });
+  endpoint = new ImapEndpoint({ directory, store, blobs, committer, certificates: registry, logger, security: 'implicit' });
   await endpoint.listen({ kind: 'tcp', host: '127.0.0.1', port: 0 });
   port = endpoint.port();
   // Internal dates 1..5 March 2026, noon UTC.
@@ -410,6 +410,23 @@ describe('ESEARCH and SEARCHRES', () => {
       assert.deepEqual(await client.search({ or: [{ from: 'erin' }, { to: 'carol' }] }), [3, 5]);
     } finally {
       await client.logout();
+    }
+  });
+});
+
+describe('APPEND', () => {
+  it('a message stored by APPEND (through the committer) is searchable at once', async () => {
+    const w = await Wire.open('alice', false);
+    try {
+      const bytes = crlf(['From: draft@example.org', 'Subject: appended draft', '', 'Text only an APPEND carried: kumquat.', '']);
+      w.sock.write(`ap APPEND Drafts (\\Draft) {${bytes.length}+}\r\n`);
+      w.sock.write(Buffer.concat([bytes, Buffer.from('\r\n')]));
+      await w.until(/^ap OK/m);
+      assert.match(await w.cmd('sd', 'SELECT Drafts'), /^sd OK/m);
+      assert.equal(await w.search('SEARCH BODY kumquat DRAFT'), '1');
+      assert.equal(await w.search('SEARCH SUBJECT "appended draft"'), '1');
+    } finally {
+      w.close();
     }
   });
 });
