@@ -3,8 +3,9 @@
  * tree. Text keys (TEXT, BODY, SUBJECT, FROM, TO, CC, BCC, HEADER) are
  * answered by the store's full-text index, one query per distinct key;
  * everything else (flags, dates, sizes, sets, MODSEQ, ages) is evaluated
- * over the message records, in chunks with a turn of the event loop
- * between them.
+ * over the message records, read and tested a chunk of the view at a time
+ * with a turn of the event loop between chunks. When the whole tree
+ * requires a text key, only that key's matches are read.
  *
  * Exports: SearchPorts, SearchScope, SearchOutcome, searchMessages,
  * SEARCH_EVAL_CHUNK, usesKey, countTextKeys.
@@ -21,11 +22,14 @@
  * save date, so SAVEDATESUPPORTED matches all), RFC 5182 (`$`).
  */
 import type { SearchDate, SearchKey, SequenceSet } from '../proto/imap/index.js';
-import type { MessageReader, MessageRecord, MessageSearch, TextField } from '../store/types.js';
+import type { MessageReader, MessageRecord, MessageSearch, TextField, UidSet } from '../store/types.js';
 import type { MailboxView } from './view.js';
 
 /** Messages evaluated between two turns of the event loop unless the caller says (SearchScope.yieldEvery). */
 export const SEARCH_EVAL_CHUNK = 5000;
+
+/** Candidates of a chunk read one by one rather than as a range (the store binds up to 100 ranges in one statement). */
+const SPARSE_READ = 64;
 
 export type SearchPorts = Pick<MessageReader, 'getMessages'> & MessageSearch;
 
@@ -94,6 +98,19 @@ export function countTextKeys(key: SearchKey): number {
   return seen.size;
 }
 
+/** UIDs every match must be among (a text key that the whole tree requires), or undefined. */
+function requiredUids(key: SearchKey, texts: ReadonlyMap<string, Set<number>>): Set<number> | undefined {
+  const id = textKey(key);
+  if (id !== undefined) return texts.get(id);
+  if (key.type !== 'and') return undefined;
+  let best: Set<number> | undefined;
+  for (const k of key.keys) {
+    const set = requiredUids(k, texts);
+    if (set && (!best || set.size < best.size)) best = set;
+  }
+  return best;
+}
+
 /** Does one header line `Name: value` of field contain needle (case-insensitive)? An empty needle asks for the field's presence. */
 function headerHas(header: string, field: string, needle: string): boolean {
   const want = needle.toLowerCase();
@@ -119,7 +136,6 @@ export async function searchMessages(ports: SearchPorts, mailboxId: number, key:
   const count = view.count;
   if (count === 0) return { messages: [], highestModseq: usesKey(key, (k) => k.type === 'modseq') ? 0 : null };
   const maxUid = view.uidAt(count)!;
-  const records = (await ports.getMessages(mailboxId, [[1, maxUid]])).filter((m) => view.seqOf(m.uid) > 0);
 
   const texts = new Map<string, Set<number>>();
   const pending: SearchKey[] = [];
@@ -134,9 +150,7 @@ export async function searchMessages(ports: SearchPorts, mailboxId: number, key:
   for (const k of pending) texts.set(textKey(k)!, await textMatches(ports, mailboxId, k));
 
   const sentDays = new Map<number, number | null>();
-  if (usesKey(key, (k) => k.type === 'sentdate')) {
-    for (const f of await ports.searchFields(mailboxId, [[1, maxUid]])) sentDays.set(f.uid, f.sentDay);
-  }
+  const needSentDays = usesKey(key, (k) => k.type === 'sentdate');
   const saved = new Set(scope.saved);
 
   const test = (k: SearchKey, m: MessageRecord, seq: number): boolean => {
@@ -189,11 +203,29 @@ export async function searchMessages(ports: SearchPorts, mailboxId: number, key:
     }
   };
 
+  // The view's messages a chunk at a time: one bounded read per chunk, a turn of the
+  // event loop between chunks. When every match must also match a text key, only
+  // that key's UIDs are read.
+  const required = requiredUids(key, texts);
   const out: MessageRecord[] = [];
   const chunk = Math.max(1, scope.yieldEvery ?? SEARCH_EVAL_CHUNK);
-  for (let i = 0; i < records.length; i += chunk) {
+  const all = view.all();
+  for (let i = 0; i < all.length; i += chunk) {
     if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-    for (const m of records.slice(i, i + chunk)) if (test(key, m, view.seqOf(m.uid))) out.push(m);
+    let part = all.slice(i, i + chunk);
+    if (required) part = part.filter((m) => required.has(m.uid));
+    if (part.length === 0) continue;
+    // A few candidates are read by UID, a dense chunk as one range.
+    const uids: UidSet = part.length <= SPARSE_READ ? part.map((m) => m.uid) : [[part[0]!.uid, part[part.length - 1]!.uid]];
+    const seqs = new Map(part.map((m) => [m.uid, m.seq]));
+    if (needSentDays) {
+      sentDays.clear();
+      for (const f of await ports.searchFields(mailboxId, uids)) sentDays.set(f.uid, f.sentDay);
+    }
+    for (const m of await ports.getMessages(mailboxId, uids)) {
+      const seq = seqs.get(m.uid);
+      if (seq !== undefined && test(key, m, seq)) out.push(m);
+    }
   }
   const withModseq = usesKey(key, (k) => k.type === 'modseq');
   return { messages: out, highestModseq: withModseq ? out.reduce((max, m) => Math.max(max, m.modseq), 0) : null };
