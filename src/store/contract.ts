@@ -613,7 +613,8 @@ export function runStoreContract(backend: string, open: StoreFactory): void {
       const b = await account(s, 0, 'bob');
       const put = (accountId: number, mailbox: string, n: number, t: BlobSearchText) =>
         s.messages.append(accountId, mailbox, { ...blob(n), search: t }, [], 1_700_000_000_000 + n);
-      await put(a.id, 'INBOX', 1, text({ subject: 'Quarterly Report', from: 'Ann <ann@example.org>', header: 'Subject: Quarterly Report\nX-Tag: alpha', body: 'Numbers are UP. Straße' }));
+      await put(a.id, 'INBOX', 1, text({ subject: 'Quarterly Report', from: 'Ann <ann@example.org>', header: 'Subject: Quarterly Report\nX-Tag: alpha', body: 'Numbers are UP. Straße, Ölpreis "quoted" 100% * NEAR(x)' }));
+      await put(a.id, 'Archive', 5, text({ body: 'ölig' }));
       await put(a.id, 'INBOX', 2, text({ subject: 'lunch?', to: 'team@example.org', header: 'Subject: lunch?', body: 'pizza at 12' }));
       await put(a.id, 'INBOX', 3, { ...text({}), body: 'no subject here', header: '' });
       await put(a.id, 'Sent', 4, text({ subject: 'Quarterly plans', body: 'draft' }));
@@ -632,9 +633,17 @@ export function runStoreContract(backend: string, open: StoreFactory): void {
       assert.deepEqual(await s.messages.matchText(inbox, 'to', 'team'), [2]);
       assert.deepEqual(await s.messages.matchText(inbox, 'cc', 'team'), []);
       assert.deepEqual(await s.messages.matchText(inbox, 'subject', 'a "quoted" needle'), []);
-      assert.deepEqual(await s.messages.matchText(inbox, 'body', '100%'), []);
       assert.deepEqual(await s.messages.matchText(inbox, 'body', '_'), []);
+      assert.deepEqual(await s.messages.matchText(inbox, 'body', 'ß'), [1]);
+      assert.deepEqual(await s.messages.matchText(inbox, 'body', 'SSE'), [], 'ß is not folded to ss');
+      assert.deepEqual(await s.messages.matchText(inbox, 'body', 'AßE'), [1], 'non-ASCII in a 3+ character needle');
       assert.deepEqual(await s.messages.matchText((await a.box('Sent')).id, 'subject', 'quarterly'), [1]);
+      // FTS5 query syntax and LIKE wildcards in a needle are plain text.
+      for (const needle of ['"quoted"', '"', '100%', '% *', 'NEAR(x)', '* NEAR']) assert.deepEqual(await s.messages.matchText(inbox, 'body', needle), [1], needle);
+      assert.deepEqual(await s.messages.matchText(inbox, 'body', 'AND'), []);
+      // Non-ASCII letters fold case in short needles too.
+      assert.deepEqual(await s.messages.matchText(inbox, 'body', 'öl'), [1]);
+      assert.deepEqual(await s.messages.matchText((await a.box('Archive')).id, 'body', 'Ö'), [1]);
       assert.deepEqual((await s.messages.headerTexts(inbox, 'alpha')).map((r) => r.uid), [1]);
       assert.deepEqual((await s.messages.headerTexts(inbox, '')).map((r) => r.uid), [1, 2, 3]);
     }));

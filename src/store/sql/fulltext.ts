@@ -16,10 +16,11 @@
  * The trigram tokenizer (case_sensitive 0: Unicode case folding) answers a
  * phrase query of 3 or more characters from its index, exactly as a
  * substring. Shorter needles cannot use trigrams: they are matched with
- * LIKE over the mailbox's rows in bounded chunks (ASCII case folding only).
+ * LIKE over the mailbox's rows in bounded chunks (LIKE folds ASCII case
+ * only, so non-ASCII letters are tried in both cases: caseVariants).
  *
  * Exports: fullTextDdl, insertSearchText, matchTextSql, likeMatch,
- * SHORT_NEEDLE_CHARS.
+ * caseVariants, SHORT_NEEDLE_CHARS.
  * Security: needles come from IMAP clients: they are bound parameters,
  * quoted as one FTS5 phrase (double quotes doubled), LIKE wildcards
  * escaped; no client text is ever part of the SQL.
@@ -114,9 +115,26 @@ function likePattern(needle: string): string {
 export function likeMatch(d: Dialect, mailboxId: number, field: TextField, needle: string, lo: number, hi: number): { sql: string; params: (string | number)[] } {
   const op = d === 'sqlite' ? 'LIKE' : 'ILIKE';
   const cols = columnsOf(field);
+  const patterns = caseVariants(needle).map(likePattern);
+  const terms = cols.flatMap((c) => patterns.map(() => `t.${c} ${op} ? ESCAPE '!'`));
   return {
     sql: `SELECT m.uid AS uid FROM messages m JOIN blob_search s ON s.hash = m.blob_hash JOIN blob_text t ON t.rowid = s.id
-          WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? AND (${cols.map((c) => `t.${c} ${op} ? ESCAPE '!'`).join(' OR ')}) ORDER BY m.uid`,
-    params: [mailboxId, lo, hi, ...cols.map(() => likePattern(needle))],
+          WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? AND (${terms.join(' OR ')}) ORDER BY m.uid`,
+    params: [mailboxId, lo, hi, ...cols.flatMap(() => patterns)],
   };
+}
+
+/**
+ * SQLite's LIKE folds ASCII case only: a short needle is tried with each
+ * non-ASCII letter in both cases (at most 4 spellings for 2 characters).
+ */
+export function caseVariants(needle: string): string[] {
+  let out = [''];
+  for (const ch of needle) {
+    const lower = ch.toLowerCase();
+    const upper = ch.toUpperCase();
+    const forms = ch.charCodeAt(0) < 0x80 || lower === upper ? [ch] : [...new Set([lower, upper])];
+    out = out.flatMap((prefix) => forms.map((f) => prefix + f));
+  }
+  return out;
 }
