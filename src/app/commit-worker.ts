@@ -8,7 +8,9 @@
  * to the same database (WAL lets the main thread's connection read and
  * write the directory meanwhile; the busy timeout serialises rare
  * concurrent writes). Each reply is sent only after that message's file,
- * its directory and its transaction are durable.
+ * its directory and its transaction are durable. After it starts, it also
+ * gives blobs stored before the search index existed their search text
+ * (delivery/search-backfill.ts), a batch at a time between commits.
  *
  * Protocol (worker_threads, structured clone):
  *   in:  { id, item: CommitItem }   out: { id, result } | { id, error }
@@ -19,8 +21,10 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Committer, type CommitItem } from '../delivery/committer.js';
+import { SearchBackfill } from '../delivery/search-backfill.js';
 import { FileBlobStore } from '../store/blob/files.js';
 import { SqlDeliveryStore } from '../store/sql/deliveries.js';
+import { SqlSearchBackfill } from '../store/sql/search.js';
 import { SqliteDriver } from '../store/sqlite/driver.js';
 import { createLogger } from '../telemetry/logger.js';
 
@@ -42,9 +46,11 @@ async function main(): Promise<void> {
   const blobs = await FileBlobStore.open(options.blobs, { fsync: options.fsync, blocking: true });
   // Errors are reported to the main thread, which logs them with the queue id.
   const committer = new Committer(blobs, new SqlDeliveryStore(driver, Date.now), createLogger({ write: () => {} }));
+  // Blobs stored before the search index existed get their text here, between commits.
+  const backfill = new SearchBackfill(new SqlSearchBackfill(driver), blobs, createLogger({ write: () => {} }));
   port.on('message', (message: CommitWorkerRequest) => {
     if ('close' in message) {
-      void committer.idle().then(async () => {
+      void Promise.all([committer.idle(), backfill.stop()]).then(async () => {
         blobs.close();
         await driver.close();
         port.close();
@@ -66,6 +72,7 @@ async function main(): Promise<void> {
     );
   });
   port.postMessage({ ready: true });
+  void backfill.run();
 }
 
 if (parentPort) void main().catch((err: unknown) => {

@@ -330,6 +330,14 @@ export interface MessageSearch {
   searchFields(mailboxId: number, uids: UidSet): Promise<SearchFields[]>;
 }
 
+/** Filling in the search text of blobs stored without it (before schema 3). */
+export interface SearchTextBackfill {
+  /** Up to limit blobs without search text: their hash and MIME index (JSON text). */
+  blobsWithoutSearchText(limit: number): Promise<{ hash: string; index: string }[]>;
+  /** Stores blobs' search text, those that have none, in one transaction (an empty text marks a blob that could not be read). */
+  storeSearchTexts(entries: readonly { hash: string; text: BlobSearchText }[]): Promise<void>;
+}
+
 /**
  * Messages in a mailbox, for IMAP, POP3 and webmail. Every mutation is one
  * transaction, bumps the mailbox's HIGHESTMODSEQ once and gives each

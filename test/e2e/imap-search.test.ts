@@ -432,11 +432,14 @@ describe('APPEND', () => {
 });
 
 describe('the commit worker thread', () => {
-  it('computes and stores the search text of what it commits (the server\'s delivery path)', async () => {
+  it('computes and stores the search text of what it commits (the server\'s delivery path), and backfills older blobs', async () => {
+    // A message stored without search text, as before schema 3.
+    const bob = (await store.directory.getAccount('example.com', 'bob'))!;
+    const old = crlf(['From: o@example.org', 'Subject: from before the index', '', 'Persimmon text.', '']);
+    await store.deliveries.commit([{ blob: { hash: await blobs.put(old), size: old.length, index: JSON.stringify(indexMessage(old)) }, internalDate: Date.now(), messageId: null, queueId: 'q-old', local: [{ accountId: bob.id, mailbox: 'INBOX', enforceQuota: false }] }]);
     const worker = new WorkerCommitter({ database: join(dir, 'db.sqlite'), blobs: join(dir, 'blobs'), fsync: false }, logger);
     await worker.start();
     try {
-      const bob = (await store.directory.getAccount('example.com', 'bob'))!;
       const bytes = crlf(['From: w@example.org', 'Subject: via the worker', '', 'Only-in-the-worker-message text.', '']);
       const r = await worker.commit({ bytes, index: JSON.stringify(indexMessage(bytes)), request: { internalDate: Date.now(), messageId: null, queueId: 'q-worker', local: [{ accountId: bob.id, mailbox: 'INBOX', enforceQuota: false }] } });
       assert.ok(r.local[0]!.ok);
@@ -445,8 +448,9 @@ describe('the commit worker thread', () => {
     }
     const b = await Wire.open('bob');
     try {
-      assert.equal(await b.search('SEARCH BODY only-in-the-worker'), '2');
-      assert.equal(await b.search('SEARCH SUBJECT "the worker"'), '2');
+      assert.equal(await b.search('SEARCH BODY only-in-the-worker'), '3');
+      assert.equal(await b.search('SEARCH SUBJECT "the worker"'), '3');
+      assert.equal(await b.search('SEARCH BODY persimmon'), '2', 'backfilled by the worker');
     } finally {
       b.close();
     }

@@ -3,16 +3,16 @@
  * fulltext.ts, the only dialect-specific part) and their sort and thread
  * keys from blob_search.
  *
- * Exports: SqlMessageSearch, SEARCH_SCAN_CHUNK.
+ * Exports: SqlMessageSearch, SqlSearchBackfill, SEARCH_SCAN_CHUNK.
  * Security: needles and UID sets come from IMAP clients; always bound. A
  * needle too short for the trigram index is matched by scanning the
  * mailbox's text in chunks of SEARCH_SCAN_CHUNK messages with a turn of
  * the event loop between chunks, so one SEARCH cannot hold the process.
  * Standards: RFC 9051 section 6.4.4 (substring, case-insensitive).
  */
-import type { MessageSearch, SearchFields, TextField, UidSet } from '../types.js';
+import type { BlobSearchText, MessageSearch, SearchFields, SearchTextBackfill, TextField, UidSet } from '../types.js';
 import type { SqlDriver } from './driver.js';
-import { likeMatch, matchTextSql, SHORT_NEEDLE_CHARS } from './fulltext.js';
+import { insertSearchText, likeMatch, matchTextSql, SHORT_NEEDLE_CHARS } from './fulltext.js';
 import { inUidSet, normaliseUidSet, uidWhere } from './uid-set.js';
 
 /** Messages scanned per statement when a needle cannot use the index; a few ms of work each. */
@@ -99,5 +99,23 @@ export class SqlMessageSearch implements MessageSearch {
       await fn(uids[i]!, uids[Math.min(i + SEARCH_SCAN_CHUNK, uids.length) - 1]!);
       await yieldTurn();
     }
+  }
+}
+
+/** The blobs stored before schema 3, for the commit worker to index (delivery/search-backfill.ts). */
+export class SqlSearchBackfill implements SearchTextBackfill {
+  constructor(private readonly db: SqlDriver) {}
+
+  async blobsWithoutSearchText(limit: number): Promise<{ hash: string; index: string }[]> {
+    return this.db.all<{ hash: string; index: string }>(
+      'SELECT b.hash AS hash, b.mime AS "index" FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM blob_search s WHERE s.hash = b.hash) LIMIT ?',
+      [limit],
+    );
+  }
+
+  storeSearchTexts(entries: readonly { hash: string; text: BlobSearchText }[]): Promise<void> {
+    return this.db.transaction(async (tx) => {
+      for (const { hash, text } of entries) await insertSearchText(tx, hash, text);
+    });
   }
 }
