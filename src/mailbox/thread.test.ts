@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { encodeThread } from '../proto/imap/index.js';
 import { baseSubject, casemap } from './base-subject.js';
 import { sortItems, type SortItem } from './sort.js';
-import { parseMessageIds, threadOrderedSubject, threadReferences, type ThreadItem } from './thread.js';
+import { MAX_THREAD_DEPTH, parseMessageIds, threadOrderedSubject, threadReferences, type ThreadItem } from './thread.js';
 
 describe('baseSubject (RFC 5256 2.1)', () => {
   const cases: [string, string, boolean][] = [
@@ -130,6 +130,35 @@ describe('threadReferences (RFC 5256 3)', () => {
     // 1 is linked under 2 first; linking 2 under 1 would then be a loop.
     assert.equal(out, '* THREAD (2 1)(3)(4)');
   });
+  it('hostile: a deeply branching reply tree is answered without exhausting the stack', () => {
+    // Each message has two replies; the second replies again: depth grows by one per pair.
+    const items: ThreadItem[] = [t(1, 's', 1, '<n1@x>')];
+    let parent = 'n1';
+    const pairs = 5000;
+    for (let i = 0; i < pairs; i++) {
+      const leaf = 2 + i * 2;
+      items.push(t(leaf, 's', leaf, `<leaf${i}@x>`, `<${parent}@x>`));
+      items.push(t(leaf + 1, 's', leaf + 1, `<n${leaf + 1}@x>`, `<${parent}@x>`));
+      parent = `n${leaf + 1}`;
+    }
+    const threads = threadReferences(items);
+    assert.equal(threads.length, 1);
+    const ids: number[] = [];
+    let depth = 0;
+    const walk = (n: unknown, d: number): void => {
+      if (typeof n === 'number') ids.push(n);
+      else {
+        depth = Math.max(depth, d);
+        for (const x of n as unknown[]) walk(x, d + 1);
+      }
+    };
+    walk(threads[0], 0);
+    assert.equal(ids.length, items.length, 'every message is in the answer once');
+    assert.equal(new Set(ids).size, items.length);
+    assert.ok(depth <= MAX_THREAD_DEPTH + 2, `depth ${depth}`);
+    assert.ok(encodeThread(threads).length > 0);
+  });
+
   it('parseMessageIds keeps the ids in order and caps them', () => {
     assert.deepEqual(parseMessageIds('<a@x> junk <b@y>\r\n <c@z>'), ['a@x', 'b@y', 'c@z']);
     assert.deepEqual(parseMessageIds('<a@x><b@y>', 1), ['a@x']);

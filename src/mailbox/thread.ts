@@ -4,12 +4,12 @@
  * encoder writes (proto/imap encodeThread).
  *
  * Exports: ThreadItem, threadOrderedSubject, threadReferences,
- * parseMessageIds, ThreadNode.
+ * parseMessageIds, ThreadNode, MAX_REFERENCES, MAX_THREAD_DEPTH.
  * Security: the Message-ID/References/In-Reply-To values are
  * sender-chosen: parent links are never made when they would form a
  * loop, so every walk terminates; References are capped at
- * MAX_REFERENCES ids; the trees are walked with explicit stacks where
- * depth is sender-controlled.
+ * MAX_REFERENCES ids; the trees are walked with explicit stacks, and the
+ * answer nests at most MAX_THREAD_DEPTH levels.
  * Standards: RFC 5256 sections 2.1 (base subject), 2.2 (sent date, with
  * the internal date when there is none, ties in mailbox order) and 3
  * (ORDEREDSUBJECT; REFERENCES steps 1-6).
@@ -24,6 +24,8 @@ export type ThreadNode = number | ThreadNode[];
 
 /** References read per message: real chains are tens of ids; bounds the linking work a sender can cause. */
 export const MAX_REFERENCES = 1000;
+/** Nested branch levels written; deeper replies are listed flat under the last level, so writing the answer cannot exhaust the stack. */
+export const MAX_THREAD_DEPTH = 200;
 
 export interface ThreadItem {
   /** What the response names: sequence number or UID. */
@@ -244,7 +246,7 @@ export function threadReferences(items: readonly ThreadItem[]): ThreadNode[][] {
   return top.map(toNodes);
 }
 
-function toNodes(c: Container): ThreadNode[] {
+function toNodes(c: Container, depth = 0): ThreadNode[] {
   const out: ThreadNode[] = [];
   let cur = c;
   for (;;) {
@@ -253,7 +255,11 @@ function toNodes(c: Container): ThreadNode[] {
       cur = cur.children[0]!;
       continue;
     }
-    for (const ch of cur.children) out.push(toNodes(ch));
+    if (depth >= MAX_THREAD_DEPTH) {
+      for (const d of preorder(cur.children)) if (d.item) out.push([d.item.id]);
+      return out;
+    }
+    for (const ch of cur.children) out.push(toNodes(ch, depth + 1));
     return out;
   }
 }

@@ -5,7 +5,8 @@
  * chose. Past a limit the indexer does not fail: it stops descending, treats
  * what is left as opaque content and marks the index `truncated`.
  *
- * Exports: MimeLimits, the MAX_* defaults, DEFAULT_MIME_LIMITS, resolveMimeLimits.
+ * Exports: MimeLimits, the MAX_* defaults, DEFAULT_MIME_LIMITS, resolveMimeLimits,
+ * the SEARCH_* caps of the search text (search-text.ts).
  * Security: the values bound CPU, memory and index size for hostile mail.
  * Standards: RFC 2046 section 5.1.1 (boundary length), RFC 5322 section 2.1.1
  * (line length); the caps follow the project security spec ("Content").
