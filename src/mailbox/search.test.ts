@@ -60,6 +60,17 @@ describe('searchMessages', () => {
     assert.deepEqual((await run({ type: 'flag', flag: '\\SEEN', set: false })).messages.length, COUNT / 2);
   });
 
+  it('RECENT, NEW and OLD follow the session\'s \\Recent; EMAILID matches the stored id', async () => {
+    const scope = (isRecent?: (uid: number) => boolean) => ({ view: all(Array.from({ length: COUNT }, (_, i) => i + 1)), saved: [], now: 0, isRecent });
+    const recent = (uid: number) => uid >= 57;
+    assert.deepEqual((await searchMessages(store.messages, mailboxId, { type: 'flag', flag: '\\Recent', set: true }, scope(recent))).messages.map((m) => m.uid), [57, 58, 59, 60]);
+    assert.deepEqual((await searchMessages(store.messages, mailboxId, { type: 'new' }, scope(recent))).messages.map((m) => m.uid), [58, 60]);
+    assert.equal((await searchMessages(store.messages, mailboxId, { type: 'old' }, scope(recent))).messages.length, COUNT - 4);
+    assert.equal((await searchMessages(store.messages, mailboxId, { type: 'new' }, scope())).messages.length, 0, 'no \\Recent without a session that holds it');
+    const [m7] = await store.messages.getMessages(mailboxId, [7]);
+    assert.deepEqual((await run({ type: 'emailid', id: m7!.emailId })).messages.map((m) => m.uid), [7]);
+  });
+
   it('yields to the event loop while it evaluates (bounded work per turn)', async () => {
     let turns = 0;
     let running = true;

@@ -15,8 +15,8 @@
  * a huge mailbox does not hold the event loop.
  * Standards: RFC 9051 section 6.4.4 (keys; dates disregard time and zone:
  * INTERNALDATE and SAVEDATE days are taken in UTC, Date: days in the
- * sender's zone), RFC 3501 (NEW, OLD, RECENT: \Recent is not tracked, so
- * RECENT and NEW match nothing and OLD everything), RFC 7162 section 3.1.5
+ * sender's zone), RFC 3501 (NEW, OLD, RECENT: \Recent as the session
+ * has it, none for rev2), RFC 8474 (EMAILID, THREADID), RFC 7162 section 3.1.5
  * (MODSEQ: the highest MODSEQ of the matches is reported), RFC 5032
  * (OLDER/YOUNGER), RFC 8514 (SAVEDBEFORE/ON/SINCE; every message has a
  * save date, so SAVEDATESUPPORTED matches all), RFC 5182 (`$`).
@@ -42,6 +42,8 @@ export interface SearchScope {
   now: number;
   /** Messages evaluated between turns of the event loop (default SEARCH_EVAL_CHUNK). */
   yieldEvery?: number;
+  /** \Recent in this session (rev1); absent: no message is recent. */
+  isRecent?: (uid: number) => boolean;
 }
 
 export interface SearchOutcome {
@@ -152,6 +154,7 @@ export async function searchMessages(ports: SearchPorts, mailboxId: number, key:
   const sentDays = new Map<number, number | null>();
   const needSentDays = usesKey(key, (k) => k.type === 'sentdate');
   const saved = new Set(scope.saved);
+  const recent = scope.isRecent ?? (() => false);
 
   const test = (k: SearchKey, m: MessageRecord, seq: number): boolean => {
     switch (k.type) {
@@ -159,14 +162,14 @@ export async function searchMessages(ports: SearchPorts, mailboxId: number, key:
       case 'savedatesupported':
         return true;
       case 'flag': {
-        if (k.flag.toLowerCase() === '\\recent') return !k.set;
+        if (k.flag.toLowerCase() === '\\recent') return recent(m.uid) === k.set;
         const want = k.flag.toLowerCase();
         return m.flags.some((f) => f.toLowerCase() === want) === k.set;
       }
       case 'new':
-        return false;
+        return recent(m.uid) && !m.flags.includes('\\Seen');
       case 'old':
-        return true;
+        return !recent(m.uid);
       case 'header':
       case 'body':
       case 'text':
@@ -188,8 +191,9 @@ export async function searchMessages(ports: SearchPorts, mailboxId: number, key:
       case 'modseq':
         return BigInt(m.modseq) >= k.modseq;
       case 'emailid':
+        return m.emailId === k.id;
       case 'threadid':
-        return false;
+        return m.threadId === k.id;
       case 'seq':
         return inSet(k.set, seq, count, () => saved.has(m.uid));
       case 'uid':

@@ -85,10 +85,11 @@ const SIZES = MESSAGES.map((m) => m.length);
 
 async function deliver(user: string, bytes: Buffer, internalDate: number, n: number): Promise<number> {
   const account = (await store.directory.getAccount('example.com', user))!;
+  const index = indexMessage(bytes);
   const r = await committer.commit({
     bytes,
-    index: JSON.stringify(indexMessage(bytes)),
-    request: { internalDate, messageId: null, queueId: `q-${user}-${n}`, local: [{ accountId: account.id, mailbox: 'INBOX', enforceQuota: false }] },
+    index: JSON.stringify(index),
+    request: { internalDate, messageId: index.summary.messageId, queueId: `q-${user}-${n}`, local: [{ accountId: account.id, mailbox: 'INBOX', enforceQuota: false }] },
   });
   const out = r.local[0]!;
   assert.ok(out.ok);
@@ -237,9 +238,11 @@ describe('IMAP SEARCH keys', () => {
     [`LARGER ${SIZES[2]! - 1}`, '3'],
     [`SMALLER ${Math.min(...SIZES) + 1}`, String(SIZES.indexOf(Math.min(...SIZES)) + 1)],
     [`NOT SMALLER ${Math.max(...SIZES)}`, String(SIZES.indexOf(Math.max(...SIZES)) + 1)],
-    ['NEW', ''],
-    ['RECENT', ''],
-    ['OLD', '1 2 3 4 5'],
+    // This rev1 session selected INBOX first: every message is \Recent in it.
+    ['NEW', '1 2 3 4 5'],
+    ['RECENT', '1 2 3 4 5'],
+    ['OLD', ''],
+    ['NOT RECENT', ''],
     ['OLDER 60', '1 2 3 4 5'],
     ['YOUNGER 60', ''],
     ['SAVEDATESUPPORTED', '1 2 3 4 5'],
@@ -262,6 +265,16 @@ describe('IMAP SEARCH keys', () => {
     assert.equal(await w.search('SEARCH UNSEEN NOT DELETED'), '1 2 3 4 5');
     assert.equal(await w.search('SEARCH ANSWERED'), '');
     assert.equal(await w.search('UID SEARCH FLAGGED TEXT banana'), '1');
+  });
+
+  it('EMAILID and THREADID (RFC 8474) find a message and its thread', async () => {
+    const out = await w.cmd('oi', 'FETCH 1,4 (EMAILID THREADID)');
+    const ids = [...out.matchAll(/^\* (\d+) FETCH \(EMAILID \(([^)]+)\) THREADID \(([^)]+)\)\)/gm)].map((m) => ({ seq: m[1], email: m[2]!, thread: m[3]! }));
+    assert.equal(ids.length, 2, out);
+    assert.equal(await w.search(`SEARCH EMAILID ${ids[0]!.email}`), '1');
+    assert.equal(ids[0]!.thread, ids[1]!.thread, 'the reply is in the thread of the message it references');
+    assert.equal(await w.search(`SEARCH THREADID ${ids[0]!.thread}`), '1 4');
+    assert.equal(await w.search('SEARCH EMAILID Mnothere'), '');
   });
 
   it('MODSEQ reports the highest MODSEQ of the matches (RFC 7162)', async () => {
@@ -367,6 +380,9 @@ describe('ESEARCH and SEARCHRES', () => {
       const out = await w.cmd('r2', 'SEARCH FROM bob');
       assert.match(out, /^\* ESEARCH \(TAG "r2"\) ALL 2,4\r$/m);
       assert.doesNotMatch(out, /^\* SEARCH/m);
+      // IMAP4rev2 has no \Recent.
+      assert.match(await w.cmd('r3', 'SEARCH RETURN (COUNT) RECENT'), /^\* ESEARCH \(TAG "r3"\) COUNT 0\r$/m);
+      assert.match(await w.cmd('r4', 'SEARCH RETURN (COUNT) OLD'), /^\* ESEARCH \(TAG "r4"\) COUNT 5\r$/m);
     } finally {
       w.close();
     }

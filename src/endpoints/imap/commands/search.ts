@@ -13,26 +13,24 @@
  * Standards: RFC 9051 sections 6.4.4 and 7.3.4, RFC 3501 section 7.2.5
  * (`* SEARCH`), RFC 4731 (ESEARCH), RFC 5182 (SEARCHRES: SAVE with only MIN
  * and/or MAX saves those; SAVE alone sends no ESEARCH; a failed SEARCH
- * with SAVE empties `$`), RFC 7162 section 3.1.5 (MODSEQ of the result).
+ * with SAVE empties `$`), RFC 7162 section 3.1.5 (MODSEQ of the result),
+ * RFC 7162 3.1 (a MODSEQ key enables CONDSTORE), RFC 8474 (EMAILID,
+ * THREADID keys).
  * Choices: charsets other than UTF-8 and US-ASCII answer
- * NO [BADCHARSET (UTF-8 US-ASCII)]; EMAILID and THREADID (OBJECTID, not
- * offered) answer BAD.
+ * NO [BADCHARSET (UTF-8 US-ASCII)].
  */
 import { encodeEsearch, encodeSearch, type EsearchData, type SearchKey } from '../../../proto/imap/index.js';
 import { countTextKeys, usesKey } from '../../../mailbox/search.js';
 import { MAX_SEARCH_TEXT_KEYS, SEARCH_YIELD_EVERY } from '../limits.js';
+import { isRecent } from '../message-set.js';
 import type { Handler, SelectedMailbox, SessionApi } from '../context.js';
 
 export const CHARSETS = ['UTF-8', 'US-ASCII'];
 
-/** False after answering NO [BADCHARSET], NO [LIMIT] (MAX_SEARCH_TEXT_KEYS) or BAD for what this server does not search by. */
+/** False after answering NO [BADCHARSET] or NO [LIMIT] (MAX_SEARCH_TEXT_KEYS). */
 export function checkKeys(s: SessionApi, tag: string, charset: string | null, query: SearchKey): boolean {
   if (charset !== null && !CHARSETS.includes(charset)) {
     s.tagged(tag, 'NO', 'Unsupported charset', { code: 'BADCHARSET', charsets: CHARSETS });
-    return false;
-  }
-  if (usesKey(query, (k) => k.type === 'emailid' || k.type === 'threadid')) {
-    s.tagged(tag, 'BAD', 'EMAILID and THREADID are not supported');
     return false;
   }
   if (countTextKeys(query) > MAX_SEARCH_TEXT_KEYS) {
@@ -44,7 +42,15 @@ export function checkKeys(s: SessionApi, tag: string, charset: string | null, qu
 
 /** The selected mailbox's matches for query, as the session's view numbers them. */
 export async function runSearch(s: SessionApi, selected: SelectedMailbox, query: SearchKey) {
-  return s.mailboxes.search(selected.record, query, { view: selected.view, saved: selected.saved ?? [], now: Date.now(), yieldEvery: SEARCH_YIELD_EVERY });
+  // RFC 7162 3.1: a search by MODSEQ enables CONDSTORE.
+  if (usesKey(query, (k) => k.type === 'modseq')) s.enable('CONDSTORE');
+  return s.mailboxes.search(selected.record, query, {
+    view: selected.view,
+    saved: selected.saved ?? [],
+    now: Date.now(),
+    yieldEvery: SEARCH_YIELD_EVERY,
+    isRecent: (uid) => isRecent(s, uid),
+  });
 }
 
 export const search: Handler<'SEARCH'> = async (s, cmd) => {
