@@ -99,8 +99,15 @@ class Wire {
       else this.received(d);
     });
     sock.on('close', () => {
-      this.closed = true;
-      this.wakeAll();
+      const done = () => {
+        this.closed = true;
+        this.wakeAll();
+      };
+      // The last compressed bytes may still be inflating when the socket closes: read them first.
+      if (this.inflate && !this.inflate.destroyed) {
+        this.inflate.once('close', done);
+        this.inflate.end();
+      } else done();
     });
     sock.on('error', () => {});
   }
