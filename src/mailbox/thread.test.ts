@@ -159,6 +159,17 @@ describe('threadReferences (RFC 5256 3)', () => {
     assert.ok(encodeThread(threads).length > 0);
   });
 
+  it('many subjects shared by two unrelated messages merge in linear time', () => {
+    const pairs = 20000;
+    const items: ThreadItem[] = [];
+    for (let i = 0; i < pairs * 2; i++) items.push(t(i + 1, `subject ${i % pairs}`, i, `<u${i}@x>`));
+    const started = performance.now();
+    const threads = threadReferences(items);
+    assert.ok(performance.now() - started < 3000, `took ${performance.now() - started} ms`);
+    assert.equal(threads.length, pairs);
+    assert.deepEqual(threads[0], [[1], [1 + pairs]]);
+  });
+
   it('parseMessageIds keeps the ids in order and caps them', () => {
     assert.deepEqual(parseMessageIds('<a@x> junk <b@y>\r\n <c@z>'), ['a@x', 'b@y', 'c@z']);
     assert.deepEqual(parseMessageIds('<a@x><b@y>', 1), ['a@x']);

@@ -214,6 +214,8 @@ export function threadReferences(items: readonly ThreadItem[]): ThreadNode[][] {
   }
   const merged: Container[] = [];
   for (const r of roots) {
+    // A root already placed under a dummy made for its subject (below) is not a root any more.
+    if (r.parent) continue;
     const subject = threadSubject(r);
     const held = subject && subject.key !== '' ? table.get(subject.key) : undefined;
     if (!held || held === r) {
@@ -232,13 +234,11 @@ export function threadReferences(items: readonly ThreadItem[]): ThreadNode[][] {
       const dummy: Container = { children: [held, r] };
       held.parent = dummy;
       r.parent = dummy;
-      const at = merged.indexOf(held);
-      if (at >= 0) merged[at] = dummy;
-      else roots[roots.indexOf(held)] = dummy;
+      merged.push(dummy);
       table.set(subject!.key, dummy);
     }
   }
-  // A held container replaced by a dummy before it was reached in the loop above.
+  // Top-level order does not matter here: step 6 sorts it.
   const top = merged.filter((c) => !c.parent);
   // Step 6: sort every sibling list, deepest first.
   for (const c of preorder(top).reverse()) sortSiblings(c.children);
