@@ -352,10 +352,20 @@ describe('SORT and THREAD', () => {
     assert.equal(await line('t4', 'THREAD ORDEREDSUBJECT UTF-8 ALL', 'THREAD'), '(1 4)(2)(3)(5)');
   });
 
-  it('refuses an unknown algorithm, an unknown charset and ESORT', async () => {
+  it('refuses an unknown algorithm, an unknown charset and DISPLAYFROM', async () => {
     assert.match(await w.cmd('x1', 'THREAD XYZ UTF-8 ALL'), /^x1 BAD/m);
     assert.match(await w.cmd('x2', 'SORT (DATE) KOI8-R ALL'), /^x2 NO \[BADCHARSET \(UTF-8 US-ASCII\)\]/m);
-    assert.match(await w.cmd('x3', 'SORT RETURN (ALL) (DATE) UTF-8 ALL'), /^x3 BAD/m);
+    assert.match(await w.cmd('x3', 'SORT (DISPLAYFROM) UTF-8 ALL'), /^x3 BAD/m);
+  });
+
+  it('ESORT (RFC 5267): RETURN answers ESEARCH with MIN/MAX first/last in sort order and ALL in sort order', async () => {
+    assert.match(await w.cmd('es1', 'SORT RETURN (MIN MAX COUNT) (SUBJECT) UTF-8 ALL'), /^\* ESEARCH \(TAG "es1"\) MIN 3 MAX 5 COUNT 5\r$/m);
+    assert.match(await w.cmd('es2', 'SORT RETURN (ALL) (REVERSE DATE) UTF-8 ALL'), /^\* ESEARCH \(TAG "es2"\) ALL 5,4,3,2,1\r$/m);
+    assert.match(await w.cmd('es3', 'UID SORT RETURN () (SUBJECT) UTF-8 ALL'), /^\* ESEARCH \(TAG "es3"\) UID ALL 3,1,4,2,5\r$/m);
+    assert.match(await w.cmd('es4', 'SORT RETURN (ALL) (DATE) UTF-8 ALL'), /^\* ESEARCH \(TAG "es4"\) ALL 1:5\r$/m);
+    const none = await w.cmd('es5', 'SORT RETURN (MIN COUNT) (DATE) UTF-8 TEXT nothing-matches');
+    assert.match(none, /^\* ESEARCH \(TAG "es5"\) COUNT 0\r$/m);
+    assert.doesNotMatch(none, /^\* SORT/m);
   });
 });
 

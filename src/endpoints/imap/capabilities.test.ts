@@ -27,7 +27,7 @@ describe('IMAP capabilities', () => {
       ENABLE: ['ENABLE'], ID: ['ID'], NAMESPACE: ['NAMESPACE'], UNSELECT: ['UNSELECT'], 'LIST-EXTENDED': ['LIST'], 'LIST-STATUS': ['LIST', 'STATUS'],
       'SPECIAL-USE': ['LIST'], UIDPLUS: ['EXPUNGE', 'COPY'], MOVE: ['MOVE'], BINARY: ['FETCH'], PREVIEW: ['FETCH'], 'CREATE-SPECIAL-USE': ['CREATE'], STARTTLS: ['STARTTLS'], 'AUTH=PLAIN': ['AUTHENTICATE'],
       CONDSTORE: ['FETCH', 'STORE', 'SELECT'], QRESYNC: ['ENABLE', 'SELECT'], 'COMPRESS=DEFLATE': ['COMPRESS'],
-      ESEARCH: ['SEARCH'], SEARCHRES: ['SEARCH'], WITHIN: ['SEARCH'], SORT: ['SORT'], 'THREAD=REFERENCES': ['THREAD'], 'THREAD=ORDEREDSUBJECT': ['THREAD'],
+      ESEARCH: ['SEARCH'], SEARCHRES: ['SEARCH'], WITHIN: ['SEARCH'], SORT: ['SORT'], ESORT: ['SORT'], 'THREAD=REFERENCES': ['THREAD'], 'THREAD=ORDEREDSUBJECT': ['THREAD'],
     };
     const all = new Set([...sessionCapabilities('authenticated', true, false), ...sessionCapabilities('not-authenticated', false, true), ...sessionCapabilities('not-authenticated', true, false)]);
     for (const cap of all) for (const cmd of needs[cap] ?? []) assert.ok(HANDLERS[cmd], `${cap} needs ${cmd}`);

@@ -82,6 +82,8 @@ export interface EsearchData {
   min?: number;
   max?: number;
   all?: number[];
+  /** ALL in the given order (ESORT, RFC 5267), only adjacent ascending runs merged. */
+  allInOrder?: boolean;
   count?: number;
   modseq?: bigint;
 }
@@ -92,7 +94,7 @@ export function encodeEsearch(tag: string | null, uid: boolean, data: EsearchDat
   if (uid) s += ' UID';
   if (data.min !== undefined) s += ` MIN ${data.min}`;
   if (data.max !== undefined) s += ` MAX ${data.max}`;
-  if (data.all !== undefined && data.all.length) s += ` ALL ${compressSequence(data.all)}`;
+  if (data.all !== undefined && data.all.length) s += ` ALL ${compressSequence(data.all, !data.allInOrder)}`;
   if (data.count !== undefined) s += ` COUNT ${data.count}`;
   if (data.modseq !== undefined) s += ` MODSEQ ${data.modseq}`;
   return Buffer.from(s + CRLF);
