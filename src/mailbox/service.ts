@@ -3,8 +3,8 @@
  * one account: default folders, listing, create/delete/rename,
  * subscriptions and STATUS, and the messages of a mailbox (records, stored
  * MIME index and bytes, flags, expunge, copy, move, changes since a
- * MODSEQ), and the METADATA entries of the account and its mailboxes.
- * Only store ports here, no SQL.
+ * MODSEQ, SEARCH and the SORT/THREAD keys), and the METADATA entries of
+ * the account and its mailboxes. Only store ports here, no SQL.
  *
  * Exports: MailboxPorts, BlobReader, MailboxService, MailboxOutcome,
  * MAX_MAILBOXES, SPECIAL_USES, SPECIAL_USE_ENTRY.
@@ -178,17 +178,19 @@ export class MailboxService {
     return this.blobs.get(message.blobHash);
   }
 
-  /** STORE: changes flags of these UIDs (UNCHANGEDSINCE per RFC 7162 when given). */
   /** SEARCH: the messages of the session's view that match key (search.ts). */
-  search(mailbox: MailboxRecord, key: SearchKey, scope: SearchScope): Promise<SearchOutcome> {
+  async search(mailbox: MailboxRecord, key: SearchKey, scope: SearchScope): Promise<SearchOutcome> {
+    if (mailbox.accountId !== this.accountId) return { messages: [], highestModseq: null };
     return searchMessages(this.ports.messages, mailbox.id, key, scope);
   }
 
   /** SORT and THREAD keys of the messages of a UID set. */
-  searchFields(mailbox: MailboxRecord, uids: UidSet): Promise<SearchFields[]> {
+  async searchFields(mailbox: MailboxRecord, uids: UidSet): Promise<SearchFields[]> {
+    if (mailbox.accountId !== this.accountId) return [];
     return this.ports.messages.searchFields(mailbox.id, uids);
   }
 
+  /** STORE: changes flags of these UIDs (UNCHANGEDSINCE per RFC 7162 when given). */
   async storeFlags(mailbox: MailboxRecord, uids: UidSet, mode: FlagStoreMode, flags: readonly string[], unchangedSince?: number): Promise<StoreFlagsResult> {
     if (mailbox.accountId !== this.accountId || uids.length === 0) return { updated: [], failed: [], highestModseq: mailbox.highestModseq };
     return this.ports.messages.storeFlags(mailbox.id, uids, mode, flags, unchangedSince);

@@ -20,7 +20,7 @@
  * NO [BADCHARSET (UTF-8 US-ASCII)].
  */
 import { encodeEsearch, encodeSearch, type EsearchData, type SearchKey } from '../../../proto/imap/index.js';
-import { countTextKeys, usesKey } from '../../../mailbox/search.js';
+import { countTextKeys, usesKey } from '../../../mailbox/index.js';
 import { MAX_SEARCH_TEXT_KEYS, SEARCH_YIELD_EVERY } from '../limits.js';
 import { isRecent } from '../message-set.js';
 import type { Handler, SelectedMailbox, SessionApi } from '../context.js';

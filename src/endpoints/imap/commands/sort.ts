@@ -12,7 +12,7 @@
  * Choices: DISPLAYFROM/DISPLAYTO (RFC 5957, not advertised) answer BAD;
  * ESORT's PARTIAL and CONTEXT options are not offered.
  */
-import { sortItems, type SortItem } from '../../../mailbox/sort.js';
+import { sortItems, type SortItem } from '../../../mailbox/index.js';
 import { encodeEsearch, encodeSearch, type EsearchData } from '../../../proto/imap/index.js';
 import type { MessageRecord } from '../../../store/types.js';
 import type { Handler, SelectedMailbox, SessionApi } from '../context.js';

@@ -9,7 +9,7 @@
  * Standards: RFC 5256 sections 3 and 4 (`* THREAD` response); the sent
  * date falls back to the internal date (section 2.2).
  */
-import { threadOrderedSubject, threadReferences, type ThreadItem } from '../../../mailbox/thread.js';
+import { threadOrderedSubject, threadReferences, type ThreadItem } from '../../../mailbox/index.js';
 import { encodeThread } from '../../../proto/imap/index.js';
 import type { Handler } from '../context.js';
 import { checkKeys, runSearch } from './search.js';
