@@ -127,7 +127,8 @@ function headerHas(header: string, field: string, needle: string): boolean {
 async function textMatches(ports: SearchPorts, mailboxId: number, key: SearchKey): Promise<Set<number>> {
   if (key.type === 'body' || key.type === 'text') return new Set(await ports.matchText(mailboxId, key.type, key.value));
   if (key.type !== 'header') return new Set();
-  if (COLUMN_FIELDS.has(key.field)) return new Set(await ports.matchText(mailboxId, key.field as TextField, key.value));
+  // An empty string asks whether the field is there at all: that is read from the header text.
+  if (COLUMN_FIELDS.has(key.field) && key.value !== '') return new Set(await ports.matchText(mailboxId, key.field as TextField, key.value));
   const rows = await ports.headerTexts(mailboxId, key.value);
   return new Set(rows.filter((r) => headerHas(r.header, key.field, key.value)).map((r) => r.uid));
 }

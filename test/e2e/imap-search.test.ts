@@ -208,6 +208,8 @@ describe('IMAP SEARCH keys', () => {
     ['BCC secret-list', '3'],
     ['HEADER X-Custom magic-value', '3'],
     ['HEADER x-custom ""', '3'],
+    ['HEADER CC ""', '3'],
+    ['NOT HEADER Date ""', '5'],
     ['HEADER X-Custom nothing-like-it', ''],
     ['HEADER In-Reply-To m1@example', '4'],
     ['BODY quarterly', '3'],
