@@ -15,6 +15,7 @@ import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { ImapEndpoint } from '../endpoints/imap/index.js';
 import { Pop3Endpoint } from '../endpoints/pop3/index.js';
 import { SmtpEndpoint, type SmtpRole } from '../endpoints/smtp/endpoint.js';
+import { MailboxEvents, publishDeliveries } from '../mailbox/events.js';
 import { formatListen, parseListen, type ListenAddress } from '../net/listen.js';
 import { FileBlobReader } from '../store/blob/files.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -35,6 +36,8 @@ export interface RunningServer {
   stores: StoreContext;
   certificates: CertificateRegistry;
   committer: WorkerCommitter;
+  /** The change feed every local delivery is published on (IMAP IDLE and NOTIFY listen to it). */
+  events: MailboxEvents;
   reload(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -94,6 +97,9 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
   // Message files and the delivery transaction live on their own thread.
   const committer = new WorkerCommitter({ database: stores.paths.database, blobs: stores.paths.blobs, fsync: config.storage.fsync }, logger.child({}, 'commit'));
   await committer.start();
+  // Every local delivery (SMTP, LMTP, APPEND) announced to IDLE and NOTIFY sessions once durable.
+  const events = new MailboxEvents();
+  const publishing = publishDeliveries(committer, events);
   const hasSpace = spaceChecker(stores.paths.root, Math.max(100 * 1024 * 1024, 2 * config.smtp.max_message_size));
 
   // Shared by every endpoint and updated in place on SIGHUP.
@@ -104,12 +110,12 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
   const blobs = new FileBlobReader(stores.paths.blobs);
   const create = (role: Role): Endpoint => {
     if (role === 'imap' || role === 'imaps') {
-      return new ImapEndpoint({ security: role === 'imap' ? 'starttls' : 'implicit', directory: stores.directory, store: stores.store, blobs, committer, certificates, logger });
+      return new ImapEndpoint({ security: role === 'imap' ? 'starttls' : 'implicit', directory: stores.directory, store: stores.store, blobs, committer: publishing, events, certificates, logger });
     }
     if (role === 'pop3' || role === 'pop3s') {
       return new Pop3Endpoint({ security: role === 'pop3' ? 'starttls' : 'implicit', directory: stores.directory, store: stores.store, blobs, certificates, logger });
     }
-    const smtp = new SmtpEndpoint({ role, hostname: config.hostname, directory: stores.directory, committer, certificates, limits, logger, hasSpace });
+    const smtp = new SmtpEndpoint({ role, hostname: config.hostname, directory: stores.directory, committer: publishing, certificates, limits, logger, hasSpace });
     smtpEndpoints.push(smtp);
     return smtp;
   };
@@ -141,6 +147,7 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
     stores,
     certificates,
     committer,
+    events,
     async reload() {
       try {
         const fresh = loadConfig({ file: loaded.file, dataDir: loaded.dataDir });

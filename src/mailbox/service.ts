@@ -4,7 +4,9 @@
  * subscriptions and STATUS, and the messages of a mailbox (records, stored
  * MIME index and bytes, flags, expunge, copy, move, changes since a
  * MODSEQ), and the METADATA entries of the account and its mailboxes.
- * Only store ports here, no SQL.
+ * Only store ports here, no SQL. Every change made here is published on
+ * the change feed (events.ts) when one is given, tagged with the origin
+ * (the session) that made it.
  *
  * Exports: MailboxPorts, BlobReader, MailboxService, MailboxOutcome,
  * MAX_MAILBOXES, SPECIAL_USES, SPECIAL_USE_ENTRY.
@@ -18,6 +20,7 @@
 import { DEFAULT_MAILBOXES } from '../core/mailbox-names.js';
 import type { MessageIndex } from '../mime/index.js';
 import type { AnnotationEntry, AnnotationStore, SetAnnotationsResult, ChangesSince, CopyResult, ExpungeResult, FlagStoreMode, MailboxAdmin, MailboxRecord, MailboxStore, MessageReader, MessageRecord, MessageTransfer, MessageUpdater, MoveResult, StoreFlagsResult, SubscriptionStore, UidSet } from '../store/types.js';
+import type { MailboxChange, MailboxEvents } from './events.js';
 import { listMailboxes, type ListEntry, type ListQuery } from './list.js';
 import { checkMailboxName } from './names.js';
 import { mailboxStatus, type MailboxStatus, type StatusWanted } from './status.js';
@@ -53,7 +56,20 @@ export class MailboxService {
     private readonly ports: MailboxPorts,
     readonly accountId: number,
     private readonly blobs?: BlobReader,
+    private readonly feed?: { events: MailboxEvents; origin: string },
   ) {}
+
+  private changed(mailbox: MailboxRecord, changes: MailboxChange[]): void {
+    if (changes.length) this.feed?.events.publish({ type: 'messages', accountId: this.accountId, mailboxId: mailbox.id, changes, origin: this.feed.origin });
+  }
+
+  private renamed(name: string | null, oldName?: string): void {
+    this.feed?.events.publish({ type: 'mailbox-name', accountId: this.accountId, name, oldName, origin: this.feed.origin });
+  }
+
+  private subscriptionChanged(name: string): void {
+    this.feed?.events.publish({ type: 'subscription', accountId: this.accountId, name, origin: this.feed.origin });
+  }
 
   /**
    * Creates INBOX and the special-use folders the account lacks, and
@@ -99,6 +115,7 @@ export class MailboxService {
     if (existing.length >= MAX_MAILBOXES) return fail('limit');
     const canonical = use === null ? null : SPECIAL_USES.find((u) => u.toLowerCase() === use.toLowerCase())!;
     const r = await this.ports.mailboxes.createMailbox(this.accountId, check.name, canonical);
+    if (r.ok) this.renamed(r.mailbox.name);
     return r.ok ? { ok: true, value: r.mailbox } : fail('exists');
   }
 
@@ -106,7 +123,13 @@ export class MailboxService {
     const check = checkMailboxName(rawName);
     if (!check.ok) return fail('not-found');
     if (check.name === 'INBOX') return fail('inbox');
+    const before = await this.ports.mailboxes.getMailbox(this.accountId, check.name);
     const r = await this.ports.mailboxes.deleteMailbox(this.accountId, check.name);
+    if (r.ok) {
+      this.renamed(null, check.name);
+      // Sessions that have it selected learn that its messages are gone.
+      if (before) this.changed(before, ['expunge']);
+    }
     return r.ok ? { ok: true, value: r.expunged } : fail(r.reason);
   }
 
@@ -117,6 +140,7 @@ export class MailboxService {
     if (!to.ok) return fail('invalid-name', to.reason);
     if (to.name === 'INBOX') return fail('exists');
     const r = await this.ports.mailboxes.renameMailbox(this.accountId, from.name, to.name);
+    if (r.ok) for (const n of r.renamed) this.renamed(n.to, n.from);
     return r.ok ? { ok: true, value: r.renamed } : fail(r.reason);
   }
 
@@ -127,6 +151,7 @@ export class MailboxService {
     const subs = await this.ports.subscriptions.listSubscriptions(this.accountId);
     if (subs.length >= MAX_MAILBOXES && !subs.includes(check.name)) return fail('limit');
     await this.ports.subscriptions.subscribe(this.accountId, check.name);
+    this.subscriptionChanged(check.name);
     return { ok: true, value: undefined };
   }
 
@@ -135,6 +160,7 @@ export class MailboxService {
     const check = checkMailboxName(rawName);
     if (!check.ok) return fail('invalid-name', check.reason);
     await this.ports.subscriptions.unsubscribe(this.accountId, check.name);
+    this.subscriptionChanged(check.name);
     return { ok: true, value: undefined };
   }
 
@@ -153,7 +179,9 @@ export class MailboxService {
   /** CLOSE of a read-write mailbox: removes the messages flagged \Deleted; the number removed. */
   async expungeDeleted(mailbox: MailboxRecord): Promise<number> {
     if (mailbox.accountId !== this.accountId) return 0;
-    return (await this.ports.messages.expunge(mailbox.id)).uids.length;
+    const n = (await this.ports.messages.expunge(mailbox.id)).uids.length;
+    if (n) this.changed(mailbox, ['expunge']);
+    return n;
   }
 
   /** The records of these UIDs of a mailbox of this account, in UID order (absent UIDs skipped). */
@@ -179,14 +207,18 @@ export class MailboxService {
   /** STORE: changes flags of these UIDs (UNCHANGEDSINCE per RFC 7162 when given). */
   async storeFlags(mailbox: MailboxRecord, uids: UidSet, mode: FlagStoreMode, flags: readonly string[], unchangedSince?: number): Promise<StoreFlagsResult> {
     if (mailbox.accountId !== this.accountId || uids.length === 0) return { updated: [], failed: [], highestModseq: mailbox.highestModseq };
-    return this.ports.messages.storeFlags(mailbox.id, uids, mode, flags, unchangedSince);
+    const r = await this.ports.messages.storeFlags(mailbox.id, uids, mode, flags, unchangedSince);
+    if (r.updated.some((u) => u.changed)) this.changed(mailbox, ['flags']);
+    return r;
   }
 
   /** EXPUNGE (all \Deleted) or UID EXPUNGE (only those of uids). */
   async expunge(mailbox: MailboxRecord, uids?: UidSet): Promise<ExpungeResult> {
     if (mailbox.accountId !== this.accountId) return { uids: [], modseq: 0 };
     if (uids !== undefined && uids.length === 0) return { uids: [], modseq: 0 };
-    return this.ports.messages.expunge(mailbox.id, uids);
+    const r = await this.ports.messages.expunge(mailbox.id, uids);
+    if (r.uids.length) this.changed(mailbox, ['expunge']);
+    return r;
   }
 
   /** Messages changed or added, and UIDs expunged, since a MODSEQ (what a session has not been told yet). */
@@ -198,13 +230,20 @@ export class MailboxService {
   /** COPY between two mailboxes of this account (COPYUID mapping on success). */
   async copy(from: MailboxRecord, uids: UidSet, to: MailboxRecord): Promise<CopyResult> {
     if (from.accountId !== this.accountId || to.accountId !== this.accountId) return { ok: false, reason: 'no-mailbox' };
-    return this.ports.messages.copy(from.id, uids, to.id);
+    const r = await this.ports.messages.copy(from.id, uids, to.id);
+    if (r.ok && r.mapping.length) this.changed(to, ['new']);
+    return r;
   }
 
   /** MOVE between two mailboxes of this account: copy and expunge in one transaction. */
   async move(from: MailboxRecord, uids: UidSet, to: MailboxRecord): Promise<MoveResult> {
     if (from.accountId !== this.accountId || to.accountId !== this.accountId) return { ok: false, reason: 'no-mailbox' };
-    return this.ports.messages.move(from.id, uids, to.id);
+    const r = await this.ports.messages.move(from.id, uids, to.id);
+    if (r.ok && r.mapping.length) {
+      this.changed(to, ['new']);
+      this.changed(from, ['expunge']);
+    }
+    return r;
   }
 
   /**

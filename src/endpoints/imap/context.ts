@@ -71,6 +71,12 @@ export interface SessionApi {
   /** Sends a continuation and reads one AUTHENTICATE response line. */
   readAuthResponse(challenge: string): Promise<AuthResponse | null>;
   select(mailbox: SelectedMailbox | undefined): void;
+  /**
+   * IDLE: sends `+ idling`, pushes the selected mailbox's changes as they
+   * happen, and returns the line that ended it (empty for a line too long),
+   * or null when the session is over. No update follows the return.
+   */
+  idle(): Promise<Buffer | null>;
   logout(): void;
 }
 

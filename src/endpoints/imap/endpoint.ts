@@ -16,6 +16,7 @@ import tls from 'node:tls';
 import { newSessionId } from '../../core/ids.js';
 import type { MessageCommitter } from '../../delivery/committer.js';
 import type { Directory } from '../../directory/directory.js';
+import { MailboxEvents } from '../../mailbox/events.js';
 import type { BlobReader, MailboxPorts } from '../../mailbox/index.js';
 import { ConnectionLimiter } from '../../net/connection-limiter.js';
 import { normalizeIp } from '../../net/ip.js';
@@ -43,6 +44,12 @@ export interface ImapEndpointDeps {
   /** Defaults PRE_LOGIN_IDLE_MS / POST_LOGIN_IDLE_MS; tests shorten them. */
   timeouts?: Partial<SessionTimeouts>;
   maxConnectionsPerIp?: number;
+  /**
+   * The change feed shared with the committer (publishDeliveries) and the
+   * other IMAP listener; without it each endpoint has its own, and sessions
+   * hear only each other.
+   */
+  events?: MailboxEvents;
 }
 
 export class ImapEndpoint {
@@ -52,9 +59,11 @@ export class ImapEndpoint {
   private readonly sessions = new Set<ImapSession>();
   private readonly unsubscribe: () => void;
   private readonly timeouts: SessionTimeouts;
+  private readonly events: MailboxEvents;
 
   constructor(deps: ImapEndpointDeps) {
     this.deps = deps;
+    this.events = deps.events ?? new MailboxEvents();
     this.limiter = new ConnectionLimiter(deps.maxConnectionsPerIp ?? MAX_CONNECTIONS_PER_IP);
     this.timeouts = { preLoginMs: deps.timeouts?.preLoginMs ?? PRE_LOGIN_IDLE_MS, postLoginMs: deps.timeouts?.postLoginMs ?? POST_LOGIN_IDLE_MS };
     this.unsubscribe = deps.certificates.onChange(() => {
@@ -107,7 +116,7 @@ export class ImapEndpoint {
       return;
     }
     log.info('connect', { client, port: socket.localPort, tls: secure });
-    const session = new ImapSession(socket, { directory: this.deps.directory, ports: this.deps.store, blobs: this.deps.blobs, committer: this.deps.committer, certificates: this.deps.certificates, timeouts: this.timeouts, logger: log }, id, {
+    const session = new ImapSession(socket, { directory: this.deps.directory, ports: this.deps.store, blobs: this.deps.blobs, committer: this.deps.committer, certificates: this.deps.certificates, timeouts: this.timeouts, logger: log, events: this.events }, id, {
       secure,
       starttls: this.deps.security === 'starttls',
     });

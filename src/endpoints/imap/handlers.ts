@@ -27,6 +27,7 @@ import { getquota } from './commands/getquota.js';
 import { getquotaroot } from './commands/getquotaroot.js';
 import { fetch } from './commands/fetch.js';
 import { id } from './commands/id.js';
+import { idle } from './commands/idle.js';
 import { list } from './commands/list.js';
 import { login } from './commands/login.js';
 import { logout } from './commands/logout.js';
@@ -84,6 +85,7 @@ export const HANDLERS: Table = {
   GETMETADATA: open(getmetadata),
   SETMETADATA: open(setmetadata),
   COMPRESS: open(compress),
+  IDLE: open(idle),
 };
 
 const TABLE: ReadonlyMap<CommandName, HandlerSpec> = new Map(Object.entries(HANDLERS) as [CommandName, HandlerSpec][]);

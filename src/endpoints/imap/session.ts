@@ -28,6 +28,7 @@ import tls from 'node:tls';
 import type { MessageCommitter } from '../../delivery/committer.js';
 import type { Directory } from '../../directory/directory.js';
 import { accountAddress } from '../../directory/directory.js';
+import type { MailboxEvent, MailboxEvents } from '../../mailbox/events.js';
 import { MailboxService, type BlobReader, type MailboxPorts } from '../../mailbox/index.js';
 import {
   ImapFramer,
@@ -40,6 +41,7 @@ import {
   parseAuthResponse,
   parseCommand,
   type AuthResponse,
+  type CommandName,
   type EncoderOptions,
   type FrameEvent,
   type ImapCommand,
@@ -53,6 +55,7 @@ import { sessionCapabilities } from './capabilities.js';
 import { Compression } from './compression.js';
 import type { ImapState, SelectedMailbox, SessionApi } from './context.js';
 import { handlerFor } from './handlers.js';
+import { announceChanges } from './mailbox-sync.js';
 import { MAX_AUTH_FAILURES, MAX_BAD_COMMANDS, MAX_PENDING_OUTPUT_BYTES, MAX_PRE_LOGIN_COMMANDS } from './limits.js';
 
 export interface SessionTimeouts {
@@ -70,7 +73,23 @@ export interface ImapSessionDeps {
   certificates: CertificateRegistry;
   timeouts: SessionTimeouts;
   logger: Logger;
+  /** The change feed: this session publishes its changes there and hears others' (IDLE, NOTIFY). */
+  events?: MailboxEvents;
 }
+
+/**
+ * Commands at whose end the changes of the selected mailbox made by others
+ * are announced (before the tagged reply), expunges included. RFC 9051
+ * 7.5.1 forbids EXPUNGE during FETCH, STORE and SEARCH by sequence number
+ * (their UID forms are fine); NOOP, CHECK and IDLE announce by themselves;
+ * commands that change the connection (STARTTLS, LOGOUT, COMPRESS) or the
+ * selection are left out.
+ */
+const PUSH_AFTER = new Set<CommandName>([
+  'CAPABILITY', 'ID', 'ENABLE', 'NAMESPACE', 'LIST', 'LSUB', 'STATUS', 'CREATE', 'DELETE', 'RENAME', 'SUBSCRIBE', 'UNSUBSCRIBE',
+  'COPY', 'MOVE', 'EXPUNGE', 'APPEND', 'GETQUOTA', 'GETQUOTAROOT', 'SETQUOTA', 'GETMETADATA', 'SETMETADATA', 'NOTIFY',
+]);
+const PUSH_AFTER_UID = new Set<CommandName>(['FETCH', 'STORE', 'SEARCH', 'SORT', 'THREAD']);
 
 export class ImapSession implements SessionApi {
   readonly log: Logger;
@@ -89,6 +108,17 @@ export class ImapSession implements SessionApi {
   private badCommands = 0;
   private authFailures = 0;
   private preLoginCommands = 0;
+  /** Unsubscribes from the selected mailbox's events. */
+  private unwatchSelected: (() => void) | undefined;
+  /** Others changed the selected mailbox since this session was last told. */
+  private dirty = false;
+  /** In IDLE: changes are pushed as they happen. */
+  private idling = false;
+  /** The running push of changes, if any (IDLE waits for it before its tagged OK). */
+  private pushing: Promise<void> | undefined;
+  /** The tagged reply held back while the end-of-command announcement runs. */
+  private holdTag: string | undefined;
+  private held: Buffer | undefined;
   private readonly closedPromise: Promise<void>;
   private resolveClosed!: () => void;
 
@@ -103,6 +133,7 @@ export class ImapSession implements SessionApi {
     this.tlsOffered = options.starttls && !options.secure;
     this.log = deps.logger;
     this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
+    void this.closedPromise.then(() => this.select(undefined));
     this.attach(socket);
   }
 
@@ -207,7 +238,9 @@ export class ImapSession implements SessionApi {
   }
 
   tagged(tag: string, kind: StatusKind, text: string, code?: ResponseCode): void {
-    this.send(encodeTagged(tag, kind, text, code));
+    const reply = encodeTagged(tag, kind, text, code);
+    if (tag === this.holdTag && !this.held) this.held = reply;
+    else this.send(reply);
   }
 
   enable(capability: string): void {
@@ -231,7 +264,7 @@ export class ImapSession implements SessionApi {
 
   async login(account: AccountRecord): Promise<void> {
     // Folders first: if the store fails the client gets NO and the session stays unauthenticated.
-    const service = new MailboxService(this.deps.ports, account.id, this.deps.blobs);
+    const service = new MailboxService(this.deps.ports, account.id, this.deps.blobs, this.deps.events ? { events: this.deps.events, origin: this.id } : undefined);
     await service.ensureDefaultMailboxes();
     this.service = service;
     this.account = account;
@@ -265,6 +298,37 @@ export class ImapSession implements SessionApi {
   select(mailbox: SelectedMailbox | undefined): void {
     this.selected = mailbox;
     if (this.state !== 'logout') this.state = mailbox ? 'selected' : this.account ? 'authenticated' : 'not-authenticated';
+    this.unwatchSelected?.();
+    this.unwatchSelected = undefined;
+    this.dirty = false;
+    if (!mailbox || !this.deps.events) return;
+    this.unwatchSelected = this.deps.events.watchMailbox(mailbox.record.id, (e) => this.onSelectedChange(e));
+    // A change made between SELECT's read and this watch: one look at the mailbox's HIGHESTMODSEQ.
+    void this.deps.ports.mailboxes.getMailbox(mailbox.record.accountId, mailbox.record.name).then(
+      (now) => {
+        if (now && now.highestModseq > mailbox.modseq && this.selected === mailbox) this.onSelectedChange({ type: 'messages', accountId: now.accountId, mailboxId: now.id, changes: [] });
+      },
+      () => {},
+    );
+  }
+
+  async idle(): Promise<Buffer | null> {
+    this.send(encodeContinuation('idling'));
+    this.framer.setMode('idle');
+    this.idling = true;
+    if (this.dirty) this.schedulePush();
+    const event = await this.nextEvent();
+    this.idling = false;
+    this.framer.setMode('command');
+    // No update may follow the tagged reply that ends IDLE.
+    await this.pushing;
+    if (!event) return null;
+    if (event.kind === 'line') return event.line;
+    if (event.kind === 'error' && event.error.fatal) {
+      this.bye('Protocol error');
+      return null;
+    }
+    return Buffer.alloc(0);
   }
 
   logout(): void {
@@ -274,6 +338,32 @@ export class ImapSession implements SessionApi {
   }
 
   // Internals
+
+  /** The change feed's callback for the selected mailbox: never I/O here, only a mark and a schedule. */
+  private onSelectedChange(event: MailboxEvent): void {
+    // This session's own STORE/EXPUNGE/COPY/MOVE already answered for themselves.
+    if (event.origin === this.id) return;
+    this.dirty = true;
+    if (this.idling) this.schedulePush();
+  }
+
+  /** Announces the selected mailbox's changes; a burst of events in one turn costs one announcement. */
+  private schedulePush(): void {
+    if (this.pushing) return;
+    this.pushing = (async () => {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      try {
+        while (this.dirty && this.idling && this.selected && !this.socket.destroyed) {
+          this.dirty = false;
+          await announceChanges(this);
+        }
+      } catch (err) {
+        this.log.error('push-failed', { reason: err instanceof Error ? err.message : String(err) });
+      } finally {
+        this.pushing = undefined;
+      }
+    })();
+  }
 
   private attach(socket: Socket): void {
     socket.on('data', (chunk: Buffer) => {
@@ -402,12 +492,27 @@ export class ImapSession implements SessionApi {
       this.countBad();
       return;
     }
+    const push = PUSH_AFTER.has(cmd.name) || (cmd.uid && PUSH_AFTER_UID.has(cmd.name));
+    if (push) this.holdTag = cmd.tag;
     try {
       await (spec.handler as (s: SessionApi, c: ImapCommand) => Promise<void> | void)(this, cmd);
     } catch (err) {
       this.log.error('command-failed', { command: cmd.name, reason: err instanceof Error ? err.message : String(err) });
       this.tagged(cmd.tag, 'NO', 'Temporary server failure, try again', { code: 'UNAVAILABLE' });
     }
+    if (!push) return;
+    const held = this.held;
+    this.holdTag = undefined;
+    this.held = undefined;
+    try {
+      if (this.dirty && this.selected && this.state === 'selected') {
+        this.dirty = false;
+        await announceChanges(this);
+      }
+    } catch (err) {
+      this.log.error('push-failed', { reason: err instanceof Error ? err.message : String(err) });
+    }
+    if (held) this.send(held);
   }
 
   /** BAD (tagged, or untagged without a tag), counted towards MAX_BAD_COMMANDS. */
