@@ -64,10 +64,20 @@ export interface SessionApi {
   startCompression(tag: string): void;
   /** Replies OK to tag, then switches to TLS; plaintext after the command is discarded. */
   startTls(tag: string): void;
-  /** Login succeeded: state authenticated, post-auth framer limits, default mailboxes. */
-  login(account: AccountRecord): Promise<void>;
-  /** A failed LOGIN/AUTHENTICATE: answered, logged with the user name tried (never the password), counted; the session may end. */
-  authFailed(tag: string, reason: string, user: string): void;
+  /** Checks credentials (Directory.authenticate), except from a banned client, whose tries all fail. */
+  authenticate(user: string, password: string): Promise<AccountRecord | undefined>;
+  /**
+   * Credentials are right: state authenticated, post-auth framer limits,
+   * default mailboxes. False (and nothing changed) when this account
+   * already has the most sessions allowed from this client address.
+   */
+  login(account: AccountRecord): Promise<boolean>;
+  /**
+   * A failed LOGIN/AUTHENTICATE: counted here and in the shared per-client
+   * counter, answered after the tarpit delay, logged with the user name
+   * tried (never the password); the session may end.
+   */
+  authFailed(tag: string, reason: string, user: string): Promise<void>;
   /** Sends a continuation and reads one AUTHENTICATE response line. */
   readAuthResponse(challenge: string): Promise<AuthResponse | null>;
   select(mailbox: SelectedMailbox | undefined): void;

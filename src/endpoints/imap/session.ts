@@ -30,6 +30,8 @@ import type { Directory } from '../../directory/directory.js';
 import { accountAddress } from '../../directory/directory.js';
 import type { MailboxEvent, MailboxEvents } from '../../mailbox/events.js';
 import { MailboxService, type BlobReader, type MailboxPorts } from '../../mailbox/index.js';
+import type { AuthFailures } from '../../net/auth-failures.js';
+import type { UserClientLimiter } from '../../net/connection-limiter.js';
 import {
   ImapFramer,
   POST_AUTH_FRAMER_LIMITS,
@@ -75,6 +77,12 @@ export interface ImapSessionDeps {
   logger: Logger;
   /** The change feed: this session publishes its changes there and hears others' (IDLE, NOTIFY). */
   events?: MailboxEvents;
+  /** The client's address (normalised), or 'local' for a unix socket. */
+  client?: string;
+  /** Failed logins shared with the other protocols: tarpit and ban. */
+  authFailures?: AuthFailures;
+  /** Sessions per account and client address (taken at login, released at close). */
+  userSlots?: UserClientLimiter;
 }
 
 /**
@@ -135,6 +143,10 @@ export class ImapSession implements SessionApi {
     this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
     void this.closedPromise.then(() => this.select(undefined));
     this.attach(socket);
+  }
+
+  get client(): string {
+    return this.deps.client ?? 'local';
   }
 
   get directory(): Directory {
@@ -262,21 +274,42 @@ export class ImapSession implements SessionApi {
     secure.once('secure', () => this.log.info('starttls', { protocol: secure.getProtocol() ?? undefined }));
   }
 
-  async login(account: AccountRecord): Promise<void> {
-    // Folders first: if the store fails the client gets NO and the session stays unauthenticated.
-    const service = new MailboxService(this.deps.ports, account.id, this.deps.blobs, this.deps.events ? { events: this.deps.events, origin: this.id } : undefined);
-    await service.ensureDefaultMailboxes();
-    this.service = service;
+  async authenticate(user: string, password: string): Promise<AccountRecord | undefined> {
+    // A banned client's guesses are not even checked: a right password would tell it nothing.
+    if (this.deps.authFailures?.banned(this.client)) return undefined;
+    return this.deps.directory.authenticate(user, password);
+  }
+
+  async login(account: AccountRecord): Promise<boolean> {
+    const slots = this.deps.userSlots;
+    if (slots && !slots.acquire(account.id, this.client)) {
+      this.log.warn('too-many-user-connections', { user: accountAddress(account), client: this.client });
+      return false;
+    }
+    try {
+      // Folders first: if the store fails the client gets NO and the session stays unauthenticated.
+      const service = new MailboxService(this.deps.ports, account.id, this.deps.blobs, this.deps.events ? { events: this.deps.events, origin: this.id } : undefined);
+      await service.ensureDefaultMailboxes();
+      this.service = service;
+    } catch (err) {
+      slots?.release(account.id, this.client);
+      throw err;
+    }
+    if (slots) void this.closedPromise.then(() => slots.release(account.id, this.client));
     this.account = account;
     this.state = 'authenticated';
     this.framer.setLimits(POST_AUTH_FRAMER_LIMITS);
     this.socket.setTimeout(this.deps.timeouts.postLoginMs);
     this.log.info('login', { user: accountAddress(account) });
+    return true;
   }
 
-  authFailed(tag: string, reason: string, user: string): void {
+  async authFailed(tag: string, reason: string, user: string): Promise<void> {
     this.authFailures++;
-    this.log.warn('auth-failed', { reason, user: user.slice(0, 256), failures: this.authFailures });
+    const delay = this.deps.authFailures?.fail(this.client, user) ?? 0;
+    this.log.warn('auth-failed', { reason, user: user.slice(0, 256), failures: this.authFailures, client: this.client, delay_ms: delay || undefined });
+    // The tarpit: the answer (and so the next guess on this connection) waits.
+    if (delay > 0) await new Promise<void>((resolve) => setTimeout(resolve, delay).unref());
     this.tagged(tag, 'NO', 'Authentication failed', { code: 'AUTHENTICATIONFAILED' });
     if (this.authFailures >= MAX_AUTH_FAILURES) this.bye('Too many authentication failures');
   }
