@@ -14,7 +14,7 @@
  * (MOVE), RFC 3502 (MULTIAPPEND), RFC 7889 (APPENDLIMIT),
  * RFC 9208 (QUOTA, QUOTA=RES-STORAGE; no QUOTASET), RFC 5464 (METADATA,
  * METADATA-SERVER), RFC 7162 (CONDSTORE, QRESYNC), RFC 8474 (OBJECTID),
- * RFC 4978 (COMPRESS=DEFLATE), RFC 2177 (IDLE).
+ * RFC 4978 (COMPRESS=DEFLATE), RFC 2177 (IDLE), RFC 5465 (NOTIFY).
  */
 import { MAX_LITERAL_BYTES } from '../../proto/imap/limits.js';
 import type { ImapState } from './context.js';
@@ -27,7 +27,7 @@ export const IMPLEMENTED_AFTER_LOGIN: readonly string[] = [
   'MULTIAPPEND', `APPENDLIMIT=${MAX_LITERAL_BYTES}`, 'QUOTA', 'QUOTA=RES-STORAGE',
   'METADATA', 'METADATA-SERVER',
   'CONDSTORE', 'QRESYNC', 'OBJECTID', 'COMPRESS=DEFLATE',
-  'IDLE',
+  'IDLE', 'NOTIFY',
 ];
 
 export function sessionCapabilities(state: ImapState, secure: boolean, canStartTls: boolean): string[] {

@@ -13,6 +13,7 @@ import type { MailboxService, MailboxView } from '../../mailbox/index.js';
 import type { AuthResponse, CommandName, EncoderOptions, ImapCommand, ResponseCode, SessionState, StatusKind } from '../../proto/imap/index.js';
 import type { AccountRecord, MailboxRecord } from '../../store/types.js';
 import type { Logger } from '../../telemetry/logger.js';
+import type { Notifier, NotifySpec } from './notify.js';
 
 export type ImapState = SessionState | 'logout';
 
@@ -87,6 +88,10 @@ export interface SessionApi {
    * or null when the session is over. No update follows the return.
    */
   idle(): Promise<Buffer | null>;
+  /** NOTIFY SET (a checked request) or NONE (null); returns the session's new Notifier. */
+  setNotify(spec: NotifySpec | null): Notifier | undefined;
+  /** Bytes of responses not yet handed to the kernel, after compression if any (NOTIFY overflow). */
+  pendingOutput(): number;
   logout(): void;
 }
 

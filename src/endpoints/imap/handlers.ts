@@ -33,6 +33,7 @@ import { login } from './commands/login.js';
 import { logout } from './commands/logout.js';
 import { lsub } from './commands/lsub.js';
 import { namespace } from './commands/namespace.js';
+import { notify } from './commands/notify.js';
 import { check, noop } from './commands/noop.js';
 import { rename } from './commands/rename.js';
 import { examine, select } from './commands/select.js';
@@ -86,6 +87,7 @@ export const HANDLERS: Table = {
   SETMETADATA: open(setmetadata),
   COMPRESS: open(compress),
   IDLE: open(idle),
+  NOTIFY: open(notify),
 };
 
 const TABLE: ReadonlyMap<CommandName, HandlerSpec> = new Map(Object.entries(HANDLERS) as [CommandName, HandlerSpec][]);

@@ -28,7 +28,7 @@ import tls from 'node:tls';
 import type { MessageCommitter } from '../../delivery/committer.js';
 import type { Directory } from '../../directory/directory.js';
 import { accountAddress } from '../../directory/directory.js';
-import type { MailboxEvent, MailboxEvents } from '../../mailbox/events.js';
+import type { MailboxChange, MailboxEvent, MailboxEvents } from '../../mailbox/events.js';
 import { MailboxService, type BlobReader, type MailboxPorts } from '../../mailbox/index.js';
 import type { AuthFailures } from '../../net/auth-failures.js';
 import type { UserClientLimiter } from '../../net/connection-limiter.js';
@@ -58,6 +58,7 @@ import { Compression } from './compression.js';
 import type { ImapState, SelectedMailbox, SessionApi } from './context.js';
 import { handlerFor } from './handlers.js';
 import { announceChanges } from './mailbox-sync.js';
+import { Notifier, wantsChange, type NotifySpec } from './notify.js';
 import { MAX_AUTH_FAILURES, MAX_BAD_COMMANDS, MAX_PENDING_OUTPUT_BYTES, MAX_PRE_LOGIN_COMMANDS } from './limits.js';
 
 export interface SessionTimeouts {
@@ -98,6 +99,8 @@ const PUSH_AFTER = new Set<CommandName>([
   'COPY', 'MOVE', 'EXPUNGE', 'APPEND', 'GETQUOTA', 'GETQUOTAROOT', 'SETQUOTA', 'GETMETADATA', 'SETMETADATA', 'NOTIFY',
 ]);
 const PUSH_AFTER_UID = new Set<CommandName>(['FETCH', 'STORE', 'SEARCH', 'SORT', 'THREAD']);
+/** Commands that run announceChanges themselves: what was pending is told by them. */
+const ANNOUNCES_ITSELF = new Set<CommandName>(['NOOP', 'CHECK']);
 
 export class ImapSession implements SessionApi {
   readonly log: Logger;
@@ -120,6 +123,13 @@ export class ImapSession implements SessionApi {
   private unwatchSelected: (() => void) | undefined;
   /** Others changed the selected mailbox since this session was last told. */
   private dirty = false;
+  /** What kinds of change make it dirty (NOTIFY reports only the kinds asked for). */
+  private readonly dirtyKinds = new Set<MailboxChange>();
+  /** A command is running: only IDLE pushes now; NOTIFY waits for its end. */
+  private inCommand = false;
+  /** NOTIFY SET in force, and the unsubscribe of its account watch. */
+  private notifier: Notifier | undefined;
+  private unwatchAccount: (() => void) | undefined;
   /** In IDLE: changes are pushed as they happen. */
   private idling = false;
   /** The running push of changes, if any (IDLE waits for it before its tagged OK). */
@@ -141,7 +151,10 @@ export class ImapSession implements SessionApi {
     this.tlsOffered = options.starttls && !options.secure;
     this.log = deps.logger;
     this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
-    void this.closedPromise.then(() => this.select(undefined));
+    void this.closedPromise.then(() => {
+      this.select(undefined);
+      this.setNotify(null);
+    });
     this.attach(socket);
   }
 
@@ -334,6 +347,7 @@ export class ImapSession implements SessionApi {
     this.unwatchSelected?.();
     this.unwatchSelected = undefined;
     this.dirty = false;
+    this.dirtyKinds.clear();
     if (!mailbox || !this.deps.events) return;
     this.unwatchSelected = this.deps.events.watchMailbox(mailbox.record.id, (e) => this.onSelectedChange(e));
     // A change made between SELECT's read and this watch: one look at the mailbox's HIGHESTMODSEQ.
@@ -345,11 +359,24 @@ export class ImapSession implements SessionApi {
     );
   }
 
+  setNotify(spec: NotifySpec | null): Notifier | undefined {
+    this.unwatchAccount?.();
+    this.unwatchAccount = undefined;
+    this.notifier = undefined;
+    if (!spec || !this.account || !this.deps.events) return undefined;
+    const notifier = new Notifier(spec);
+    this.notifier = notifier;
+    this.unwatchAccount = this.deps.events.watchAccount(this.account.id, (e) => {
+      if (notifier.note(e, this.selected?.record.id) && this.canPushNotifications()) this.schedulePush();
+    });
+    return notifier;
+  }
+
   async idle(): Promise<Buffer | null> {
     this.send(encodeContinuation('idling'));
     this.framer.setMode('idle');
     this.idling = true;
-    if (this.dirty) this.schedulePush();
+    if (this.dirty || (this.notifier && !this.notifier.idle)) this.schedulePush();
     const event = await this.nextEvent();
     this.idling = false;
     this.framer.setMode('command');
@@ -377,7 +404,35 @@ export class ImapSession implements SessionApi {
     // This session's own STORE/EXPUNGE/COPY/MOVE already answered for themselves.
     if (event.origin === this.id) return;
     this.dirty = true;
-    if (this.idling) this.schedulePush();
+    if (event.type === 'messages') for (const c of event.changes) this.dirtyKinds.add(c);
+    if (this.canPushSelected()) this.schedulePush();
+  }
+
+  /** May the selected mailbox's changes be sent now, with no command asking? */
+  private canPushSelected(): boolean {
+    if (this.idling) return true;
+    const sel = this.notifier?.spec.selected;
+    if (!sel || this.inCommand) return false;
+    // SELECTED-DELAYED: expunges wait for a command that allows EXPUNGE (RFC 5465 section 6).
+    if (sel.delayed && this.dirtyKinds.has('expunge')) return false;
+    return wantsChange(sel.events, this.dirtyKinds);
+  }
+
+  private canPushNotifications(): boolean {
+    return this.idling || !this.inCommand;
+  }
+
+  /** announceChanges, plus NOTIFY's MessageNew fetch attributes for the messages it added. */
+  private async announceSelected(): Promise<void> {
+    const sel = this.selected!;
+    this.dirty = false;
+    this.dirtyKinds.clear();
+    const highest = sel.view.count ? sel.view.uidAt(sel.view.count)! : 0;
+    await announceChanges(this);
+    if (this.selected !== sel || !this.notifier?.spec.selected?.fetchAtts) return;
+    let first = sel.view.count;
+    while (first >= 1 && sel.view.uidAt(first)! > highest) first--;
+    await this.notifier.fetchNew(this, first + 1, sel.view.count);
   }
 
   /** Announces the selected mailbox's changes; a burst of events in one turn costs one announcement. */
@@ -386,9 +441,11 @@ export class ImapSession implements SessionApi {
     this.pushing = (async () => {
       await new Promise<void>((resolve) => setImmediate(resolve));
       try {
-        while (this.dirty && this.idling && this.selected && !this.socket.destroyed) {
-          this.dirty = false;
-          await announceChanges(this);
+        while (!this.socket.destroyed && this.state !== 'logout') {
+          if (this.dirty && this.selected && this.canPushSelected()) await this.announceSelected();
+          else if (this.notifier && !this.notifier.idle && this.canPushNotifications()) {
+            if (!(await this.notifier.flush(this))) this.setNotify(null);
+          } else break;
         }
       } catch (err) {
         this.log.error('push-failed', { reason: err instanceof Error ? err.message : String(err) });
@@ -427,7 +484,7 @@ export class ImapSession implements SessionApi {
   }
 
   /** Response bytes not yet handed to the kernel. */
-  private pendingOutput(): number {
+  pendingOutput(): number {
     return this.compression ? this.compression.pending : this.socket.writableLength;
   }
 
@@ -527,25 +584,36 @@ export class ImapSession implements SessionApi {
     }
     const push = PUSH_AFTER.has(cmd.name) || (cmd.uid && PUSH_AFTER_UID.has(cmd.name));
     if (push) this.holdTag = cmd.tag;
+    // A push under way finishes before the command starts: no update lands inside its responses.
+    await this.pushing;
+    this.inCommand = true;
+    if (ANNOUNCES_ITSELF.has(cmd.name)) {
+      this.dirty = false;
+      this.dirtyKinds.clear();
+    }
     try {
       await (spec.handler as (s: SessionApi, c: ImapCommand) => Promise<void> | void)(this, cmd);
     } catch (err) {
       this.log.error('command-failed', { command: cmd.name, reason: err instanceof Error ? err.message : String(err) });
       this.tagged(cmd.tag, 'NO', 'Temporary server failure, try again', { code: 'UNAVAILABLE' });
     }
-    if (!push) return;
+    this.inCommand = false;
+    if (!push) return this.afterCommand();
     const held = this.held;
     this.holdTag = undefined;
     this.held = undefined;
     try {
-      if (this.dirty && this.selected && this.state === 'selected') {
-        this.dirty = false;
-        await announceChanges(this);
-      }
+      if (this.dirty && this.selected && this.state === 'selected') await this.announceSelected();
     } catch (err) {
       this.log.error('push-failed', { reason: err instanceof Error ? err.message : String(err) });
     }
     if (held) this.send(held);
+    this.afterCommand();
+  }
+
+  /** Between commands NOTIFY sends what waited for the command to end. */
+  private afterCommand(): void {
+    if ((this.dirty && this.canPushSelected()) || (this.notifier && !this.notifier.idle)) this.schedulePush();
   }
 
   /** BAD (tagged, or untagged without a tag), counted towards MAX_BAD_COMMANDS. */

@@ -40,6 +40,8 @@ const CODES: Array<[ResponseCode, string]> = [
   [{ code: 'APPENDLIMIT', value: 67108864 }, '[APPENDLIMIT 67108864]'],
   [{ code: 'METADATA', detail: 'MAXSIZE', value: 1024 }, '[METADATA MAXSIZE 1024]'],
   [{ code: 'MAILBOXID', id: 'F2212ea87-6097' }, '[MAILBOXID (F2212ea87-6097)]'],
+  [{ code: 'BADEVENT', events: ['MessageNew', 'MessageExpunge', 'FlagChange'] }, '[BADEVENT (MessageNew MessageExpunge FlagChange)]'],
+  [{ code: 'NOTIFICATIONOVERFLOW' }, '[NOTIFICATIONOVERFLOW]'],
   ...(['OVERQUOTA', 'TOOBIG', 'LIMIT', 'CANNOT', 'NONEXISTENT', 'ALREADYEXISTS', 'SERVERBUG', 'CLOSED', 'READ-ONLY', 'READ-WRITE', 'TRYCREATE', 'ALERT', 'AUTHENTICATIONFAILED', 'PRIVACYREQUIRED', 'NOPERM', 'INUSE', 'EXPUNGEISSUED', 'UIDNOTSTICKY', 'NOMODSEQ', 'COMPRESSIONACTIVE', 'USEATTR', 'UNAVAILABLE', 'CLIENTBUG'] as const).map(
     (code) => [{ code }, `[${code}]`] as [ResponseCode, string],
   ),
