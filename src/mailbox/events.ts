@@ -30,7 +30,9 @@ export type MailboxEvent =
   /** A mailbox created (oldName absent), deleted (name null) or renamed. */
   | { type: 'mailbox-name'; accountId: number; name: string | null; oldName?: string; origin?: string }
   /** A name subscribed or unsubscribed. */
-  | { type: 'subscription'; accountId: number; name: string; origin?: string };
+  | { type: 'subscription'; accountId: number; name: string; origin?: string }
+  /** METADATA entries set or removed on a mailbox (its name) or on the server (mailbox null). */
+  | { type: 'metadata'; accountId: number; mailbox: string | null; entries: readonly string[]; origin?: string };
 
 export type MailboxListener = (event: MailboxEvent) => void;
 

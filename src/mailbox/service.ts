@@ -262,7 +262,9 @@ export class MailboxService {
   /** Sets and removes METADATA entries all or nothing, within maxEntries for the whole account. */
   async setAnnotations(mailbox: MailboxRecord | null, changes: readonly { entry: string; value: Buffer | null }[], maxEntries: number): Promise<SetAnnotationsResult> {
     if (mailbox && mailbox.accountId !== this.accountId) return { ok: false, reason: 'no-mailbox' };
-    return this.ports.annotations.setAnnotations(this.accountId, mailbox?.id ?? null, changes, maxEntries);
+    const r = await this.ports.annotations.setAnnotations(this.accountId, mailbox?.id ?? null, changes, maxEntries);
+    if (r.ok && changes.length) this.feed?.events.publish({ type: 'metadata', accountId: this.accountId, mailbox: mailbox?.name ?? null, entries: changes.map((c) => c.entry), origin: this.feed.origin });
+    return r;
   }
 
   async status(rawName: string, wanted: StatusWanted): Promise<MailboxOutcome<{ mailbox: MailboxRecord; status: MailboxStatus }>> {

@@ -6,7 +6,7 @@
  * EXISTS with the MessageNew fetch attributes, FETCH FLAGS and EXPUNGE
  * for the selected mailbox without a command; SELECTED-DELAYED holding
  * expunges back; MailboxName and SubscriptionChange as LIST; SET STATUS;
- * filters (INBOXES, MAILBOXES, SUBTREE); NOTIFY NONE.
+ * filters (INBOXES, MAILBOXES, SUBTREE); METADATA changes; NOTIFY NONE.
  *
  * Security: test only; 127.0.0.1; a self-signed certificate in a temp dir.
  * Standards: RFC 5465, RFC 9051.
@@ -86,7 +86,7 @@ describe('NOTIFY SET checks', () => {
       ['NOTIFY SET (personal (MessageNew (UID) MessageExpunge))', /^t BAD .*SELECTED/m],
       ['NOTIFY SET (selected (MessageNew (BODY[]) MessageExpunge))', /^t BAD .*Seen/m],
       ['NOTIFY SET (selected (MessageNew MessageExpunge)) (selected-delayed (MessageNew MessageExpunge))', /^t BAD /m],
-      ['NOTIFY SET (personal (MailboxMetadataChange))', /^t NO \[BADEVENT \(MessageNew MessageExpunge FlagChange MailboxName SubscriptionChange\)\]/m],
+      ['NOTIFY SET (personal (MessageNew MessageExpunge AnnotationChange))', /^t NO \[BADEVENT \(MessageNew MessageExpunge FlagChange MailboxName SubscriptionChange MailboxMetadataChange ServerMetadataChange\)\]/m],
       ['NOTIFY SET (selected (MessageNew MessageExpunge AnnotationChange))', /^t NO \[BADEVENT /m],
       ['NOTIFY SET (personal (Whatever))', /^t BAD /m],
       ['NOTIFY SET (selected (MessageNew (UID BODY.PEEK[HEADER.FIELDS (Subject)]) MessageExpunge FlagChange)) (personal (MailboxName))', /^t OK /m],
@@ -203,6 +203,25 @@ describe('NOTIFY events', () => {
     at = a.mark();
     await b.cmd('d', 'DELETE Lists/ops');
     await a.until(/^\* LIST \(\\NonExistent\) "\/" "Lists\/ops"\r\n/m, 1000, at);
+    a.close();
+    b.close();
+  });
+
+  it('MailboxMetadataChange and ServerMetadataChange: the entry names changed by another session', async () => {
+    const a = await ImapWire.open(port, { user: 'ben' });
+    const b = await ImapWire.open(port, { user: 'ben' });
+    assert.match(await a.cmd('n', 'NOTIFY SET (inboxes (MailboxMetadataChange ServerMetadataChange))'), /^n OK/m);
+    let at = a.mark();
+    assert.match(await b.cmd('m', 'SETMETADATA INBOX (/private/comment "hello")'), /^m OK/m);
+    await a.until(/^\* METADATA "INBOX" \/private\/comment\r\n/m, 1000, at);
+    at = a.mark();
+    assert.match(await b.cmd('m', 'SETMETADATA "" (/private/comment "server note")'), /^m OK/m);
+    await a.until(/^\* METADATA "" \/private\/comment\r\n/m, 1000, at);
+    // Archive is not covered by INBOXES.
+    at = a.mark();
+    await b.cmd('m', 'SETMETADATA Archive (/private/comment "x")');
+    await quiet(300);
+    assert.equal(a.since(at), '');
     a.close();
     b.close();
   });

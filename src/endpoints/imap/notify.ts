@@ -22,9 +22,9 @@
  * (its command responses already told it); a mailbox matched by several
  * filters takes the first; STATUS for another mailbox carries MESSAGES,
  * UIDNEXT, UIDVALIDITY and UNSEEN (and HIGHESTMODSEQ once CONDSTORE is
- * enabled); AnnotationChange, MailboxMetadataChange and
- * ServerMetadataChange are answered [BADEVENT] (no ANNOTATE, no metadata
- * change events yet).
+ * enabled); METADATA changes are reported as the entry names
+ * (`* METADATA mailbox entry...`), the client fetches values it wants;
+ * AnnotationChange is answered [BADEVENT] (no ANNOTATE).
  */
 import type { MailboxChange, MailboxEvent } from '../../mailbox/events.js';
 import { HIERARCHY_SEPARATOR, normalizeMailboxName, type ListEntry } from '../../mailbox/index.js';
@@ -32,6 +32,7 @@ import {
   ImapFramer,
   POST_AUTH_FRAMER_LIMITS,
   encodeList,
+  encodeMetadataChanged,
   encodeStatus,
   encodeUntaggedStatus,
   parseCommand,
@@ -44,7 +45,7 @@ import type { CommandOf, SessionApi } from './context.js';
 import { MAX_NOTIFY_PENDING, MAX_PENDING_OUTPUT_BYTES } from './limits.js';
 
 /** The events this server reports, as BADEVENT lists them. */
-export const SUPPORTED_EVENTS = ['MessageNew', 'MessageExpunge', 'FlagChange', 'MailboxName', 'SubscriptionChange'];
+export const SUPPORTED_EVENTS = ['MessageNew', 'MessageExpunge', 'FlagChange', 'MailboxName', 'SubscriptionChange', 'MailboxMetadataChange', 'ServerMetadataChange'];
 const SUPPORTED = new Set(SUPPORTED_EVENTS.map((e) => e.toUpperCase()));
 const MESSAGE_EVENTS = new Set(['MESSAGENEW', 'MESSAGEEXPUNGE', 'FLAGCHANGE', 'ANNOTATIONCHANGE']);
 const MAILBOX_EVENTS = new Set(['MAILBOXNAME', 'SUBSCRIPTIONCHANGE', 'MAILBOXMETADATACHANGE', 'SERVERMETADATACHANGE']);
@@ -141,13 +142,15 @@ export class Notifier {
   private readonly mailboxes = new Map<number, Set<MailboxChange>>();
   private readonly names: { name: string | null; oldName?: string }[] = [];
   private readonly subscriptions = new Set<string>();
+  /** METADATA changes: mailbox name ('' for the server) to the entries changed. */
+  private readonly metadata = new Map<string, Set<string>>();
   private overflowed = false;
 
   constructor(readonly spec: NotifySpec) {}
 
   /** Nothing is waiting to be sent. */
   get idle(): boolean {
-    return !this.overflowed && this.mailboxes.size === 0 && this.names.length === 0 && this.subscriptions.size === 0;
+    return !this.overflowed && this.mailboxes.size === 0 && this.names.length === 0 && this.subscriptions.size === 0 && this.metadata.size === 0;
   }
 
   /** Records an event of the account; true when something may be sent. selectedId: the session's selected mailbox. */
@@ -170,8 +173,17 @@ export class Notifier {
         if (!this.spec.others.some((g) => g.events.has('SUBSCRIPTIONCHANGE'))) return false;
         this.subscriptions.add(event.name);
         break;
+      case 'metadata': {
+        const wanted = event.mailbox === null ? 'SERVERMETADATACHANGE' : 'MAILBOXMETADATACHANGE';
+        if (!this.spec.others.some((g) => g.events.has(wanted))) return false;
+        const key = event.mailbox ?? '';
+        let entries = this.metadata.get(key);
+        if (!entries) this.metadata.set(key, (entries = new Set()));
+        for (const e of event.entries) entries.add(e);
+        break;
+      }
     }
-    if (this.mailboxes.size + this.names.length + this.subscriptions.size > MAX_NOTIFY_PENDING) this.overflowed = true;
+    if (this.mailboxes.size + this.names.length + this.subscriptions.size + this.metadata.size > MAX_NOTIFY_PENDING) this.overflowed = true;
     return true;
   }
 
@@ -188,8 +200,10 @@ export class Notifier {
     const mailboxes = [...this.mailboxes];
     const names = this.names.splice(0);
     const subscriptions = [...this.subscriptions];
+    const metadata = [...this.metadata];
     this.mailboxes.clear();
     this.subscriptions.clear();
+    this.metadata.clear();
     const entries = await s.mailboxes.list(ALL_MAILBOXES);
     const byId = new Map(entries.filter((e) => e.record).map((e) => [e.record!.id, e]));
     const byName = new Map(entries.map((e) => [e.name, e]));
@@ -220,6 +234,11 @@ export class Notifier {
         const entry: ListEntry = byName.get(name) ?? { name, exists: false, subscribed: false, hasChildren: false, specialUse: null, childSubscribed: false, record: null };
         s.send(encodeList(listAttributes({ ...entry, subscribed: isSubscribed }, { subscribed: true }), HIERARCHY_SEPARATOR, name, s.encoder));
       }
+    }
+    for (const [mailbox, entries] of metadata) {
+      // Server entries go to any group that asked; a mailbox's to the group covering it.
+      if (mailbox === '' ? !this.spec.others.some((g) => g.events.has('SERVERMETADATACHANGE')) : !this.groupFor(mailbox, byName.get(mailbox)?.subscribed ?? false)?.events.has('MAILBOXMETADATACHANGE')) continue;
+      s.send(encodeMetadataChanged(mailbox, [...entries], s.encoder));
     }
     return true;
   }
@@ -252,6 +271,7 @@ export class Notifier {
     this.mailboxes.clear();
     this.names.length = 0;
     this.subscriptions.clear();
+    this.metadata.clear();
     this.overflowed = false;
   }
 
