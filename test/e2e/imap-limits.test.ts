@@ -1,9 +1,9 @@
 /*
  * Login abuse across protocols, over real TLS sockets on 127.0.0.x: failed
- * SMTP AUTH (submissions) and failed IMAP LOGIN from one address feed one
- * counter, so the answers slow down and the address is then banned from
- * both (IMAP refuses it at connect, SMTP AUTH fails even with the right
- * password) while the real user from another address still gets in; and
+ * SMTP AUTH (submissions), IMAP LOGIN and POP3 PASS from one address feed
+ * one counter, so the answers slow down and the address is then banned
+ * from all (IMAP and POP3 refuse it at connect, SMTP AUTH fails even with
+ * the right password) while the real user from another address still gets in; and
  * the per-user-and-IP IMAP session limit.
  *
  * Security: test only; 127.0.0.1-3; a self-signed certificate in a temp dir.
@@ -13,11 +13,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { configSchema } from '../../src/config/index.js';
 import { Committer } from '../../src/delivery/committer.js';
 import { Directory } from '../../src/directory/directory.js';
 import { ImapEndpoint } from '../../src/endpoints/imap/index.js';
+import { Pop3Endpoint } from '../../src/endpoints/pop3/index.js';
 import { SmtpEndpoint } from '../../src/endpoints/smtp/endpoint.js';
 import { AuthFailures } from '../../src/net/auth-failures.js';
 import { FileBlobStore } from '../../src/store/blob/files.js';
@@ -33,6 +35,7 @@ let store: MetadataStore;
 let registry: CertificateRegistry;
 let imap: ImapEndpoint;
 let smtp: SmtpEndpoint;
+let pop3: Pop3Endpoint;
 const logger = createMemoryLogger('debug');
 // Small numbers so the test runs in a second: 2 free failures, 150 ms doubling, a ban at 5.
 const failures = new AuthFailures({ freeFailures: 2, baseDelayMs: 150, maxDelayMs: 1000, banFailures: 5, banMs: 60_000, windowMs: 60_000, accountFreeFailures: 100 });
@@ -53,11 +56,14 @@ before(async () => {
   const limits = { ...configSchema.parse({}).smtp, greeting_delay: 0, error_delay: 0 };
   smtp = new SmtpEndpoint({ role: 'submissions', hostname: 'mail.example.com', directory, committer: new Committer(blobs, store.deliveries, logger), certificates: registry, limits, logger, authFailures: failures });
   await smtp.listen({ kind: 'tcp', host: '127.0.0.1', port: 0 });
+  pop3 = new Pop3Endpoint({ security: 'implicit', directory, store, blobs, certificates: registry, logger, authFailures: failures });
+  await pop3.listen({ kind: 'tcp', host: '127.0.0.1', port: 0 });
 });
 
 after(async () => {
   await imap.close(200);
   await smtp.close(200);
+  await pop3.close(200);
   registry.close();
   await store.close();
   rmSync(dir, { recursive: true, force: true });
@@ -82,9 +88,18 @@ describe('failed logins shared by SMTP and IMAP', () => {
     let t0 = Date.now();
     assert.match(await a.cmd('a', 'LOGIN alice@example.com guess3'), /^a NO \[AUTHENTICATIONFAILED\]/m);
     assert.ok(Date.now() - t0 >= 140, `expected a delay, got ${Date.now() - t0} ms`);
+    // Fourth, on POP3: 300 ms.
+    const p = new ImapWire(tls.connect({ host: '127.0.0.1', port: pop3.port(), rejectUnauthorized: false }));
+    await p.until(/^\+OK/m);
+    const user = p.mark();
+    p.write('USER alice@example.com\r\n');
+    await p.until(/^\+OK/m, 5000, user);
     t0 = Date.now();
-    assert.equal((await s.cmd(`AUTH PLAIN ${plain('alice@example.com', 'guess4')}`)).code, 535);
-    assert.ok(Date.now() - t0 >= 290);
+    const at = p.mark();
+    p.write('PASS guess4\r\n');
+    await p.until(/^-ERR \[AUTH\]/m, 5000, at);
+    assert.ok(Date.now() - t0 >= 290, `expected a longer delay, got ${Date.now() - t0} ms`);
+    p.close();
     assert.match(await a.cmd('b', 'LOGIN alice@example.com guess5'), /^b NO \[AUTHENTICATIONFAILED\]/m);
     assert.ok(failures.banned('127.0.0.1'));
 
@@ -95,6 +110,9 @@ describe('failed logins shared by SMTP and IMAP', () => {
     const refused = await ImapWire.open(imap.port());
     assert.match(refused.text, /^\* BYE .*failed logins/m);
     refused.close();
+    const pop3Refused = new ImapWire(tls.connect({ host: '127.0.0.1', port: pop3.port(), rejectUnauthorized: false }));
+    await pop3Refused.until(/^-ERR \[SYS\/TEMP\] .*failed logins/m);
+    pop3Refused.close();
 
     // The real user, from another address, is not affected.
     const other = await ImapWire.open(imap.port(), { user: 'alice', localAddress: '127.0.0.2' });

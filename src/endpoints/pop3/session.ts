@@ -27,6 +27,7 @@ import type { Socket } from 'node:net';
 import tls from 'node:tls';
 import { accountAddress, type Directory } from '../../directory/directory.js';
 import { MailboxService, type BlobReader, type MailboxPorts } from '../../mailbox/index.js';
+import type { AuthFailures } from '../../net/auth-failures.js';
 import {
   MAX_AUTH_LINE_BYTES,
   MAX_COMMAND_LINE_BYTES,
@@ -66,6 +67,10 @@ export interface Pop3SessionDeps {
   locks: MaildropLocks;
   timeouts: SessionTimeouts;
   logger: Logger;
+  /** The client's address (normalised), or 'local' for a unix socket. */
+  client?: string;
+  /** Failed logins shared with SMTP and IMAP: tarpit and ban. */
+  authFailures?: AuthFailures;
 }
 
 export class Pop3Session implements SessionApi {
@@ -226,9 +231,16 @@ export class Pop3Session implements SessionApi {
     return 'ok';
   }
 
-  authFailed(reason: string, user: string): void {
+  async authenticate(user: string, password: string): Promise<AccountRecord | undefined> {
+    if (this.deps.authFailures?.banned(this.deps.client ?? 'local')) return undefined;
+    return this.deps.directory.authenticate(user, password);
+  }
+
+  async authFailed(reason: string, user: string): Promise<void> {
     this.authFailures++;
-    this.log.warn('auth-failed', { reason, user: user.slice(0, 256), failures: this.authFailures });
+    const delay = this.deps.authFailures?.fail(this.deps.client ?? 'local', user) ?? 0;
+    this.log.warn('auth-failed', { reason, user: user.slice(0, 256), failures: this.authFailures, delay_ms: delay || undefined });
+    if (delay > 0) await new Promise<void>((resolve) => setTimeout(resolve, delay).unref());
     this.err('Authentication failed', 'AUTH');
     if (this.authFailures >= MAX_AUTH_FAILURES) {
       this.log.warn('too-many-auth-failures', { failures: this.authFailures });
