@@ -15,6 +15,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { Committer, type MessageCommitter } from '../../src/delivery/committer.js';
 import { Directory } from '../../src/directory/directory.js';
@@ -38,9 +39,9 @@ const events = new MailboxEvents();
 const logger = createMemoryLogger('debug');
 
 let queueSeq = 0;
-async function deliver(user: string, subject: string): Promise<number> {
+async function deliver(user: string, subject: string, body = 'Hello\r\n'): Promise<number> {
   const account = (await store.directory.getAccount('example.com', user))!;
-  const bytes = Buffer.from(`From: x@example.org\r\nTo: ${user}@example.com\r\nSubject: ${subject}\r\n\r\nHello\r\n`);
+  const bytes = Buffer.from(`From: x@example.org\r\nTo: ${user}@example.com\r\nSubject: ${subject}\r\n\r\n${body}`);
   const r = await committer.commit({
     bytes,
     index: JSON.stringify(indexMessage(bytes)),
@@ -58,7 +59,7 @@ before(async () => {
   committer = publishDeliveries(new Committer(blobs, store.deliveries, logger), events);
   const directory = new Directory(store.directory, { subaddressSeparator: '+', postmaster: '' });
   await directory.addDomain('example.com');
-  for (const u of ['ann', 'ben', 'cat', 'dan', 'eve']) await directory.addUser(`${u}@example.com`, `pw-${u}`);
+  for (const u of ['ann', 'ben', 'cat', 'dan', 'eve', 'fay']) await directory.addUser(`${u}@example.com`, `pw-${u}`);
   registry = await openCertificateRegistry(
     { certsDir: join(dir, 'le'), certificates: [], selfSignedDir: join(dir, 'ss'), hostname: 'mail.example.com' },
     logger,
@@ -223,6 +224,49 @@ describe('NOTIFY events', () => {
     await quiet(300);
     assert.equal(a.since(at), '');
     a.close();
+    b.close();
+  });
+
+  it('a client that lets notifications pile up gets [NOTIFICATIONOVERFLOW] and no more notifications', async () => {
+    // A large message the client does not read keeps its FETCH running (output over the bound), so
+    // notifications wait; another session then subscribes more names than MAX_NOTIFY_PENDING.
+    await deliver('fay', 'big', `${'x'.repeat(998)}\r\n`.repeat(16_000));
+    const b = await ImapWire.open(port, { user: 'fay' });
+    // The reader of the 16 MB answer keeps only a tail: ImapWire would copy it all on every chunk.
+    const sock = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false });
+    let tail = '';
+    let wake: (() => void) | undefined;
+    sock.on('data', (d: Buffer) => {
+      tail = (tail + d.toString('latin1')).slice(-65_536);
+      wake?.();
+    });
+    const until = async (re: RegExp, ms: number) => {
+      const end = Date.now() + ms;
+      while (!re.test(tail)) {
+        if (Date.now() > end) throw new Error(`timeout waiting for ${re}; tail: ${tail.slice(-300)}`);
+        await new Promise<void>((r) => {
+          wake = r;
+          setTimeout(r, 50);
+        });
+      }
+    };
+    await until(/^\* OK .*\r\n/m, 5000);
+    sock.write('L LOGIN fay@example.com pw-fay\r\ns SELECT INBOX\r\nn NOTIFY SET (personal (SubscriptionChange))\r\n');
+    await until(/^n OK/m, 5000);
+    sock.pause();
+    sock.write('f FETCH 1 (BODY.PEEK[])\r\n');
+    await quiet(300);
+    b.write(Array.from({ length: 510 }, (_, i) => `u${i} SUBSCRIBE n${i}\r\n`).join(''));
+    await b.until(/^u509 OK/m, 20_000);
+    tail = '';
+    sock.resume();
+    await until(/^f OK .*\r\n\* OK \[NOTIFICATIONOVERFLOW\] .*\r\n$/m, 20_000);
+    // NOTIFY is off now.
+    tail = '';
+    await b.cmd('x', 'SUBSCRIBE another');
+    await quiet(300);
+    assert.equal(tail, '');
+    sock.destroy();
     b.close();
   });
 

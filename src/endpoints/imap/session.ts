@@ -132,6 +132,8 @@ export class ImapSession implements SessionApi {
   private unwatchAccount: (() => void) | undefined;
   /** In IDLE: changes are pushed as they happen. */
   private idling = false;
+  /** Pushes wait for the socket to drain (a client that does not read). */
+  private awaitingDrain = false;
   /** The running push of changes, if any (IDLE waits for it before its tagged OK). */
   private pushing: Promise<void> | undefined;
   /** The tagged reply held back while the end-of-command announcement runs. */
@@ -442,6 +444,18 @@ export class ImapSession implements SessionApi {
       await new Promise<void>((resolve) => setImmediate(resolve));
       try {
         while (!this.socket.destroyed && this.state !== 'logout') {
+          if (this.socket.writableLength > MAX_PENDING_OUTPUT_BYTES) {
+            // A client that does not read gets nothing more until it does: the MODSEQ log keeps what it
+            // has not been told, and NOTIFY's pending set overflows into NOTIFICATIONOVERFLOW.
+            if (!this.awaitingDrain) {
+              this.awaitingDrain = true;
+              this.socket.once('drain', () => {
+                this.awaitingDrain = false;
+                if ((this.dirty && this.canPushSelected()) || (this.notifier && !this.notifier.idle && this.canPushNotifications())) this.schedulePush();
+              });
+            }
+            break;
+          }
           if (this.dirty && this.selected && this.canPushSelected()) await this.announceSelected();
           else if (this.notifier && !this.notifier.idle && this.canPushNotifications()) {
             if (!(await this.notifier.flush(this))) this.setNotify(null);
