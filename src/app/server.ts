@@ -12,11 +12,12 @@
  */
 import { rmSync, statfsSync } from 'node:fs';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
-import { ImapEndpoint } from '../endpoints/imap/index.js';
+import { ImapEndpoint, MAX_CONNECTIONS_PER_USER_IP } from '../endpoints/imap/index.js';
 import { Pop3Endpoint } from '../endpoints/pop3/index.js';
 import { SmtpEndpoint, type SmtpRole } from '../endpoints/smtp/endpoint.js';
 import { MailboxEvents, publishDeliveries } from '../mailbox/events.js';
 import { AuthFailures } from '../net/auth-failures.js';
+import { UserClientLimiter } from '../net/connection-limiter.js';
 import { inNetworks, isLoopback } from '../net/ip.js';
 import { formatListen, parseListen, type ListenAddress } from '../net/listen.js';
 import { FileBlobReader } from '../store/blob/files.js';
@@ -105,6 +106,8 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
   const events = new MailboxEvents();
   const publishing = publishDeliveries(committer, events);
   // Failed logins of every protocol counted together; loopback and trusted networks (a webmail, a proxy) speak for many users and are never counted.
+  // One user's sessions from one address, counted across the 143 and 993 listeners.
+  const userSlots = new UserClientLimiter(MAX_CONNECTIONS_PER_USER_IP);
   const authFailures = new AuthFailures(undefined, undefined, (ip) => isLoopback(ip) || inNetworks(ip, config.smtp.trusted_networks));
   const hasSpace = spaceChecker(stores.paths.root, Math.max(100 * 1024 * 1024, 2 * config.smtp.max_message_size));
 
@@ -116,7 +119,7 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
   const blobs = new FileBlobReader(stores.paths.blobs);
   const create = (role: Role): Endpoint => {
     if (role === 'imap' || role === 'imaps') {
-      return new ImapEndpoint({ security: role === 'imap' ? 'starttls' : 'implicit', directory: stores.directory, store: stores.store, blobs, committer: publishing, events, authFailures, certificates, logger });
+      return new ImapEndpoint({ security: role === 'imap' ? 'starttls' : 'implicit', directory: stores.directory, store: stores.store, blobs, committer: publishing, events, authFailures, userSlots, certificates, logger });
     }
     if (role === 'pop3' || role === 'pop3s') {
       return new Pop3Endpoint({ security: role === 'pop3' ? 'starttls' : 'implicit', directory: stores.directory, store: stores.store, blobs, authFailures, certificates, logger });

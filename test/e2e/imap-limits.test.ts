@@ -22,6 +22,8 @@ import { ImapEndpoint } from '../../src/endpoints/imap/index.js';
 import { Pop3Endpoint } from '../../src/endpoints/pop3/index.js';
 import { SmtpEndpoint } from '../../src/endpoints/smtp/endpoint.js';
 import { AuthFailures } from '../../src/net/auth-failures.js';
+import { UserClientLimiter } from '../../src/net/connection-limiter.js';
+import { connect } from 'node:net';
 import { FileBlobStore } from '../../src/store/blob/files.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import type { MetadataStore } from '../../src/store/types.js';
@@ -34,6 +36,7 @@ const dir = mkdtempSync(join(tmpdir(), 'petrel-imap-limits-'));
 let store: MetadataStore;
 let registry: CertificateRegistry;
 let imap: ImapEndpoint;
+let imapStarttls: ImapEndpoint;
 let smtp: SmtpEndpoint;
 let pop3: Pop3Endpoint;
 const logger = createMemoryLogger('debug');
@@ -51,8 +54,12 @@ before(async () => {
     logger,
     { watch: false },
   );
-  imap = new ImapEndpoint({ directory, store, blobs, certificates: registry, logger, security: 'implicit', authFailures: failures, maxConnectionsPerUserIp: 2 });
+  // Two sessions per user and address, counted across both listeners as petrel serve does.
+  const userSlots = new UserClientLimiter(2);
+  imap = new ImapEndpoint({ directory, store, blobs, certificates: registry, logger, security: 'implicit', authFailures: failures, userSlots });
   await imap.listen({ kind: 'tcp', host: '127.0.0.1', port: 0 });
+  imapStarttls = new ImapEndpoint({ directory, store, blobs, certificates: registry, logger, security: 'starttls', authFailures: failures, userSlots });
+  await imapStarttls.listen({ kind: 'tcp', host: '127.0.0.1', port: 0 });
   const limits = { ...configSchema.parse({}).smtp, greeting_delay: 0, error_delay: 0 };
   smtp = new SmtpEndpoint({ role: 'submissions', hostname: 'mail.example.com', directory, committer: new Committer(blobs, store.deliveries, logger), certificates: registry, limits, logger, authFailures: failures });
   await smtp.listen({ kind: 'tcp', host: '127.0.0.1', port: 0 });
@@ -62,6 +69,7 @@ before(async () => {
 
 after(async () => {
   await imap.close(200);
+  await imapStarttls.close(200);
   await smtp.close(200);
   await pop3.close(200);
   registry.close();
@@ -146,5 +154,17 @@ describe('per-user-and-IP session limit', () => {
     }
     assert.match(r, /^l OK/m);
     for (const w of [two, three, elsewhere]) w.close();
+  });
+
+  it('the 143 and 993 listeners count one user-and-address limit together', async () => {
+    const one = await ImapWire.open(imap.port(), { user: 'alice', localAddress: '127.0.0.4' });
+    const two = await ImapWire.open(imap.port(), { user: 'alice', localAddress: '127.0.0.4' });
+    const plain = new ImapWire(connect({ host: '127.0.0.1', port: imapStarttls.port(), localAddress: '127.0.0.4' }));
+    await plain.until(/^\* OK .*\r\n/m);
+    await plain.cmd('t', 'STARTTLS');
+    plain.sock.removeAllListeners('data');
+    const third = new ImapWire(tls.connect({ socket: plain.sock, rejectUnauthorized: false, servername: 'localhost' }));
+    assert.match(await third.cmd('l', 'LOGIN alice@example.com pw-alice'), /^l NO \[UNAVAILABLE\]/m);
+    for (const w of [one, two, third]) w.close();
   });
 });

@@ -49,6 +49,8 @@ export interface ImapEndpointDeps {
   maxConnectionsPerIp?: number;
   /** Sessions of one account from one client address; default MAX_CONNECTIONS_PER_USER_IP. */
   maxConnectionsPerUserIp?: number;
+  /** A per-user-and-address table shared with the other IMAP listener (143 and 993 count together); overrides maxConnectionsPerUserIp. */
+  userSlots?: UserClientLimiter;
   /**
    * Failed logins shared with SMTP AUTH and the other listeners (give the
    * server's one); without it this endpoint counts its own. Banned clients
@@ -78,7 +80,7 @@ export class ImapEndpoint {
     this.deps = deps;
     this.events = deps.events ?? new MailboxEvents();
     this.authFailures = deps.authFailures ?? new AuthFailures();
-    this.userSlots = new UserClientLimiter(deps.maxConnectionsPerUserIp ?? MAX_CONNECTIONS_PER_USER_IP);
+    this.userSlots = deps.userSlots ?? new UserClientLimiter(deps.maxConnectionsPerUserIp ?? MAX_CONNECTIONS_PER_USER_IP);
     this.limiter = new ConnectionLimiter(deps.maxConnectionsPerIp ?? MAX_CONNECTIONS_PER_IP);
     this.timeouts = { preLoginMs: deps.timeouts?.preLoginMs ?? PRE_LOGIN_IDLE_MS, postLoginMs: deps.timeouts?.postLoginMs ?? POST_LOGIN_IDLE_MS };
     this.unsubscribe = deps.certificates.onChange(() => {
