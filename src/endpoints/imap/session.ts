@@ -444,12 +444,12 @@ export class ImapSession implements SessionApi {
       await new Promise<void>((resolve) => setImmediate(resolve));
       try {
         while (!this.socket.destroyed && this.state !== 'logout') {
-          if (this.socket.writableLength > MAX_PENDING_OUTPUT_BYTES) {
+          if (this.pendingOutput() > MAX_PENDING_OUTPUT_BYTES) {
             // A client that does not read gets nothing more until it does: the MODSEQ log keeps what it
             // has not been told, and NOTIFY's pending set overflows into NOTIFICATIONOVERFLOW.
             if (!this.awaitingDrain) {
               this.awaitingDrain = true;
-              this.socket.once('drain', () => {
+              void this.flush().then(() => {
                 this.awaitingDrain = false;
                 if ((this.dirty && this.canPushSelected()) || (this.notifier && !this.notifier.idle && this.canPushNotifications())) this.schedulePush();
               });
