@@ -67,7 +67,7 @@ interface Options {
 type ChildMessage =
   | { ready: true; port: number }
   | { delivered: true; commitMs: number }
-  | { memory: true; rssKiB: number; hwmKiB: number; listeners: number };
+  | { memory: true; rssKiB: number; hwmKiB: number; heapKiB: number; arrayBuffersKiB: number; listeners: number };
 
 type ParentMessage = { deliver: true } | { memory: true } | { stop: true };
 
@@ -90,10 +90,11 @@ function parseOptions(argv: string[]): Options {
   return o;
 }
 
-function memory(): { rssKiB: number; hwmKiB: number } {
+function memory(): { rssKiB: number; hwmKiB: number; heapKiB: number; arrayBuffersKiB: number } {
   const status = readFileSync('/proc/self/status', 'utf8');
   const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
-  return { rssKiB: field('VmRSS'), hwmKiB: field('VmHWM') };
+  const m = process.memoryUsage();
+  return { rssKiB: field('VmRSS'), hwmKiB: field('VmHWM'), heapKiB: Math.round(m.heapUsed / 1024), arrayBuffersKiB: Math.round(m.arrayBuffers / 1024) };
 }
 
 // ---- the server (child) -------------------------------------------------
@@ -304,6 +305,7 @@ async function parent(o: Options): Promise<void> {
   console.log(`  EXISTS        ${got.length}/${idling.length} connections; all within ${got.length ? (got[got.length - 1]! / 1000).toFixed(2) : '-'} s (target < 5 s)`);
   if (got.length) console.log(`  per client    p50 ${percentile(got, 50).toFixed(0)} ms, p99 ${percentile(got, 99).toFixed(0)} ms`);
   console.log(`  RSS idle      ${mib(idle.rssKiB)} (${mib(base.rssKiB)} before the clients; ${perConnection} KiB per connection)`);
+  console.log(`  JS heap       ${mib(idle.heapKiB)} used, ${mib(idle.arrayBuffersKiB)} in buffers, with N idling (${mib(base.heapKiB)} / ${mib(base.arrayBuffersKiB)} before)`);
   console.log(`  peak RSS      ${mib(end.hwmKiB)} (target < 1024 MiB)`);
 
   for (const c of clients) c.close();
