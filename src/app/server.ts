@@ -108,7 +108,12 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
   // Failed logins of every protocol counted together; loopback and trusted networks (a webmail, a proxy) speak for many users and are never counted.
   // One user's sessions from one address, counted across the 143 and 993 listeners.
   const userSlots = new UserClientLimiter(MAX_CONNECTIONS_PER_USER_IP);
-  const authFailures = new AuthFailures(undefined, undefined, (ip) => isLoopback(ip) || inNetworks(ip, config.smtp.trusted_networks));
+  const authFailures = new AuthFailures(
+    undefined,
+    undefined,
+    (ip) => isLoopback(ip) || inNetworks(ip, config.smtp.trusted_networks),
+    (ban) => logger.warn('client-banned', { client: ban.client, failures: ban.failures, until: new Date(ban.until).toISOString() }),
+  );
   const hasSpace = spaceChecker(stores.paths.root, Math.max(100 * 1024 * 1024, 2 * config.smtp.max_message_size));
 
   // Shared by every endpoint and updated in place on SIGHUP.

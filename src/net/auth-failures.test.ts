@@ -26,6 +26,13 @@ describe('AuthFailures', () => {
     assert.deepEqual(f.bans().map((b) => b.client), ['192.0.2.1']);
   });
 
+  it('the start of a ban is reported once (the server logs it for the administrator)', () => {
+    const bans: string[] = [];
+    const f = new AuthFailures(policy, { now: () => 5 }, undefined, (b) => bans.push(`${b.client} ${b.failures} ${b.until}`));
+    for (let i = 0; i < 8; i++) f.fail('2001:db8::1', 'x');
+    assert.deepEqual(bans, ['2001:0db8:0000:0000::/64 6 60005']);
+  });
+
   it('the ban ends after banMs and the counts fade after a quiet window', () => {
     const { f, clock } = tracker();
     for (let i = 0; i < 6; i++) f.fail('192.0.2.1', 'alice');

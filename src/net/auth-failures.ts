@@ -16,7 +16,7 @@
  * and [smtp] trusted_networks: a webmail or proxy there speaks for many
  * users, one of whom could otherwise lock out all) are never counted.
  *
- * Exports: AuthFailures, AuthFailurePolicy, AuthExempt, DEFAULT_AUTH_FAILURE_POLICY.
+ * Exports: AuthFailures, AuthFailurePolicy, AuthExempt, BanListener, DEFAULT_AUTH_FAILURE_POLICY.
  * Security: keys are client addresses and lower-cased user names, both
  * peer-chosen; each map is capped at MAX_ENTRIES (oldest forgotten first),
  * so a flood of names cannot grow memory.
@@ -38,6 +38,9 @@ export interface AuthFailurePolicy {
 
 /** Clients never counted nor banned: a webmail or proxy on loopback speaks for every user. */
 export type AuthExempt = (address: string) => boolean;
+
+/** Told when a ban starts (the server logs it, so the administrator sees it). */
+export type BanListener = (ban: { client: string; failures: number; until: number }) => void;
 
 /**
  * Five free tries (a user fixing a typo), then 0.5 s doubling to 8 s, a
@@ -70,6 +73,7 @@ export class AuthFailures {
     readonly policy: AuthFailurePolicy = DEFAULT_AUTH_FAILURE_POLICY,
     private readonly clock: Clock = systemClock,
     private readonly exempt: AuthExempt = () => false,
+    private readonly onBan: BanListener = () => {},
   ) {}
 
   /** True while this client's address is banned. */
@@ -86,8 +90,12 @@ export class AuthFailures {
   fail(address: string, user: string): number {
     if (this.exempt(address)) return 0;
     const now = this.clock.now();
-    const client = this.bump(this.byClient, clientKey(address), now);
-    if (client.failures >= this.policy.banFailures && client.bannedUntil <= now) client.bannedUntil = now + this.policy.banMs;
+    const key = clientKey(address);
+    const client = this.bump(this.byClient, key, now);
+    if (client.failures >= this.policy.banFailures && client.bannedUntil <= now) {
+      client.bannedUntil = now + this.policy.banMs;
+      this.onBan({ client: key, failures: client.failures, until: client.bannedUntil });
+    }
     const account = user ? this.bump(this.byAccount, user.toLowerCase().slice(0, 320), now) : undefined;
     const over = Math.max(client.failures - this.policy.freeFailures, account ? account.failures - this.policy.accountFreeFailures : 0);
     if (over <= 0) return 0;
