@@ -12,16 +12,27 @@
  * are unsent, so a pipelining client that never reads cannot make us
  * buffer more than one framed command or unbounded output.
  *
+ * Changes made by others reach the session through the change feed
+ * (mailbox/events.ts): the feed's callback only marks the session dirty;
+ * the changes are read once and sent when the session may speak: in IDLE,
+ * between commands under NOTIFY, and before the tagged reply of commands
+ * where RFC 9051 7.5.1 allows EXPUNGE (PUSH_AFTER). A push finishes
+ * before the next command starts and stops while the client is not
+ * reading its responses.
+ *
  * Exports: ImapSession, ImapSessionDeps, SessionTimeouts.
  * Security: reads untrusted bytes before login (framer pre-auth limits,
  * 60 s idle). Plaintext sent after STARTTLS is discarded with the old
  * framer. Handler errors become `NO [UNAVAILABLE]` to the client and the
- * detail goes to the log; passwords are never logged.
+ * detail goes to the log; passwords are never logged. Failed logins
+ * feed the shared per-client counter (tarpit, ban); one account holds at
+ * most a few sessions per client address.
  * After COMPRESS DEFLATE both directions go through compression.ts; the
  * rest of the session sees the same framer events and the same send().
  *
  * Standards: RFC 9051 sections 3, 5.4 (autologout), 6.2.1 (STARTTLS),
- * 7.1.5 (BYE); RFC 2595; RFC 8314; RFC 4978 (COMPRESS).
+ * 7.1.5 (BYE), 7.5.1 (when EXPUNGE may be sent); RFC 2595; RFC 8314;
+ * RFC 4978 (COMPRESS); RFC 2177 (IDLE); RFC 5465 (NOTIFY).
  */
 import type { Socket } from 'node:net';
 import tls from 'node:tls';
