@@ -127,7 +127,7 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
       return new ImapEndpoint({ security: role === 'imap' ? 'starttls' : 'implicit', directory: stores.directory, store: stores.store, blobs, committer: publishing, events, authFailures, userSlots, certificates, logger });
     }
     if (role === 'pop3' || role === 'pop3s') {
-      return new Pop3Endpoint({ security: role === 'pop3' ? 'starttls' : 'implicit', directory: stores.directory, store: stores.store, blobs, authFailures, certificates, logger });
+      return new Pop3Endpoint({ security: role === 'pop3' ? 'starttls' : 'implicit', directory: stores.directory, store: stores.store, blobs, authFailures, events, certificates, logger });
     }
     const smtp = new SmtpEndpoint({ role, hostname: config.hostname, directory: stores.directory, committer: publishing, authFailures, certificates, limits, logger, hasSpace });
     smtpEndpoints.push(smtp);

@@ -2,11 +2,12 @@
  * IDLE in the running server (`petrel serve`): a message accepted by the
  * MX goes through the commit worker thread and reaches an imapflow client
  * idling on the IMAPS role, and a raw client idling on the STARTTLS role,
- * within a second of the 250: proves the server wires the committer's
- * results and both IMAP listeners to one change feed.
+ * within a second of the 250, and its deletion by a POP3 QUIT reaches the
+ * raw client as EXPUNGE: proves the server wires the committer's results,
+ * both IMAP listeners and POP3 to one change feed.
  *
  * Security: test only; 127.0.0.1; the server's own self-signed certificate.
- * Standards: RFC 2177, RFC 5321.
+ * Standards: RFC 2177, RFC 5321, RFC 1939.
  */
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
@@ -58,6 +59,23 @@ describe('IDLE in petrel serve', () => {
     assert.equal(replies[replies.length - 1]!.code, 250);
     await raw.until(/^\* 1 EXISTS\r\n/m, 1000);
     assert.ok((await exists) - accepted < 1000);
+
+    // POP3 deletes it at QUIT: the IMAP client still idling is told.
+    const pop = new ImapWire(tls.connect({ host: '127.0.0.1', port: p.ports.pop3s, rejectUnauthorized: false }));
+    await pop.until(/^\+OK/m);
+    for (const line of ['USER alice@example.com', 'PASS alice-pw', 'DELE 1']) {
+      const at = pop.mark();
+      pop.write(`${line}\r\n`);
+      await pop.until(/^(\+OK|-ERR)/m, 5000, at);
+      assert.match(pop.since(at), /^\+OK/, line);
+    }
+    const quitAt = pop.mark();
+    pop.write('QUIT\r\n');
+    await pop.until(/^\+OK/m, 5000, quitAt);
+    const deleted = Date.now();
+    await raw.until(/^\* 1 EXPUNGE\r\n/m, 1000);
+    assert.ok(Date.now() - deleted < 1000);
+    pop.close();
     raw.write('DONE\r\n');
     await raw.until(/^i OK/m);
     raw.close();

@@ -22,6 +22,7 @@ import { newSessionId } from '../../core/ids.js';
 import type { Directory } from '../../directory/directory.js';
 import type { BlobReader, MailboxPorts } from '../../mailbox/index.js';
 import { ConnectionLimiter } from '../../net/connection-limiter.js';
+import type { MailboxEvents } from '../../mailbox/events.js';
 import { AuthFailures } from '../../net/auth-failures.js';
 import { normalizeIp } from '../../net/ip.js';
 import { bindServer, type ListenAddress } from '../../net/listen.js';
@@ -55,6 +56,8 @@ export interface Pop3EndpointDeps {
    * connect.
    */
   authFailures?: AuthFailures;
+  /** The change feed shared with IMAP (the server's): what QUIT deletes or marks \Seen is pushed to IDLE and NOTIFY sessions. */
+  events?: MailboxEvents;
 }
 
 export class Pop3Endpoint {
@@ -133,7 +136,7 @@ export class Pop3Endpoint {
     log.info('connect', { client, port: socket.localPort, tls: secure });
     const session = new Pop3Session(
       socket,
-      { directory: this.deps.directory, ports: this.deps.store, blobs: this.deps.blobs, certificates: this.deps.certificates, locks: this.locks, timeouts: this.timeouts, logger: log, client, authFailures: this.authFailures },
+      { directory: this.deps.directory, ports: this.deps.store, blobs: this.deps.blobs, certificates: this.deps.certificates, locks: this.locks, timeouts: this.timeouts, logger: log, client, authFailures: this.authFailures, events: this.deps.events },
       id,
       { secure, starttls: this.deps.security === 'starttls' },
     );

@@ -27,6 +27,7 @@ import type { Socket } from 'node:net';
 import tls from 'node:tls';
 import { accountAddress, type Directory } from '../../directory/directory.js';
 import { MailboxService, type BlobReader, type MailboxPorts } from '../../mailbox/index.js';
+import type { MailboxEvents } from '../../mailbox/events.js';
 import type { AuthFailures } from '../../net/auth-failures.js';
 import {
   MAX_AUTH_LINE_BYTES,
@@ -71,6 +72,8 @@ export interface Pop3SessionDeps {
   client?: string;
   /** Failed logins shared with SMTP and IMAP: tarpit and ban. */
   authFailures?: AuthFailures;
+  /** The change feed: deletions and \Seen at QUIT reach IMAP sessions idling on the INBOX. */
+  events?: MailboxEvents;
 }
 
 export class Pop3Session implements SessionApi {
@@ -210,7 +213,7 @@ export class Pop3Session implements SessionApi {
   }
 
   async login(account: AccountRecord): Promise<LoginOutcome> {
-    const service = new MailboxService(this.deps.ports, account.id, this.deps.blobs);
+    const service = new MailboxService(this.deps.ports, account.id, this.deps.blobs, this.deps.events ? { events: this.deps.events, origin: this.id } : undefined);
     await service.ensureDefaultMailboxes();
     const inbox = await service.get('INBOX');
     if (!inbox) throw new Error('INBOX missing after ensureDefaultMailboxes');
