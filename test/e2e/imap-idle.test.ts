@@ -201,12 +201,13 @@ describe('IDLE', () => {
     }
   });
 
-  it('imapflow idle(): a delivery and a flag change from another session arrive as exists and flags events within 1 s', async () => {
+  it('imapflow idle(): a delivery, a flag change and an expunge from another session arrive as exists, flags and expunge events within 1 s', async () => {
     const client = new ImapFlow({ host: '127.0.0.1', port, secure: true, tls: { rejectUnauthorized: false }, auth: { user: 'fred@example.com', pass: 'pw-fred' }, logger: false, disableAutoIdle: true });
     await client.connect();
     await client.mailboxOpen('INBOX');
     const exists = new Promise<{ count: number; at: number }>((resolve) => client.on('exists', (e: { count: number }) => resolve({ count: e.count, at: Date.now() })));
     const flags = new Promise<{ flags: Set<string>; at: number }>((resolve) => client.on('flags', (e: { flags: Set<string> }) => resolve({ flags: e.flags, at: Date.now() })));
+    const expunged = new Promise<{ seq: number; at: number }>((resolve) => client.on('expunge', (e: { seq: number }) => resolve({ seq: e.seq, at: Date.now() })));
     const idling = client.idle();
     await new Promise((r) => setTimeout(r, 100));
     const t0 = Date.now();
@@ -221,6 +222,12 @@ describe('IDLE', () => {
     const f = await flags;
     assert.ok(f.flags.has('\\Answered'));
     assert.ok(f.at - t1 < 1000);
+    await other.cmd('d', 'STORE 1 +FLAGS.SILENT (\\Deleted)');
+    const t2 = Date.now();
+    await other.cmd('e', 'EXPUNGE');
+    const x = await expunged;
+    assert.equal(x.seq, 1);
+    assert.ok(x.at - t2 < 1000);
     other.close();
     await client.noop();
     await idling;
