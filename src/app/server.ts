@@ -12,9 +12,13 @@
  */
 import { rmSync, statfsSync } from 'node:fs';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
-import { ImapEndpoint } from '../endpoints/imap/index.js';
+import { ImapEndpoint, MAX_CONNECTIONS_PER_USER_IP } from '../endpoints/imap/index.js';
 import { Pop3Endpoint } from '../endpoints/pop3/index.js';
 import { SmtpEndpoint, type SmtpRole } from '../endpoints/smtp/endpoint.js';
+import { MailboxEvents, publishDeliveries } from '../mailbox/events.js';
+import { AuthFailures } from '../net/auth-failures.js';
+import { UserClientLimiter } from '../net/connection-limiter.js';
+import { inNetworks, isLoopback } from '../net/ip.js';
 import { formatListen, parseListen, type ListenAddress } from '../net/listen.js';
 import { FileBlobReader } from '../store/blob/files.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -35,6 +39,10 @@ export interface RunningServer {
   stores: StoreContext;
   certificates: CertificateRegistry;
   committer: WorkerCommitter;
+  /** The change feed every local delivery is published on (IMAP IDLE and NOTIFY listen to it). */
+  events: MailboxEvents;
+  /** Failed logins per client, shared by SMTP AUTH and IMAP: bans() and lift() for the administrator. */
+  authFailures: AuthFailures;
   reload(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -94,6 +102,18 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
   // Message files and the delivery transaction live on their own thread.
   const committer = new WorkerCommitter({ database: stores.paths.database, blobs: stores.paths.blobs, fsync: config.storage.fsync }, logger.child({}, 'commit'));
   await committer.start();
+  // Every local delivery (SMTP, LMTP, APPEND) announced to IDLE and NOTIFY sessions once durable.
+  const events = new MailboxEvents();
+  const publishing = publishDeliveries(committer, events);
+  // Failed logins of every protocol counted together; loopback and trusted networks (a webmail, a proxy) speak for many users and are never counted.
+  // One user's sessions from one address, counted across the 143 and 993 listeners.
+  const userSlots = new UserClientLimiter(MAX_CONNECTIONS_PER_USER_IP);
+  const authFailures = new AuthFailures(
+    undefined,
+    undefined,
+    (ip) => isLoopback(ip) || inNetworks(ip, config.smtp.trusted_networks),
+    (ban) => logger.warn('client-banned', { client: ban.client, failures: ban.failures, until: new Date(ban.until).toISOString() }),
+  );
   const hasSpace = spaceChecker(stores.paths.root, Math.max(100 * 1024 * 1024, 2 * config.smtp.max_message_size));
 
   // Shared by every endpoint and updated in place on SIGHUP.
@@ -104,12 +124,12 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
   const blobs = new FileBlobReader(stores.paths.blobs);
   const create = (role: Role): Endpoint => {
     if (role === 'imap' || role === 'imaps') {
-      return new ImapEndpoint({ security: role === 'imap' ? 'starttls' : 'implicit', directory: stores.directory, store: stores.store, blobs, committer, certificates, logger });
+      return new ImapEndpoint({ security: role === 'imap' ? 'starttls' : 'implicit', directory: stores.directory, store: stores.store, blobs, committer: publishing, events, authFailures, userSlots, certificates, logger });
     }
     if (role === 'pop3' || role === 'pop3s') {
-      return new Pop3Endpoint({ security: role === 'pop3' ? 'starttls' : 'implicit', directory: stores.directory, store: stores.store, blobs, certificates, logger });
+      return new Pop3Endpoint({ security: role === 'pop3' ? 'starttls' : 'implicit', directory: stores.directory, store: stores.store, blobs, authFailures, events, certificates, logger });
     }
-    const smtp = new SmtpEndpoint({ role, hostname: config.hostname, directory: stores.directory, committer, certificates, limits, logger, hasSpace });
+    const smtp = new SmtpEndpoint({ role, hostname: config.hostname, directory: stores.directory, committer: publishing, authFailures, certificates, limits, logger, hasSpace });
     smtpEndpoints.push(smtp);
     return smtp;
   };
@@ -141,6 +161,8 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
     stores,
     certificates,
     committer,
+    events,
+    authFailures,
     async reload() {
       try {
         const fresh = loadConfig({ file: loaded.file, dataDir: loaded.dataDir });

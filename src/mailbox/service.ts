@@ -4,7 +4,9 @@
  * subscriptions and STATUS, and the messages of a mailbox (records, stored
  * MIME index and bytes, flags, expunge, copy, move, changes since a
  * MODSEQ, SEARCH and the SORT/THREAD keys), and the METADATA entries of
- * the account and its mailboxes. Only store ports here, no SQL.
+ * the account and its mailboxes. Only store ports here, no SQL. Every
+ * change made here is published on the change feed (events.ts) when one
+ * is given, tagged with the origin (the session) that made it.
  *
  * Exports: MailboxPorts, BlobReader, MailboxService, MailboxOutcome,
  * MAX_MAILBOXES, SPECIAL_USES, SPECIAL_USE_ENTRY.
@@ -20,6 +22,7 @@ import type { MessageIndex } from '../mime/index.js';
 import type { SearchKey } from '../proto/imap/index.js';
 import type { AnnotationEntry, AnnotationStore, SetAnnotationsResult, ChangesSince, CopyResult, ExpungeResult, FlagStoreMode, MailboxAdmin, MailboxRecord, MailboxStore, MessageReader, MessageRecord, MessageSearch, MessageTransfer, MessageUpdater, MoveResult, SearchFields, StoreFlagsResult, SubscriptionStore, UidSet } from '../store/types.js';
 import { searchMessages, type SearchOutcome, type SearchScope } from './search.js';
+import type { MailboxChange, MailboxEvents } from './events.js';
 import { listMailboxes, type ListEntry, type ListQuery } from './list.js';
 import { checkMailboxName } from './names.js';
 import { mailboxStatus, type MailboxStatus, type StatusWanted } from './status.js';
@@ -55,7 +58,20 @@ export class MailboxService {
     private readonly ports: MailboxPorts,
     readonly accountId: number,
     private readonly blobs?: BlobReader,
+    private readonly feed?: { events: MailboxEvents; origin: string },
   ) {}
+
+  private changed(mailbox: MailboxRecord, changes: MailboxChange[]): void {
+    if (changes.length) this.feed?.events.publish({ type: 'messages', accountId: this.accountId, mailboxId: mailbox.id, changes, origin: this.feed.origin });
+  }
+
+  private renamed(name: string | null, oldName?: string): void {
+    this.feed?.events.publish({ type: 'mailbox-name', accountId: this.accountId, name, oldName, origin: this.feed.origin });
+  }
+
+  private subscriptionChanged(name: string): void {
+    this.feed?.events.publish({ type: 'subscription', accountId: this.accountId, name, origin: this.feed.origin });
+  }
 
   /**
    * Creates INBOX and the special-use folders the account lacks, and
@@ -101,6 +117,7 @@ export class MailboxService {
     if (existing.length >= MAX_MAILBOXES) return fail('limit');
     const canonical = use === null ? null : SPECIAL_USES.find((u) => u.toLowerCase() === use.toLowerCase())!;
     const r = await this.ports.mailboxes.createMailbox(this.accountId, check.name, canonical);
+    if (r.ok) this.renamed(r.mailbox.name);
     return r.ok ? { ok: true, value: r.mailbox } : fail('exists');
   }
 
@@ -108,7 +125,13 @@ export class MailboxService {
     const check = checkMailboxName(rawName);
     if (!check.ok) return fail('not-found');
     if (check.name === 'INBOX') return fail('inbox');
+    const before = await this.ports.mailboxes.getMailbox(this.accountId, check.name);
     const r = await this.ports.mailboxes.deleteMailbox(this.accountId, check.name);
+    if (r.ok) {
+      this.renamed(null, check.name);
+      // Sessions that have it selected learn that its messages are gone.
+      if (before) this.changed(before, ['expunge']);
+    }
     return r.ok ? { ok: true, value: r.expunged } : fail(r.reason);
   }
 
@@ -119,6 +142,7 @@ export class MailboxService {
     if (!to.ok) return fail('invalid-name', to.reason);
     if (to.name === 'INBOX') return fail('exists');
     const r = await this.ports.mailboxes.renameMailbox(this.accountId, from.name, to.name);
+    if (r.ok) for (const n of r.renamed) this.renamed(n.to, n.from);
     return r.ok ? { ok: true, value: r.renamed } : fail(r.reason);
   }
 
@@ -129,6 +153,7 @@ export class MailboxService {
     const subs = await this.ports.subscriptions.listSubscriptions(this.accountId);
     if (subs.length >= MAX_MAILBOXES && !subs.includes(check.name)) return fail('limit');
     await this.ports.subscriptions.subscribe(this.accountId, check.name);
+    this.subscriptionChanged(check.name);
     return { ok: true, value: undefined };
   }
 
@@ -137,6 +162,7 @@ export class MailboxService {
     const check = checkMailboxName(rawName);
     if (!check.ok) return fail('invalid-name', check.reason);
     await this.ports.subscriptions.unsubscribe(this.accountId, check.name);
+    this.subscriptionChanged(check.name);
     return { ok: true, value: undefined };
   }
 
@@ -155,7 +181,9 @@ export class MailboxService {
   /** CLOSE of a read-write mailbox: removes the messages flagged \Deleted; the number removed. */
   async expungeDeleted(mailbox: MailboxRecord): Promise<number> {
     if (mailbox.accountId !== this.accountId) return 0;
-    return (await this.ports.messages.expunge(mailbox.id)).uids.length;
+    const n = (await this.ports.messages.expunge(mailbox.id)).uids.length;
+    if (n) this.changed(mailbox, ['expunge']);
+    return n;
   }
 
   /** The records of these UIDs of a mailbox of this account, in UID order (absent UIDs skipped). */
@@ -193,14 +221,18 @@ export class MailboxService {
   /** STORE: changes flags of these UIDs (UNCHANGEDSINCE per RFC 7162 when given). */
   async storeFlags(mailbox: MailboxRecord, uids: UidSet, mode: FlagStoreMode, flags: readonly string[], unchangedSince?: number): Promise<StoreFlagsResult> {
     if (mailbox.accountId !== this.accountId || uids.length === 0) return { updated: [], failed: [], highestModseq: mailbox.highestModseq };
-    return this.ports.messages.storeFlags(mailbox.id, uids, mode, flags, unchangedSince);
+    const r = await this.ports.messages.storeFlags(mailbox.id, uids, mode, flags, unchangedSince);
+    if (r.updated.some((u) => u.changed)) this.changed(mailbox, ['flags']);
+    return r;
   }
 
   /** EXPUNGE (all \Deleted) or UID EXPUNGE (only those of uids). */
   async expunge(mailbox: MailboxRecord, uids?: UidSet): Promise<ExpungeResult> {
     if (mailbox.accountId !== this.accountId) return { uids: [], modseq: 0 };
     if (uids !== undefined && uids.length === 0) return { uids: [], modseq: 0 };
-    return this.ports.messages.expunge(mailbox.id, uids);
+    const r = await this.ports.messages.expunge(mailbox.id, uids);
+    if (r.uids.length) this.changed(mailbox, ['expunge']);
+    return r;
   }
 
   /** Messages changed or added, and UIDs expunged, since a MODSEQ (what a session has not been told yet). */
@@ -212,13 +244,20 @@ export class MailboxService {
   /** COPY between two mailboxes of this account (COPYUID mapping on success). */
   async copy(from: MailboxRecord, uids: UidSet, to: MailboxRecord): Promise<CopyResult> {
     if (from.accountId !== this.accountId || to.accountId !== this.accountId) return { ok: false, reason: 'no-mailbox' };
-    return this.ports.messages.copy(from.id, uids, to.id);
+    const r = await this.ports.messages.copy(from.id, uids, to.id);
+    if (r.ok && r.mapping.length) this.changed(to, ['new']);
+    return r;
   }
 
   /** MOVE between two mailboxes of this account: copy and expunge in one transaction. */
   async move(from: MailboxRecord, uids: UidSet, to: MailboxRecord): Promise<MoveResult> {
     if (from.accountId !== this.accountId || to.accountId !== this.accountId) return { ok: false, reason: 'no-mailbox' };
-    return this.ports.messages.move(from.id, uids, to.id);
+    const r = await this.ports.messages.move(from.id, uids, to.id);
+    if (r.ok && r.mapping.length) {
+      this.changed(to, ['new']);
+      this.changed(from, ['expunge']);
+    }
+    return r;
   }
 
   /**
@@ -237,7 +276,9 @@ export class MailboxService {
   /** Sets and removes METADATA entries all or nothing, within maxEntries for the whole account. */
   async setAnnotations(mailbox: MailboxRecord | null, changes: readonly { entry: string; value: Buffer | null }[], maxEntries: number): Promise<SetAnnotationsResult> {
     if (mailbox && mailbox.accountId !== this.accountId) return { ok: false, reason: 'no-mailbox' };
-    return this.ports.annotations.setAnnotations(this.accountId, mailbox?.id ?? null, changes, maxEntries);
+    const r = await this.ports.annotations.setAnnotations(this.accountId, mailbox?.id ?? null, changes, maxEntries);
+    if (r.ok && changes.length) this.feed?.events.publish({ type: 'metadata', accountId: this.accountId, mailbox: mailbox?.name ?? null, entries: changes.map((c) => c.entry), origin: this.feed.origin });
+    return r;
   }
 
   async status(rawName: string, wanted: StatusWanted): Promise<MailboxOutcome<{ mailbox: MailboxRecord; status: MailboxStatus }>> {

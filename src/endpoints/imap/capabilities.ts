@@ -16,7 +16,8 @@
  * METADATA-SERVER), RFC 7162 (CONDSTORE, QRESYNC), RFC 8474 (OBJECTID),
  * RFC 4978 (COMPRESS=DEFLATE), RFC 4731 (ESEARCH), RFC 5182 (SEARCHRES),
  * RFC 5032 (WITHIN), RFC 8514 (SAVEDATE), RFC 5256 (SORT,
- * THREAD=ORDEREDSUBJECT, THREAD=REFERENCES), RFC 5267 (ESORT).
+ * THREAD=ORDEREDSUBJECT, THREAD=REFERENCES), RFC 5267 (ESORT), RFC 2177
+ * (IDLE), RFC 5465 (NOTIFY).
  */
 import { MAX_LITERAL_BYTES } from '../../proto/imap/limits.js';
 import type { ImapState } from './context.js';
@@ -30,6 +31,7 @@ export const IMPLEMENTED_AFTER_LOGIN: readonly string[] = [
   'METADATA', 'METADATA-SERVER',
   'CONDSTORE', 'QRESYNC', 'OBJECTID', 'COMPRESS=DEFLATE',
   'ESEARCH', 'SEARCHRES', 'WITHIN', 'SAVEDATE', 'SORT', 'ESORT', 'THREAD=ORDEREDSUBJECT', 'THREAD=REFERENCES',
+  'IDLE', 'NOTIFY',
 ];
 
 export function sessionCapabilities(state: ImapState, secure: boolean, canStartTls: boolean): string[] {

@@ -13,6 +13,7 @@ import type { MailboxService, MailboxView } from '../../mailbox/index.js';
 import type { AuthResponse, CommandName, EncoderOptions, ImapCommand, ResponseCode, SessionState, StatusKind } from '../../proto/imap/index.js';
 import type { AccountRecord, MailboxRecord } from '../../store/types.js';
 import type { Logger } from '../../telemetry/logger.js';
+import type { Notifier, NotifySpec } from './notify.js';
 
 export type ImapState = SessionState | 'logout';
 
@@ -66,13 +67,33 @@ export interface SessionApi {
   startCompression(tag: string): void;
   /** Replies OK to tag, then switches to TLS; plaintext after the command is discarded. */
   startTls(tag: string): void;
-  /** Login succeeded: state authenticated, post-auth framer limits, default mailboxes. */
-  login(account: AccountRecord): Promise<void>;
-  /** A failed LOGIN/AUTHENTICATE: answered, logged with the user name tried (never the password), counted; the session may end. */
-  authFailed(tag: string, reason: string, user: string): void;
+  /** Checks credentials (Directory.authenticate), except from a banned client, whose tries all fail. */
+  authenticate(user: string, password: string): Promise<AccountRecord | undefined>;
+  /**
+   * Credentials are right: state authenticated, post-auth framer limits,
+   * default mailboxes. False (and nothing changed) when this account
+   * already has the most sessions allowed from this client address.
+   */
+  login(account: AccountRecord): Promise<boolean>;
+  /**
+   * A failed LOGIN/AUTHENTICATE: counted here and in the shared per-client
+   * counter, answered after the tarpit delay, logged with the user name
+   * tried (never the password); the session may end.
+   */
+  authFailed(tag: string, reason: string, user: string): Promise<void>;
   /** Sends a continuation and reads one AUTHENTICATE response line. */
   readAuthResponse(challenge: string): Promise<AuthResponse | null>;
   select(mailbox: SelectedMailbox | undefined): void;
+  /**
+   * IDLE: sends `+ idling`, pushes the selected mailbox's changes as they
+   * happen, and returns the line that ended it (empty for a line too long),
+   * or null when the session is over. No update follows the return.
+   */
+  idle(): Promise<Buffer | null>;
+  /** NOTIFY SET (a checked request) or NONE (null); returns the session's new Notifier. */
+  setNotify(spec: NotifySpec | null): Notifier | undefined;
+  /** Bytes of responses not yet handed to the kernel, after compression if any (NOTIFY overflow). */
+  pendingOutput(): number;
   logout(): void;
 }
 

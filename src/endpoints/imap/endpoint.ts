@@ -6,7 +6,9 @@
  *
  * Exports: ImapEndpoint, ImapEndpointDeps, ImapSecurity.
  * Security: fully exposed to the Internet. One client IP (IPv6 /64) holds
- * at most maxConnectionsPerIp sockets; TLS handshakes time out; handshake
+ * at most maxConnectionsPerIp sockets, and one account from one IP at most
+ * maxConnectionsPerUserIp sessions; clients banned for failed logins (the
+ * shared AuthFailures) are refused at connect; TLS handshakes time out; handshake
  * failures (including ALPN refusals) are logged, not answered.
  * Standards: RFC 9051, RFC 8314 (implicit TLS on 993), RFC 2595
  * (STARTTLS), RFC 7301 and the ALPACA advice (ALPN).
@@ -16,14 +18,16 @@ import tls from 'node:tls';
 import { newSessionId } from '../../core/ids.js';
 import type { MessageCommitter } from '../../delivery/committer.js';
 import type { Directory } from '../../directory/directory.js';
+import { MailboxEvents } from '../../mailbox/events.js';
 import type { BlobReader, MailboxPorts } from '../../mailbox/index.js';
-import { ConnectionLimiter } from '../../net/connection-limiter.js';
+import { AuthFailures } from '../../net/auth-failures.js';
+import { ConnectionLimiter, UserClientLimiter } from '../../net/connection-limiter.js';
 import { normalizeIp } from '../../net/ip.js';
 import { bindServer, type ListenAddress } from '../../net/listen.js';
 import { encodeUntaggedStatus } from '../../proto/imap/index.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { CertificateRegistry } from '../../tls/index.js';
-import { MAX_CONNECTIONS_PER_IP, POST_LOGIN_IDLE_MS, PRE_LOGIN_IDLE_MS, TLS_HANDSHAKE_MS } from './limits.js';
+import { MAX_CONNECTIONS_PER_IP, MAX_CONNECTIONS_PER_USER_IP, POST_LOGIN_IDLE_MS, PRE_LOGIN_IDLE_MS, TLS_HANDSHAKE_MS } from './limits.js';
 import { ImapSession, type SessionTimeouts } from './session.js';
 
 /** starttls: port 143; implicit: port 993. */
@@ -43,6 +47,22 @@ export interface ImapEndpointDeps {
   /** Defaults PRE_LOGIN_IDLE_MS / POST_LOGIN_IDLE_MS; tests shorten them. */
   timeouts?: Partial<SessionTimeouts>;
   maxConnectionsPerIp?: number;
+  /** Sessions of one account from one client address; default MAX_CONNECTIONS_PER_USER_IP. */
+  maxConnectionsPerUserIp?: number;
+  /** A per-user-and-address table shared with the other IMAP listener (143 and 993 count together); overrides maxConnectionsPerUserIp. */
+  userSlots?: UserClientLimiter;
+  /**
+   * Failed logins shared with SMTP AUTH and the other listeners (give the
+   * server's one); without it this endpoint counts its own. Banned clients
+   * are refused at connect.
+   */
+  authFailures?: AuthFailures;
+  /**
+   * The change feed shared with the committer (publishDeliveries) and the
+   * other IMAP listener; without it each endpoint has its own, and sessions
+   * hear only each other.
+   */
+  events?: MailboxEvents;
 }
 
 export class ImapEndpoint {
@@ -52,9 +72,15 @@ export class ImapEndpoint {
   private readonly sessions = new Set<ImapSession>();
   private readonly unsubscribe: () => void;
   private readonly timeouts: SessionTimeouts;
+  private readonly events: MailboxEvents;
+  private readonly authFailures: AuthFailures;
+  private readonly userSlots: UserClientLimiter;
 
   constructor(deps: ImapEndpointDeps) {
     this.deps = deps;
+    this.events = deps.events ?? new MailboxEvents();
+    this.authFailures = deps.authFailures ?? new AuthFailures();
+    this.userSlots = deps.userSlots ?? new UserClientLimiter(deps.maxConnectionsPerUserIp ?? MAX_CONNECTIONS_PER_USER_IP);
     this.limiter = new ConnectionLimiter(deps.maxConnectionsPerIp ?? MAX_CONNECTIONS_PER_IP);
     this.timeouts = { preLoginMs: deps.timeouts?.preLoginMs ?? PRE_LOGIN_IDLE_MS, postLoginMs: deps.timeouts?.postLoginMs ?? POST_LOGIN_IDLE_MS };
     this.unsubscribe = deps.certificates.onChange(() => {
@@ -103,6 +129,12 @@ export class ImapEndpoint {
     const id = newSessionId();
     const client = socket.remoteAddress ? normalizeIp(socket.remoteAddress) : 'local';
     const log = this.deps.logger.child({ session: id }, 'imap');
+    if (client !== 'local' && this.authFailures.banned(client)) {
+      log.warn('banned-client-refused', { client });
+      socket.end(encodeUntaggedStatus('BYE', 'Too many failed logins from your address, try again later'));
+      setTimeout(() => socket.destroy(), 1000).unref();
+      return;
+    }
     if (!this.limiter.acquire(client)) {
       log.warn('too-many-connections', { client });
       socket.end(encodeUntaggedStatus('BYE', 'Too many connections from your address'));
@@ -110,7 +142,7 @@ export class ImapEndpoint {
       return;
     }
     log.info('connect', { client, port: socket.localPort, tls: secure });
-    const session = new ImapSession(socket, { directory: this.deps.directory, ports: this.deps.store, blobs: this.deps.blobs, committer: this.deps.committer, certificates: this.deps.certificates, timeouts: this.timeouts, logger: log }, id, {
+    const session = new ImapSession(socket, { directory: this.deps.directory, ports: this.deps.store, blobs: this.deps.blobs, committer: this.deps.committer, certificates: this.deps.certificates, timeouts: this.timeouts, logger: log, events: this.events, client, authFailures: this.authFailures, userSlots: this.userSlots }, id, {
       secure,
       starttls: this.deps.security === 'starttls',
     });

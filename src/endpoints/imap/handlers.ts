@@ -27,11 +27,13 @@ import { getquota } from './commands/getquota.js';
 import { getquotaroot } from './commands/getquotaroot.js';
 import { fetch } from './commands/fetch.js';
 import { id } from './commands/id.js';
+import { idle } from './commands/idle.js';
 import { list } from './commands/list.js';
 import { login } from './commands/login.js';
 import { logout } from './commands/logout.js';
 import { lsub } from './commands/lsub.js';
 import { namespace } from './commands/namespace.js';
+import { notify } from './commands/notify.js';
 import { check, noop } from './commands/noop.js';
 import { rename } from './commands/rename.js';
 import { search } from './commands/search.js';
@@ -90,6 +92,8 @@ export const HANDLERS: Table = {
   SEARCH: open(search),
   SORT: open(sort),
   THREAD: open(thread),
+  IDLE: open(idle),
+  NOTIFY: open(notify),
 };
 
 const TABLE: ReadonlyMap<CommandName, HandlerSpec> = new Map(Object.entries(HANDLERS) as [CommandName, HandlerSpec][]);

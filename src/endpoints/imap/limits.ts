@@ -20,6 +20,10 @@ export const MAX_PRE_LOGIN_COMMANDS = 30;
 export const MAX_AUTH_FAILURES = 3;
 /** Connections per client IP (IPv6 /64) on one listener; Thunderbird opens about 5 per account. */
 export const MAX_CONNECTIONS_PER_IP = 20;
+/** Sessions of one account from one client address (IPv6 /64): Dovecot's mail_max_userip_connections; a client needs a handful per account. */
+export const MAX_CONNECTIONS_PER_USER_IP = 10;
+/** Mailboxes (and name or subscription changes) with NOTIFY news not yet sent; beyond, NOTIFICATIONOVERFLOW. Bounds what a slow NOTIFY client costs. */
+export const MAX_NOTIFY_PENDING = 500;
 /** Unsent output before we stop reading commands: a client that pipelines without reading cannot grow our buffers. */
 export const MAX_PENDING_OUTPUT_BYTES = 1024 * 1024;
 /** How long a TLS handshake (implicit or STARTTLS) may take. */

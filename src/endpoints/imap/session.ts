@@ -12,23 +12,37 @@
  * are unsent, so a pipelining client that never reads cannot make us
  * buffer more than one framed command or unbounded output.
  *
+ * Changes made by others reach the session through the change feed
+ * (mailbox/events.ts): the feed's callback only marks the session dirty;
+ * the changes are read once and sent when the session may speak: in IDLE,
+ * between commands under NOTIFY, and before the tagged reply of commands
+ * where RFC 9051 7.5.1 allows EXPUNGE (PUSH_AFTER). A push finishes
+ * before the next command starts and stops while the client is not
+ * reading its responses.
+ *
  * Exports: ImapSession, ImapSessionDeps, SessionTimeouts.
  * Security: reads untrusted bytes before login (framer pre-auth limits,
  * 60 s idle). Plaintext sent after STARTTLS is discarded with the old
  * framer. Handler errors become `NO [UNAVAILABLE]` to the client and the
- * detail goes to the log; passwords are never logged.
+ * detail goes to the log; passwords are never logged. Failed logins
+ * feed the shared per-client counter (tarpit, ban); one account holds at
+ * most a few sessions per client address.
  * After COMPRESS DEFLATE both directions go through compression.ts; the
  * rest of the session sees the same framer events and the same send().
  *
  * Standards: RFC 9051 sections 3, 5.4 (autologout), 6.2.1 (STARTTLS),
- * 7.1.5 (BYE); RFC 2595; RFC 8314; RFC 4978 (COMPRESS).
+ * 7.1.5 (BYE), 7.5.1 (when EXPUNGE may be sent); RFC 2595; RFC 8314;
+ * RFC 4978 (COMPRESS); RFC 2177 (IDLE); RFC 5465 (NOTIFY).
  */
 import type { Socket } from 'node:net';
 import tls from 'node:tls';
 import type { MessageCommitter } from '../../delivery/committer.js';
 import type { Directory } from '../../directory/directory.js';
 import { accountAddress } from '../../directory/directory.js';
+import type { MailboxChange, MailboxEvent, MailboxEvents } from '../../mailbox/events.js';
 import { MailboxService, type BlobReader, type MailboxPorts } from '../../mailbox/index.js';
+import type { AuthFailures } from '../../net/auth-failures.js';
+import type { UserClientLimiter } from '../../net/connection-limiter.js';
 import {
   ImapFramer,
   POST_AUTH_FRAMER_LIMITS,
@@ -40,6 +54,7 @@ import {
   parseAuthResponse,
   parseCommand,
   type AuthResponse,
+  type CommandName,
   type EncoderOptions,
   type FrameEvent,
   type ImapCommand,
@@ -53,6 +68,8 @@ import { sessionCapabilities } from './capabilities.js';
 import { Compression } from './compression.js';
 import type { ImapState, SelectedMailbox, SessionApi } from './context.js';
 import { handlerFor } from './handlers.js';
+import { announceChanges } from './mailbox-sync.js';
+import { Notifier, wantsChange, type NotifySpec } from './notify.js';
 import { MAX_AUTH_FAILURES, MAX_BAD_COMMANDS, MAX_PENDING_OUTPUT_BYTES, MAX_PRE_LOGIN_COMMANDS } from './limits.js';
 
 export interface SessionTimeouts {
@@ -70,7 +87,31 @@ export interface ImapSessionDeps {
   certificates: CertificateRegistry;
   timeouts: SessionTimeouts;
   logger: Logger;
+  /** The change feed: this session publishes its changes there and hears others' (IDLE, NOTIFY). */
+  events?: MailboxEvents;
+  /** The client's address (normalised), or 'local' for a unix socket. */
+  client?: string;
+  /** Failed logins shared with the other protocols: tarpit and ban. */
+  authFailures?: AuthFailures;
+  /** Sessions per account and client address (taken at login, released at close). */
+  userSlots?: UserClientLimiter;
 }
+
+/**
+ * Commands at whose end the changes of the selected mailbox made by others
+ * are announced (before the tagged reply), expunges included. RFC 9051
+ * 7.5.1 forbids EXPUNGE during FETCH, STORE and SEARCH by sequence number
+ * (their UID forms are fine); NOOP, CHECK and IDLE announce by themselves;
+ * commands that change the connection (STARTTLS, LOGOUT, COMPRESS) or the
+ * selection are left out.
+ */
+const PUSH_AFTER = new Set<CommandName>([
+  'CAPABILITY', 'ID', 'ENABLE', 'NAMESPACE', 'LIST', 'LSUB', 'STATUS', 'CREATE', 'DELETE', 'RENAME', 'SUBSCRIBE', 'UNSUBSCRIBE',
+  'COPY', 'MOVE', 'EXPUNGE', 'APPEND', 'GETQUOTA', 'GETQUOTAROOT', 'SETQUOTA', 'GETMETADATA', 'SETMETADATA', 'NOTIFY',
+]);
+const PUSH_AFTER_UID = new Set<CommandName>(['FETCH', 'STORE', 'SEARCH', 'SORT', 'THREAD']);
+/** Commands that run announceChanges themselves: what was pending is told by them. */
+const ANNOUNCES_ITSELF = new Set<CommandName>(['NOOP', 'CHECK']);
 
 export class ImapSession implements SessionApi {
   readonly log: Logger;
@@ -89,6 +130,26 @@ export class ImapSession implements SessionApi {
   private badCommands = 0;
   private authFailures = 0;
   private preLoginCommands = 0;
+  /** Unsubscribes from the selected mailbox's events. */
+  private unwatchSelected: (() => void) | undefined;
+  /** Others changed the selected mailbox since this session was last told. */
+  private dirty = false;
+  /** What kinds of change make it dirty (NOTIFY reports only the kinds asked for). */
+  private readonly dirtyKinds = new Set<MailboxChange>();
+  /** A command is running: only IDLE pushes now; NOTIFY waits for its end. */
+  private inCommand = false;
+  /** NOTIFY SET in force, and the unsubscribe of its account watch. */
+  private notifier: Notifier | undefined;
+  private unwatchAccount: (() => void) | undefined;
+  /** In IDLE: changes are pushed as they happen. */
+  private idling = false;
+  /** Pushes wait for the socket to drain (a client that does not read). */
+  private awaitingDrain = false;
+  /** The running push of changes, if any (IDLE waits for it before its tagged OK). */
+  private pushing: Promise<void> | undefined;
+  /** The tagged reply held back while the end-of-command announcement runs. */
+  private holdTag: string | undefined;
+  private held: Buffer | undefined;
   private readonly closedPromise: Promise<void>;
   private resolveClosed!: () => void;
 
@@ -103,7 +164,15 @@ export class ImapSession implements SessionApi {
     this.tlsOffered = options.starttls && !options.secure;
     this.log = deps.logger;
     this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
+    void this.closedPromise.then(() => {
+      this.select(undefined);
+      this.setNotify(null);
+    });
     this.attach(socket);
+  }
+
+  get client(): string {
+    return this.deps.client ?? 'local';
   }
 
   get directory(): Directory {
@@ -207,7 +276,9 @@ export class ImapSession implements SessionApi {
   }
 
   tagged(tag: string, kind: StatusKind, text: string, code?: ResponseCode): void {
-    this.send(encodeTagged(tag, kind, text, code));
+    const reply = encodeTagged(tag, kind, text, code);
+    if (tag === this.holdTag && !this.held) this.held = reply;
+    else this.send(reply);
   }
 
   enable(capability: string): void {
@@ -229,21 +300,42 @@ export class ImapSession implements SessionApi {
     secure.once('secure', () => this.log.info('starttls', { protocol: secure.getProtocol() ?? undefined }));
   }
 
-  async login(account: AccountRecord): Promise<void> {
-    // Folders first: if the store fails the client gets NO and the session stays unauthenticated.
-    const service = new MailboxService(this.deps.ports, account.id, this.deps.blobs);
-    await service.ensureDefaultMailboxes();
-    this.service = service;
+  async authenticate(user: string, password: string): Promise<AccountRecord | undefined> {
+    // A banned client's guesses are not even checked: a right password would tell it nothing.
+    if (this.deps.authFailures?.banned(this.client)) return undefined;
+    return this.deps.directory.authenticate(user, password);
+  }
+
+  async login(account: AccountRecord): Promise<boolean> {
+    const slots = this.deps.userSlots;
+    if (slots && !slots.acquire(account.id, this.client)) {
+      this.log.warn('too-many-user-connections', { user: accountAddress(account), client: this.client });
+      return false;
+    }
+    try {
+      // Folders first: if the store fails the client gets NO and the session stays unauthenticated.
+      const service = new MailboxService(this.deps.ports, account.id, this.deps.blobs, this.deps.events ? { events: this.deps.events, origin: this.id } : undefined);
+      await service.ensureDefaultMailboxes();
+      this.service = service;
+    } catch (err) {
+      slots?.release(account.id, this.client);
+      throw err;
+    }
+    if (slots) void this.closedPromise.then(() => slots.release(account.id, this.client));
     this.account = account;
     this.state = 'authenticated';
     this.framer.setLimits(POST_AUTH_FRAMER_LIMITS);
     this.socket.setTimeout(this.deps.timeouts.postLoginMs);
     this.log.info('login', { user: accountAddress(account) });
+    return true;
   }
 
-  authFailed(tag: string, reason: string, user: string): void {
+  async authFailed(tag: string, reason: string, user: string): Promise<void> {
     this.authFailures++;
-    this.log.warn('auth-failed', { reason, user: user.slice(0, 256), failures: this.authFailures });
+    const delay = this.deps.authFailures?.fail(this.client, user) ?? 0;
+    this.log.warn('auth-failed', { reason, user: user.slice(0, 256), failures: this.authFailures, client: this.client, delay_ms: delay || undefined });
+    // The tarpit: the answer (and so the next guess on this connection) waits.
+    if (delay > 0) await new Promise<void>((resolve) => setTimeout(resolve, delay).unref());
     this.tagged(tag, 'NO', 'Authentication failed', { code: 'AUTHENTICATIONFAILED' });
     if (this.authFailures >= MAX_AUTH_FAILURES) this.bye('Too many authentication failures');
   }
@@ -265,6 +357,51 @@ export class ImapSession implements SessionApi {
   select(mailbox: SelectedMailbox | undefined): void {
     this.selected = mailbox;
     if (this.state !== 'logout') this.state = mailbox ? 'selected' : this.account ? 'authenticated' : 'not-authenticated';
+    this.unwatchSelected?.();
+    this.unwatchSelected = undefined;
+    this.dirty = false;
+    this.dirtyKinds.clear();
+    if (!mailbox || !this.deps.events) return;
+    this.unwatchSelected = this.deps.events.watchMailbox(mailbox.record.id, (e) => this.onSelectedChange(e));
+    // A change made between SELECT's read and this watch: one look at the mailbox's HIGHESTMODSEQ.
+    void this.deps.ports.mailboxes.getMailbox(mailbox.record.accountId, mailbox.record.name).then(
+      (now) => {
+        if (now && now.highestModseq > mailbox.modseq && this.selected === mailbox) this.onSelectedChange({ type: 'messages', accountId: now.accountId, mailboxId: now.id, changes: [] });
+      },
+      () => {},
+    );
+  }
+
+  setNotify(spec: NotifySpec | null): Notifier | undefined {
+    this.unwatchAccount?.();
+    this.unwatchAccount = undefined;
+    this.notifier = undefined;
+    if (!spec || !this.account || !this.deps.events) return undefined;
+    const notifier = new Notifier(spec);
+    this.notifier = notifier;
+    this.unwatchAccount = this.deps.events.watchAccount(this.account.id, (e) => {
+      if (notifier.note(e, this.selected?.record.id) && this.canPushNotifications()) this.schedulePush();
+    });
+    return notifier;
+  }
+
+  async idle(): Promise<Buffer | null> {
+    this.send(encodeContinuation('idling'));
+    this.framer.setMode('idle');
+    this.idling = true;
+    if (this.dirty || (this.notifier && !this.notifier.idle)) this.schedulePush();
+    const event = await this.nextEvent();
+    this.idling = false;
+    this.framer.setMode('command');
+    // No update may follow the tagged reply that ends IDLE.
+    await this.pushing;
+    if (!event) return null;
+    if (event.kind === 'line') return event.line;
+    if (event.kind === 'error' && event.error.fatal) {
+      this.bye('Protocol error');
+      return null;
+    }
+    return Buffer.alloc(0);
   }
 
   logout(): void {
@@ -274,6 +411,74 @@ export class ImapSession implements SessionApi {
   }
 
   // Internals
+
+  /** The change feed's callback for the selected mailbox: never I/O here, only a mark and a schedule. */
+  private onSelectedChange(event: MailboxEvent): void {
+    // This session's own STORE/EXPUNGE/COPY/MOVE already answered for themselves.
+    if (event.origin === this.id) return;
+    this.dirty = true;
+    if (event.type === 'messages') for (const c of event.changes) this.dirtyKinds.add(c);
+    if (this.canPushSelected()) this.schedulePush();
+  }
+
+  /** May the selected mailbox's changes be sent now, with no command asking? */
+  private canPushSelected(): boolean {
+    if (this.idling) return true;
+    const sel = this.notifier?.spec.selected;
+    if (!sel || this.inCommand) return false;
+    // SELECTED-DELAYED: expunges wait for a command that allows EXPUNGE (RFC 5465 section 6).
+    if (sel.delayed && this.dirtyKinds.has('expunge')) return false;
+    return wantsChange(sel.events, this.dirtyKinds);
+  }
+
+  private canPushNotifications(): boolean {
+    return this.idling || !this.inCommand;
+  }
+
+  /** announceChanges, plus NOTIFY's MessageNew fetch attributes for the messages it added. */
+  private async announceSelected(): Promise<void> {
+    const sel = this.selected!;
+    this.dirty = false;
+    this.dirtyKinds.clear();
+    const highest = sel.view.count ? sel.view.uidAt(sel.view.count)! : 0;
+    await announceChanges(this);
+    if (this.selected !== sel || !this.notifier?.spec.selected?.fetchAtts) return;
+    let first = sel.view.count;
+    while (first >= 1 && sel.view.uidAt(first)! > highest) first--;
+    await this.notifier.fetchNew(this, first + 1, sel.view.count);
+  }
+
+  /** Announces the selected mailbox's changes; a burst of events in one turn costs one announcement. */
+  private schedulePush(): void {
+    if (this.pushing) return;
+    this.pushing = (async () => {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      try {
+        while (!this.socket.destroyed && this.state !== 'logout') {
+          if (this.pendingOutput() > MAX_PENDING_OUTPUT_BYTES) {
+            // A client that does not read gets nothing more until it does: the MODSEQ log keeps what it
+            // has not been told, and NOTIFY's pending set overflows into NOTIFICATIONOVERFLOW.
+            if (!this.awaitingDrain) {
+              this.awaitingDrain = true;
+              void this.flush().then(() => {
+                this.awaitingDrain = false;
+                if ((this.dirty && this.canPushSelected()) || (this.notifier && !this.notifier.idle && this.canPushNotifications())) this.schedulePush();
+              });
+            }
+            break;
+          }
+          if (this.dirty && this.selected && this.canPushSelected()) await this.announceSelected();
+          else if (this.notifier && !this.notifier.idle && this.canPushNotifications()) {
+            if (!(await this.notifier.flush(this))) this.setNotify(null);
+          } else break;
+        }
+      } catch (err) {
+        this.log.error('push-failed', { reason: err instanceof Error ? err.message : String(err) });
+      } finally {
+        this.pushing = undefined;
+      }
+    })();
+  }
 
   private attach(socket: Socket): void {
     socket.on('data', (chunk: Buffer) => {
@@ -304,7 +509,7 @@ export class ImapSession implements SessionApi {
   }
 
   /** Response bytes not yet handed to the kernel. */
-  private pendingOutput(): number {
+  pendingOutput(): number {
     return this.compression ? this.compression.pending : this.socket.writableLength;
   }
 
@@ -402,12 +607,38 @@ export class ImapSession implements SessionApi {
       this.countBad();
       return;
     }
+    const push = PUSH_AFTER.has(cmd.name) || (cmd.uid && PUSH_AFTER_UID.has(cmd.name));
+    if (push) this.holdTag = cmd.tag;
+    // A push under way finishes before the command starts: no update lands inside its responses.
+    await this.pushing;
+    this.inCommand = true;
+    if (ANNOUNCES_ITSELF.has(cmd.name)) {
+      this.dirty = false;
+      this.dirtyKinds.clear();
+    }
     try {
       await (spec.handler as (s: SessionApi, c: ImapCommand) => Promise<void> | void)(this, cmd);
     } catch (err) {
       this.log.error('command-failed', { command: cmd.name, reason: err instanceof Error ? err.message : String(err) });
       this.tagged(cmd.tag, 'NO', 'Temporary server failure, try again', { code: 'UNAVAILABLE' });
     }
+    this.inCommand = false;
+    if (!push) return this.afterCommand();
+    const held = this.held;
+    this.holdTag = undefined;
+    this.held = undefined;
+    try {
+      if (this.dirty && this.selected && this.state === 'selected') await this.announceSelected();
+    } catch (err) {
+      this.log.error('push-failed', { reason: err instanceof Error ? err.message : String(err) });
+    }
+    if (held) this.send(held);
+    this.afterCommand();
+  }
+
+  /** Between commands NOTIFY sends what waited for the command to end. */
+  private afterCommand(): void {
+    if ((this.dirty && this.canPushSelected()) || (this.notifier && !this.notifier.idle)) this.schedulePush();
   }
 
   /** BAD (tagged, or untagged without a tag), counted towards MAX_BAD_COMMANDS. */

@@ -42,8 +42,14 @@ export interface SessionApi {
   startTls(): void;
   /** Credentials are good: lock the INBOX and take the snapshot ('in-use' when another session holds it). */
   login(account: AccountRecord): Promise<LoginOutcome>;
-  /** A failed login: answered `-ERR [AUTH]`, logged with the user name tried (never the password), counted; the session may end. */
-  authFailed(reason: string, user: string): void;
+  /** Checks credentials (Directory.authenticate), except from a client banned for failed logins, whose tries all fail. */
+  authenticate(user: string, password: string): Promise<AccountRecord | undefined>;
+  /**
+   * A failed login: counted here and in the per-client counter shared with
+   * SMTP and IMAP, answered `-ERR [AUTH]` after the tarpit delay, logged
+   * with the user name tried (never the password); the session may end.
+   */
+  authFailed(reason: string, user: string): Promise<void>;
   /** Sends a `+ ` challenge and reads one SASL response line; null when the connection ended. */
   readAuthResponse(challenge: string): Promise<AuthResponse | 'too-long' | null>;
   /** Ends the session after the last response has been written. */

@@ -7,7 +7,9 @@
  *
  * Exports: Pop3Endpoint, Pop3EndpointDeps, Pop3Security.
  * Security: fully exposed to the Internet. One client IP (IPv6 /64) holds
- * at most maxConnectionsPerIp sockets; TLS handshakes time out; handshake
+ * at most maxConnectionsPerIp sockets; clients banned for failed logins
+ * (the AuthFailures shared with SMTP and IMAP) are refused at connect;
+ * TLS handshakes time out; handshake
  * failures (including ALPN refusals) are logged, not answered. The 110
  * and 995 endpoints share one maildrop lock table (SHARED_MAILDROP_LOCKS
  * unless `locks` is given).
@@ -20,6 +22,8 @@ import { newSessionId } from '../../core/ids.js';
 import type { Directory } from '../../directory/directory.js';
 import type { BlobReader, MailboxPorts } from '../../mailbox/index.js';
 import { ConnectionLimiter } from '../../net/connection-limiter.js';
+import type { MailboxEvents } from '../../mailbox/events.js';
+import { AuthFailures } from '../../net/auth-failures.js';
 import { normalizeIp } from '../../net/ip.js';
 import { bindServer, type ListenAddress } from '../../net/listen.js';
 import { encodeErr } from '../../proto/pop3/index.js';
@@ -46,6 +50,14 @@ export interface Pop3EndpointDeps {
   maxConnectionsPerIp?: number;
   /** One session per mailbox across every endpoint given the same table; defaults to the process-wide one. */
   locks?: MaildropLocks;
+  /**
+   * Failed logins shared with SMTP AUTH and IMAP (give the server's one);
+   * without it this endpoint counts its own. Banned clients are refused at
+   * connect.
+   */
+  authFailures?: AuthFailures;
+  /** The change feed shared with IMAP (the server's): what QUIT deletes or marks \Seen is pushed to IDLE and NOTIFY sessions. */
+  events?: MailboxEvents;
 }
 
 export class Pop3Endpoint {
@@ -56,12 +68,14 @@ export class Pop3Endpoint {
   private readonly unsubscribe: () => void;
   private readonly timeouts: SessionTimeouts;
   private readonly locks: MaildropLocks;
+  private readonly authFailures: AuthFailures;
 
   constructor(deps: Pop3EndpointDeps) {
     this.deps = deps;
     this.limiter = new ConnectionLimiter(deps.maxConnectionsPerIp ?? MAX_CONNECTIONS_PER_IP);
     this.timeouts = { preLoginMs: deps.timeouts?.preLoginMs ?? PRE_LOGIN_IDLE_MS, postLoginMs: deps.timeouts?.postLoginMs ?? POST_LOGIN_IDLE_MS };
     this.locks = deps.locks ?? SHARED_MAILDROP_LOCKS;
+    this.authFailures = deps.authFailures ?? new AuthFailures();
     this.unsubscribe = deps.certificates.onChange(() => {
       for (const l of this.listeners) if (l instanceof tls.Server) l.setSecureContext(deps.certificates.serverOptions('pop3'));
     });
@@ -105,6 +119,13 @@ export class Pop3Endpoint {
     const id = newSessionId();
     const client = socket.remoteAddress ? normalizeIp(socket.remoteAddress) : 'local';
     const log = this.deps.logger.child({ session: id }, 'pop3');
+    if (client !== 'local' && this.authFailures.banned(client)) {
+      log.warn('banned-client-refused', { client });
+      socket.on('error', () => {});
+      socket.end(encodeErr('Too many failed logins from your address, try again later', 'SYS/TEMP'));
+      setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+      return;
+    }
     if (!this.limiter.acquire(client)) {
       log.warn('too-many-connections', { client });
       socket.on('error', () => {});
@@ -115,7 +136,7 @@ export class Pop3Endpoint {
     log.info('connect', { client, port: socket.localPort, tls: secure });
     const session = new Pop3Session(
       socket,
-      { directory: this.deps.directory, ports: this.deps.store, blobs: this.deps.blobs, certificates: this.deps.certificates, locks: this.locks, timeouts: this.timeouts, logger: log },
+      { directory: this.deps.directory, ports: this.deps.store, blobs: this.deps.blobs, certificates: this.deps.certificates, locks: this.locks, timeouts: this.timeouts, logger: log, client, authFailures: this.authFailures, events: this.deps.events },
       id,
       { secure, starttls: this.deps.security === 'starttls' },
     );

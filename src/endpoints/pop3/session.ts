@@ -27,6 +27,8 @@ import type { Socket } from 'node:net';
 import tls from 'node:tls';
 import { accountAddress, type Directory } from '../../directory/directory.js';
 import { MailboxService, type BlobReader, type MailboxPorts } from '../../mailbox/index.js';
+import type { MailboxEvents } from '../../mailbox/events.js';
+import type { AuthFailures } from '../../net/auth-failures.js';
 import {
   MAX_AUTH_LINE_BYTES,
   MAX_COMMAND_LINE_BYTES,
@@ -66,6 +68,12 @@ export interface Pop3SessionDeps {
   locks: MaildropLocks;
   timeouts: SessionTimeouts;
   logger: Logger;
+  /** The client's address (normalised), or 'local' for a unix socket. */
+  client?: string;
+  /** Failed logins shared with SMTP and IMAP: tarpit and ban. */
+  authFailures?: AuthFailures;
+  /** The change feed: deletions and \Seen at QUIT reach IMAP sessions idling on the INBOX. */
+  events?: MailboxEvents;
 }
 
 export class Pop3Session implements SessionApi {
@@ -205,7 +213,7 @@ export class Pop3Session implements SessionApi {
   }
 
   async login(account: AccountRecord): Promise<LoginOutcome> {
-    const service = new MailboxService(this.deps.ports, account.id, this.deps.blobs);
+    const service = new MailboxService(this.deps.ports, account.id, this.deps.blobs, this.deps.events ? { events: this.deps.events, origin: this.id } : undefined);
     await service.ensureDefaultMailboxes();
     const inbox = await service.get('INBOX');
     if (!inbox) throw new Error('INBOX missing after ensureDefaultMailboxes');
@@ -226,9 +234,16 @@ export class Pop3Session implements SessionApi {
     return 'ok';
   }
 
-  authFailed(reason: string, user: string): void {
+  async authenticate(user: string, password: string): Promise<AccountRecord | undefined> {
+    if (this.deps.authFailures?.banned(this.deps.client ?? 'local')) return undefined;
+    return this.deps.directory.authenticate(user, password);
+  }
+
+  async authFailed(reason: string, user: string): Promise<void> {
     this.authFailures++;
-    this.log.warn('auth-failed', { reason, user: user.slice(0, 256), failures: this.authFailures });
+    const delay = this.deps.authFailures?.fail(this.deps.client ?? 'local', user) ?? 0;
+    this.log.warn('auth-failed', { reason, user: user.slice(0, 256), failures: this.authFailures, delay_ms: delay || undefined });
+    if (delay > 0) await new Promise<void>((resolve) => setTimeout(resolve, delay).unref());
     this.err('Authentication failed', 'AUTH');
     if (this.authFailures >= MAX_AUTH_FAILURES) {
       this.log.warn('too-many-auth-failures', { failures: this.authFailures });

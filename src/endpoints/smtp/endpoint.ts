@@ -12,7 +12,9 @@
  * Security: fully exposed to the Internet (MX) or to users (submission).
  * Peer input: commands (capped at MAX_COMMAND_LINE), addresses (parsed by
  * core/address, relay hacks refused), message bytes (size-capped while
- * streaming, then core cleanup). AUTH only after TLS. Replies carry
+ * streaming, then core cleanup). AUTH only after TLS; failed AUTH is
+ * counted per client with the other protocols' failures (net/auth-failures:
+ * tarpit, then a ban). Replies carry
  * generic text; the log gets the detail.
  * Standards: RFC 5321, RFC 6409 (submission), RFC 8314 (implicit TLS),
  * RFC 2033 (LMTP), RFC 4954 (AUTH), RFC 3207 (STARTTLS), RFC 1870 (SIZE),
@@ -29,6 +31,7 @@ import { newQueueId } from '../../core/ids.js';
 import type { Directory } from '../../directory/directory.js';
 import type { Target } from '../../directory/resolve.js';
 import type { MessageCommitter } from '../../delivery/committer.js';
+import { AuthFailures } from '../../net/auth-failures.js';
 import { ConnectionLimiter } from '../../net/connection-limiter.js';
 import { inNetworks, normalizeIp } from '../../net/ip.js';
 import { bindServer, type ListenAddress } from '../../net/listen.js';
@@ -67,6 +70,12 @@ export interface SmtpEndpointDeps {
   logger: Logger;
   /** False when the data disk is nearly full: MAIL answers 452 4.3.1. */
   hasSpace?: () => boolean;
+  /**
+   * Failed logins shared with IMAP and the other listeners (give the
+   * server's one); without it this endpoint counts its own. A banned
+   * client is refused on submission ports and its AUTH always fails.
+   */
+  authFailures?: AuthFailures;
 }
 
 interface SessionState {
@@ -108,6 +117,7 @@ export class SmtpEndpoint {
   private readonly deps: SmtpEndpointDeps;
   private readonly sessions = new WeakMap<SMTPServerSession, SessionState>();
   private readonly limiter: ConnectionLimiter;
+  private readonly authFailures: AuthFailures;
   private readonly listeners: Server[] = [];
   private readonly tlsServers: tls.Server[] = [];
   private unsubscribe: (() => void) | undefined;
@@ -119,6 +129,7 @@ export class SmtpEndpoint {
     this.deps = deps;
     this.role = deps.role;
     this.limiter = new ConnectionLimiter(deps.limits.max_connections_per_ip);
+    this.authFailures = deps.authFailures ?? new AuthFailures();
     const protocol = deps.role === 'lmtp' ? 'lmtp' : 'smtp';
     const tlsOptions = deps.certificates.serverOptions(protocol);
     const submission = deps.role === 'submission' || deps.role === 'submissions';
@@ -268,6 +279,12 @@ export class SmtpEndpoint {
   private onConnect(session: SMTPServerSession, cb: (err?: Error | null) => void): void {
     const client = normalizeIp(session.remoteAddress);
     const s = this.state(session);
+    // The MX still takes mail from an address that failed logins; the ports that exist for logging in do not.
+    if ((this.role === 'submission' || this.role === 'submissions') && this.authFailures.banned(client)) {
+      s.log.warn('connection refused', { client, reason: 'banned for failed logins' });
+      cb(replyError(fail(421, '4.7.0', `${this.deps.hostname} Too many failed logins from your address, try again later`)));
+      return;
+    }
     if (!this.limiter.acquire(client)) {
       s.log.warn('connection refused', { client, reason: 'too many connections from this client' });
       cb(replyError(fail(421, '4.7.0', `${this.deps.hostname} Too many connections from your address, try again later`)));
@@ -299,9 +316,14 @@ export class SmtpEndpoint {
     const s = this.state(session);
     try {
       const username = auth.username ?? '';
-      const account = await this.deps.directory.authenticate(username, auth.password ?? '');
+      const client = normalizeIp(session.remoteAddress);
+      // A banned client's guesses are not even checked.
+      const account = this.authFailures.banned(client) ? undefined : await this.deps.directory.authenticate(username, auth.password ?? '');
       if (!account) {
-        this.refuse(session, fail(535, '5.7.8', 'Authentication credentials invalid'), (e) => cb(e ?? null), 'auth failed', { method: auth.method, user: username.slice(0, 320) });
+        // Counted with IMAP's failures from the same address; the tarpit delays the answer.
+        const delay = this.authFailures.fail(client, username);
+        if (delay > 0) await new Promise<void>((resolve) => setTimeout(resolve, delay).unref());
+        this.refuse(session, fail(535, '5.7.8', 'Authentication credentials invalid'), (e) => cb(e ?? null), 'auth failed', { method: auth.method, user: username.slice(0, 320), delay_ms: delay ? String(delay) : undefined });
         return;
       }
       s.account = account;

@@ -10,7 +10,7 @@ import {
 } from './encoder.js';
 import {
   encodeCapability, encodeEnabled, encodeEsearch, encodeExists, encodeExpunge, encodeFetch, encodeFlags, encodeId,
-  encodeList, encodeMetadata, encodeNamespace, encodeQuota, encodeQuotaRoot, encodeSearch, encodeStatus, encodeThread,
+  encodeList, encodeMetadata, encodeMetadataChanged, encodeNamespace, encodeQuota, encodeQuotaRoot, encodeSearch, encodeStatus, encodeThread,
   encodeVanished,
 } from './responses.js';
 import { formatFetchItemName, formatInternalDate, formatSection, toPartialRange, toSectionSpec } from './fetch-data.js';
@@ -40,6 +40,8 @@ const CODES: Array<[ResponseCode, string]> = [
   [{ code: 'APPENDLIMIT', value: 67108864 }, '[APPENDLIMIT 67108864]'],
   [{ code: 'METADATA', detail: 'MAXSIZE', value: 1024 }, '[METADATA MAXSIZE 1024]'],
   [{ code: 'MAILBOXID', id: 'F2212ea87-6097' }, '[MAILBOXID (F2212ea87-6097)]'],
+  [{ code: 'BADEVENT', events: ['MessageNew', 'MessageExpunge', 'FlagChange'] }, '[BADEVENT (MessageNew MessageExpunge FlagChange)]'],
+  [{ code: 'NOTIFICATIONOVERFLOW' }, '[NOTIFICATIONOVERFLOW]'],
   ...(['OVERQUOTA', 'TOOBIG', 'LIMIT', 'CANNOT', 'NONEXISTENT', 'ALREADYEXISTS', 'SERVERBUG', 'CLOSED', 'READ-ONLY', 'READ-WRITE', 'TRYCREATE', 'ALERT', 'AUTHENTICATIONFAILED', 'PRIVACYREQUIRED', 'NOPERM', 'INUSE', 'EXPUNGEISSUED', 'UIDNOTSTICKY', 'NOMODSEQ', 'COMPRESSIONACTIVE', 'USEATTR', 'UNAVAILABLE', 'CLIENTBUG'] as const).map(
     (code) => [{ code }, `[${code}]`] as [ResponseCode, string],
   ),
@@ -93,6 +95,8 @@ test('untagged data forms', () => {
     [encodeMetadata('', [['/shared/x', null]], RAW), '* METADATA "" (/shared/x NIL)\r\n'],
     [encodeMetadata('', [['/private/a"b', Buffer.from('two\r\nlines')]], RAW), '* METADATA "" ("/private/a\\"b" {10}\r\ntwo\r\nlines)\r\n'],
     [encodeMetadata('', [['/private/bin', Buffer.from([0, 1])]], RAW), '* METADATA "" (/private/bin ~{2}\r\n\x00\x01)\r\n'],
+    [encodeMetadataChanged('INBOX', ['/private/comment', '/shared/comment'], RAW), '* METADATA "INBOX" /private/comment /shared/comment\r\n'],
+    [encodeMetadataChanged('', ['/private/a b'], RAW), '* METADATA "" "/private/a b"\r\n'],
   ];
   for (const [got, want] of cases) assert.equal(s(got), want);
 });

@@ -19,7 +19,8 @@
  * Standards: RFC 9051 sections 4 and 7.1, RFC 3501, RFC 3516 (literal8),
  * RFC 4315 (APPENDUID/COPYUID), RFC 5530 (response codes), RFC 7162
  * (HIGHESTMODSEQ, MODIFIED), RFC 7889 (APPENDLIMIT, TOOBIG), RFC 5464
- * (METADATA codes), RFC 8474 (MAILBOXID).
+ * (METADATA codes), RFC 8474 (MAILBOXID), RFC 5465 (BADEVENT,
+ * NOTIFICATIONOVERFLOW).
  */
 import { encodeMutf7 } from './mutf7.js';
 import type { SequenceSet } from './reader.js';
@@ -51,8 +52,9 @@ export type ResponseCode =
         | 'CANNOT' | 'NONEXISTENT' | 'ALREADYEXISTS' | 'SERVERBUG' | 'CLOSED' | 'UNAVAILABLE'
         | 'AUTHENTICATIONFAILED' | 'AUTHORIZATIONFAILED' | 'EXPIRED' | 'PRIVACYREQUIRED' | 'CONTACTADMIN'
         | 'NOPERM' | 'INUSE' | 'EXPUNGEISSUED' | 'CORRUPTION' | 'CLIENTBUG' | 'NOTSAVED' | 'HASCHILDREN'
-        | 'UNKNOWN-CTE' | 'UIDNOTSTICKY' | 'NOMODSEQ' | 'COMPRESSIONACTIVE' | 'USEATTR';
+        | 'UNKNOWN-CTE' | 'UIDNOTSTICKY' | 'NOMODSEQ' | 'COMPRESSIONACTIVE' | 'USEATTR' | 'NOTIFICATIONOVERFLOW';
     }
+  | { code: 'BADEVENT'; events: string[] }
   | { code: 'UIDNEXT' | 'UIDVALIDITY' | 'UNSEEN' | 'APPENDLIMIT'; value: number }
   | { code: 'HIGHESTMODSEQ'; value: bigint | number }
   | { code: 'PERMANENTFLAGS'; flags: string[] }
@@ -179,6 +181,8 @@ export function encodeResponseCode(c: ResponseCode): string {
       return c.value !== undefined ? `[METADATA ${c.detail} ${c.value}]` : `[METADATA ${c.detail}]`;
     case 'MAILBOXID':
       return `[MAILBOXID (${assertAtom(c.id)})]`;
+    case 'BADEVENT':
+      return `[BADEVENT (${c.events.map((e) => assertAtom(e)).join(' ')})]`;
     default:
       return `[${c.code}]`;
   }

@@ -7,7 +7,7 @@
  * encodeFlags, encodeCapability, encodeEnabled, encodeList, encodeStatus,
  * encodeSearch, encodeEsearch, EsearchData, encodeThread, ThreadNode,
  * encodeNamespace, NamespaceEntry, encodeQuota, encodeQuotaRoot, encodeId,
- * encodeMetadata.
+ * encodeMetadata, encodeMetadataChanged.
  * Security: every value goes through the core serialiser (literal when it
  * holds CR/LF), every bare word through assertAtom.
  * Standards: RFC 9051 section 7, RFC 7162 (VANISHED, MODSEQ), RFC 4731
@@ -154,4 +154,9 @@ export function encodeMetadata(mailbox: string, entries: Array<[string, Buffer |
   };
   const list: ImapValue[] = entries.flatMap(([k, v]) => [METADATA_ATOM.test(k) ? atom(k) : k, value(v)]);
   return encodeUntagged([atom('METADATA'), mailbox === '' ? '' : { mailbox }, list], opts);
+}
+
+/** Unsolicited `* METADATA mailbox entry entry...`: which entries changed, without values (RFC 5464 4.4.2, RFC 5465 5.7). */
+export function encodeMetadataChanged(mailbox: string, entries: string[], opts: EncoderOptions): Buffer {
+  return encodeUntagged([atom('METADATA'), mailbox === '' ? '' : { mailbox }, ...entries.map((k): ImapValue => (METADATA_ATOM.test(k) ? atom(k) : k))], opts);
 }

@@ -110,7 +110,13 @@ export class SqlMailboxStore implements MailboxStore, MailboxAdmin {
     return (await this.db.get<{ mime: string }>('SELECT mime FROM blobs WHERE hash = ?', [hash]))?.mime;
   }
 
-  claimRecent(mailboxId: number): Promise<{ from: number; to: number }> {
+  async claimRecent(mailboxId: number): Promise<{ from: number; to: number }> {
+    // A read first: when nothing is left to claim (every session but the first after a delivery, e.g.
+    // thousands in IDLE) no write transaction, and so no fsync, is spent. A claim that races with it
+    // is settled by the transaction below.
+    const peek = await this.db.get<{ recent_uid: number; uidnext: number }>('SELECT recent_uid, uidnext FROM mailboxes WHERE id = ?', [mailboxId]);
+    if (!peek) return { from: 0, to: 0 };
+    if (Number(peek.uidnext) <= Number(peek.recent_uid)) return { from: Number(peek.recent_uid), to: Number(peek.recent_uid) };
     return this.db.transaction(async (tx) => {
       // The no-op UPDATE locks the row (PostgreSQL) so two SELECTs never claim the same messages.
       const row = await tx.get<{ recent_uid: number; uidnext: number }>('UPDATE mailboxes SET uidnext = uidnext WHERE id = ? RETURNING recent_uid, uidnext', [mailboxId]);

@@ -7,7 +7,8 @@
  * malformed PLAIN message ends only this exchange (BAD); a wrong password
  * and an unknown user get the same `NO [AUTHENTICATIONFAILED]`. An
  * authorization identity other than the authentication identity is
- * refused (no proxy logins).
+ * refused (no proxy logins). Failures, tarpit, ban and the per-user
+ * session limit as for LOGIN (login.ts).
  * Standards: RFC 9051 section 6.2.2, RFC 4616 (PLAIN), RFC 4959 (SASL-IR).
  */
 import type { Handler } from '../context.js';
@@ -47,14 +48,15 @@ export const authenticate: Handler<'AUTHENTICATE'> = async (s, cmd) => {
     return;
   }
   if (plain.authzid !== '' && plain.authzid !== plain.user) {
-    s.authFailed(cmd.tag, 'authzid', plain.user);
+    await s.authFailed(cmd.tag, 'authzid', plain.user);
     return;
   }
-  const account = await s.directory.authenticate(plain.user, plain.password);
+  const account = await s.authenticate(plain.user, plain.password);
   if (!account) {
-    s.authFailed(cmd.tag, 'authenticate', plain.user);
+    await s.authFailed(cmd.tag, 'authenticate', plain.user);
     return;
   }
-  await s.login(account);
+  // Dovecot's answer too: temporary, so the client retries rather than asking for the password again.
+  if (!(await s.login(account))) return s.tagged(cmd.tag, 'NO', 'Too many connections for this user from your address', { code: 'UNAVAILABLE' });
   s.tagged(cmd.tag, 'OK', 'AUTHENTICATE completed', { code: 'CAPABILITY', capabilities: s.capabilities() });
 };

@@ -41,7 +41,7 @@ export const auth: Handler<'AUTH'> = async (s, cmd) => {
     return;
   }
   if (plain.authzid !== '' && plain.authzid !== plain.user) {
-    s.authFailed('authzid', plain.user);
+    await s.authFailed('authzid', plain.user);
     return;
   }
   await finishLogin(s, plain.user, plain.password, 'auth');

@@ -4,7 +4,9 @@
  *
  * Exports: finishLogin.
  * Security: a wrong password and an unknown user get the same
- * `-ERR [AUTH]` (Directory.authenticate also equalises the time); a
+ * `-ERR [AUTH]` (Directory.authenticate also equalises the time), after
+ * the shared failed-login counter's tarpit (a banned client's passwords
+ * are not even checked); a
  * mailbox held by another POP3 session gets `-ERR [IN-USE]` and the
  * session stays in the AUTHORIZATION state.
  * Standards: RFC 1939 section 4, RFC 2449 section 8.1.1 (IN-USE), RFC 3206
@@ -13,9 +15,9 @@
 import type { SessionApi } from '../context.js';
 
 export async function finishLogin(s: SessionApi, user: string, password: string, via: string): Promise<void> {
-  const account = await s.directory.authenticate(user, password);
+  const account = await s.authenticate(user, password);
   if (!account) {
-    s.authFailed(via, user);
+    await s.authFailed(via, user);
     return;
   }
   if ((await s.login(account)) === 'in-use') {
