@@ -1,6 +1,6 @@
 /*
  * The IMAP listeners: 143 (plaintext with STARTTLS) and 993 (implicit TLS
- * through tls.createServer with the registry's IMAP options: SNI and the
+ * through the shared ListenerSet with the registry's IMAP options: SNI and the
  * ALPN policy that refuses http/1.1). Each accepted socket gets an
  * ImapSession; the endpoint tracks sessions for shutdown and per-IP slots.
  *
@@ -13,8 +13,7 @@
  * Standards: RFC 9051, RFC 8314 (implicit TLS on 993), RFC 2595
  * (STARTTLS), RFC 7301 and the ALPACA advice (ALPN).
  */
-import { createServer, type Server, type Socket } from 'node:net';
-import tls from 'node:tls';
+import type { Socket } from 'node:net';
 import { newSessionId } from '../../core/ids.js';
 import type { MessageCommitter } from '../../delivery/committer.js';
 import type { Directory } from '../../directory/directory.js';
@@ -23,15 +22,16 @@ import type { BlobReader, MailboxPorts } from '../../mailbox/index.js';
 import { AuthFailures } from '../../net/auth-failures.js';
 import { ConnectionLimiter, UserClientLimiter } from '../../net/connection-limiter.js';
 import { normalizeIp } from '../../net/ip.js';
-import { bindServer, type ListenAddress } from '../../net/listen.js';
+import type { ListenAddress } from '../../net/listen.js';
 import { encodeUntaggedStatus } from '../../proto/imap/index.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { CertificateRegistry } from '../../tls/index.js';
+import { ListenerSet, type ListenerSecurity } from '../listeners.js';
 import { MAX_CONNECTIONS_PER_IP, MAX_CONNECTIONS_PER_USER_IP, POST_LOGIN_IDLE_MS, PRE_LOGIN_IDLE_MS, TLS_HANDSHAKE_MS } from './limits.js';
 import { ImapSession, type SessionTimeouts } from './session.js';
 
 /** starttls: port 143; implicit: port 993. */
-export type ImapSecurity = 'starttls' | 'implicit';
+export type ImapSecurity = ListenerSecurity;
 
 export interface ImapEndpointDeps {
   security: ImapSecurity;
@@ -68,9 +68,8 @@ export interface ImapEndpointDeps {
 export class ImapEndpoint {
   private readonly deps: ImapEndpointDeps;
   private readonly limiter: ConnectionLimiter;
-  private readonly listeners: Server[] = [];
+  private readonly listeners: ListenerSet;
   private readonly sessions = new Set<ImapSession>();
-  private readonly unsubscribe: () => void;
   private readonly timeouts: SessionTimeouts;
   private readonly events: MailboxEvents;
   private readonly authFailures: AuthFailures;
@@ -83,43 +82,22 @@ export class ImapEndpoint {
     this.userSlots = deps.userSlots ?? new UserClientLimiter(deps.maxConnectionsPerUserIp ?? MAX_CONNECTIONS_PER_USER_IP);
     this.limiter = new ConnectionLimiter(deps.maxConnectionsPerIp ?? MAX_CONNECTIONS_PER_IP);
     this.timeouts = { preLoginMs: deps.timeouts?.preLoginMs ?? PRE_LOGIN_IDLE_MS, postLoginMs: deps.timeouts?.postLoginMs ?? POST_LOGIN_IDLE_MS };
-    this.unsubscribe = deps.certificates.onChange(() => {
-      for (const l of this.listeners) if (l instanceof tls.Server) l.setSecureContext(deps.certificates.serverOptions('imap'));
-    });
+    this.listeners = new ListenerSet({ protocol: 'imap', security: deps.security, certificates: deps.certificates, logger: deps.logger, handshakeTimeoutMs: TLS_HANDSHAKE_MS, accept: (socket, secure) => this.accept(socket, secure) });
   }
 
   /** Listens on one address with this endpoint's security. */
-  async listen(address: ListenAddress): Promise<void> {
-    let server: Server;
-    if (this.deps.security === 'implicit') {
-      const secure = tls.createServer({ ...this.deps.certificates.serverOptions('imap'), handshakeTimeout: TLS_HANDSHAKE_MS }, (s) => this.accept(s, true));
-      secure.on('tlsClientError', (err, socket) => {
-        this.deps.logger.info('tls-handshake-failed', { client: socket.remoteAddress ? normalizeIp(socket.remoteAddress) : undefined, reason: err.message });
-      });
-      server = secure;
-    } else {
-      server = createServer((s) => this.accept(s, false));
-    }
-    await bindServer(server, address);
-    this.listeners.push(server);
+  listen(address: ListenAddress): Promise<void> {
+    return this.listeners.listen(address);
   }
 
   /** The bound port of the first TCP listener (tests listen on port 0). */
   port(): number {
-    const a = this.listeners[0]?.address();
-    return a && typeof a === 'object' ? a.port : 0;
+    return this.listeners.port();
   }
 
-  /** Stops accepting, sends BYE to every session, and destroys those still open after graceMs. */
-  async close(graceMs: number): Promise<void> {
-    this.unsubscribe();
-    const closing = this.listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve())));
-    for (const s of this.sessions) s.shutdown('Server shutting down');
-    const all = Promise.all([...this.sessions].map((s) => s.closed));
-    const timer = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
-    await Promise.race([all, timer]);
-    for (const s of this.sessions) s.destroy();
-    await Promise.all(closing);
+  /** Stops accepting, says goodbye to every session, and destroys those still open after graceMs. */
+  close(graceMs: number): Promise<void> {
+    return this.listeners.close(this.sessions, graceMs, (s) => s.shutdown('Server shutting down'));
   }
 
   private accept(socket: Socket, secure: boolean): void {

@@ -1,6 +1,6 @@
 /*
  * The POP3 listeners: 110 (plaintext with STLS) and 995 (implicit TLS
- * through tls.createServer with the registry's POP3 options: certificates
+ * through the shared ListenerSet with the registry's POP3 options: certificates
  * by SNI and the ALPN policy that accepts `pop3` and refuses http/1.1).
  * Each accepted socket gets a Pop3Session; the endpoint tracks sessions for
  * shutdown and per-IP slots.
@@ -16,8 +16,7 @@
  * Standards: RFC 1939, RFC 8314 (implicit TLS on 995), RFC 2595 (STLS),
  * RFC 7301 and the ALPACA advice (ALPN).
  */
-import { createServer, type Server, type Socket } from 'node:net';
-import tls from 'node:tls';
+import type { Socket } from 'node:net';
 import { newSessionId } from '../../core/ids.js';
 import type { Directory } from '../../directory/directory.js';
 import type { BlobReader, MailboxPorts } from '../../mailbox/index.js';
@@ -25,16 +24,17 @@ import { ConnectionLimiter } from '../../net/connection-limiter.js';
 import type { MailboxEvents } from '../../mailbox/events.js';
 import { AuthFailures } from '../../net/auth-failures.js';
 import { normalizeIp } from '../../net/ip.js';
-import { bindServer, type ListenAddress } from '../../net/listen.js';
+import type { ListenAddress } from '../../net/listen.js';
 import { encodeErr } from '../../proto/pop3/index.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { CertificateRegistry } from '../../tls/index.js';
+import { ListenerSet, type ListenerSecurity } from '../listeners.js';
 import { CLOSE_GRACE_MS, MAX_CONNECTIONS_PER_IP, POST_LOGIN_IDLE_MS, PRE_LOGIN_IDLE_MS, TLS_HANDSHAKE_MS } from './limits.js';
 import { SHARED_MAILDROP_LOCKS, type MaildropLocks } from './locks.js';
 import { Pop3Session, type SessionTimeouts } from './session.js';
 
 /** starttls: port 110; implicit: port 995. */
-export type Pop3Security = 'starttls' | 'implicit';
+export type Pop3Security = ListenerSecurity;
 
 export interface Pop3EndpointDeps {
   security: Pop3Security;
@@ -63,9 +63,8 @@ export interface Pop3EndpointDeps {
 export class Pop3Endpoint {
   private readonly deps: Pop3EndpointDeps;
   private readonly limiter: ConnectionLimiter;
-  private readonly listeners: Server[] = [];
+  private readonly listeners: ListenerSet;
   private readonly sessions = new Set<Pop3Session>();
-  private readonly unsubscribe: () => void;
   private readonly timeouts: SessionTimeouts;
   private readonly locks: MaildropLocks;
   private readonly authFailures: AuthFailures;
@@ -76,43 +75,22 @@ export class Pop3Endpoint {
     this.timeouts = { preLoginMs: deps.timeouts?.preLoginMs ?? PRE_LOGIN_IDLE_MS, postLoginMs: deps.timeouts?.postLoginMs ?? POST_LOGIN_IDLE_MS };
     this.locks = deps.locks ?? SHARED_MAILDROP_LOCKS;
     this.authFailures = deps.authFailures ?? new AuthFailures();
-    this.unsubscribe = deps.certificates.onChange(() => {
-      for (const l of this.listeners) if (l instanceof tls.Server) l.setSecureContext(deps.certificates.serverOptions('pop3'));
-    });
+    this.listeners = new ListenerSet({ protocol: 'pop3', security: deps.security, certificates: deps.certificates, logger: deps.logger, handshakeTimeoutMs: TLS_HANDSHAKE_MS, accept: (socket, secure) => this.accept(socket, secure) });
   }
 
   /** Listens on one address with this endpoint's security. */
-  async listen(address: ListenAddress): Promise<void> {
-    let server: Server;
-    if (this.deps.security === 'implicit') {
-      const secure = tls.createServer({ ...this.deps.certificates.serverOptions('pop3'), handshakeTimeout: TLS_HANDSHAKE_MS }, (s) => this.accept(s, true));
-      secure.on('tlsClientError', (err, socket) => {
-        this.deps.logger.info('tls-handshake-failed', { client: socket.remoteAddress ? normalizeIp(socket.remoteAddress) : undefined, reason: err.message });
-      });
-      server = secure;
-    } else {
-      server = createServer((s) => this.accept(s, false));
-    }
-    await bindServer(server, address);
-    this.listeners.push(server);
+  listen(address: ListenAddress): Promise<void> {
+    return this.listeners.listen(address);
   }
 
   /** The bound port of the first TCP listener (tests listen on port 0). */
   port(): number {
-    const a = this.listeners[0]?.address();
-    return a && typeof a === 'object' ? a.port : 0;
+    return this.listeners.port();
   }
 
-  /** Stops accepting, tells every session the server is going away, and destroys those still open after graceMs. */
-  async close(graceMs: number): Promise<void> {
-    this.unsubscribe();
-    const closing = this.listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve())));
-    for (const s of this.sessions) s.shutdown();
-    const all = Promise.all([...this.sessions].map((s) => s.closed));
-    const timer = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
-    await Promise.race([all, timer]);
-    for (const s of this.sessions) s.destroy();
-    await Promise.all(closing);
+  /** Stops accepting, says goodbye to every session, and destroys those still open after graceMs. */
+  close(graceMs: number): Promise<void> {
+    return this.listeners.close(this.sessions, graceMs, (s) => s.shutdown());
   }
 
   private accept(socket: Socket, secure: boolean): void {
