@@ -53,6 +53,8 @@ export interface PetrelOptions {
   /** Reuse a data directory (restart after a crash). */
   dataDir?: string;
   ports?: Ports;
+  /** Extra node options for `petrel serve` (benchmarks pass --cpu-prof). */
+  nodeArgs?: string[];
 }
 
 export class PetrelProcess {
@@ -65,6 +67,7 @@ export class PetrelProcess {
     readonly configFile: string,
     readonly ports: Ports,
     readonly hostname: string,
+    readonly nodeArgs: string[] = [],
   ) {}
 
   static async create(options: PetrelOptions = {}): Promise<PetrelProcess> {
@@ -92,13 +95,13 @@ export class PetrelProcess {
         options.extraToml ?? '',
       ].join('\n') + '\n',
     );
-    return new PetrelProcess(dataDir, configFile, ports, hostname);
+    return new PetrelProcess(dataDir, configFile, ports, hostname, options.nodeArgs);
   }
 
   /** Starts `petrel serve` and waits until every listener is up. */
   async start(): Promise<void> {
     this.log = '';
-    const child = spawn(process.execPath, ['--import', TSX, MAIN, 'serve', '--config', this.configFile], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...this.nodeArgs, '--import', TSX, MAIN, 'serve', '--config', this.configFile], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     const onData = (d: Buffer) => {
       this.log += d.toString();
