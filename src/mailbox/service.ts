@@ -37,6 +37,8 @@ export interface MailboxPorts {
 /** Reads stored message bytes by content hash (FETCH of bodies); a FileBlobStore fits. */
 export interface BlobReader {
   get(hash: string): Promise<Buffer>;
+  /** The first `length` bytes only, when the reader can do that cheaper than get. */
+  head?(hash: string, length: number): Promise<Buffer>;
 }
 
 /** The METADATA entry that shows a mailbox's special use (RFC 6154 section 4); derived, never stored. */
@@ -200,9 +202,14 @@ export class MailboxService {
     return index.v === 1 ? index : undefined;
   }
 
-  /** The stored bytes of a message; throws when no blob store was given or the blob is gone. */
-  async messageBytes(message: MessageRecord): Promise<Buffer> {
+  /**
+   * The stored bytes of a message, or at least its first `upTo` bytes when
+   * given (FETCH of the header alone); throws when no blob store was given
+   * or the blob is gone.
+   */
+  async messageBytes(message: MessageRecord, upTo?: number): Promise<Buffer> {
     if (!this.blobs) throw new Error('no blob store');
+    if (upTo !== undefined && this.blobs.head) return this.blobs.head(message.blobHash, upTo);
     return this.blobs.get(message.blobHash);
   }
 

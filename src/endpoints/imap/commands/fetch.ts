@@ -2,7 +2,9 @@
  * FETCH and UID FETCH: message data served from the MIME index stored at
  * delivery (ENVELOPE, BODYSTRUCTURE, BODY, BINARY.SIZE) and byte ranges of
  * the stored message (BODY[section]<partial>, BINARY[], RFC822.*); the
- * message is never parsed again here. A body fetch that is not PEEK sets
+ * message is never parsed again here. When every byte item is the
+ * message's header (BODY[HEADER], BODY[HEADER.FIELDS ...], RFC822.HEADER),
+ * only the bytes before the body are read. A body fetch that is not PEEK sets
  * \Seen on a read-write mailbox and reports the new FLAGS.
  *
  * Exports: fetch.
@@ -32,6 +34,11 @@ import { condstore, resolveMessages, sessionFlags, toUidSet, uidRangesOf } from 
 const RECORD_ONLY = new Set(['FLAGS', 'UID', 'INTERNALDATE', 'RFC822.SIZE', 'MODSEQ', 'SAVEDATE', 'EMAILID', 'THREADID']);
 /** Items that need the message bytes. */
 const NEED_BYTES = new Set(['BODY[]', 'BINARY[]', 'RFC822', 'RFC822.HEADER', 'RFC822.TEXT', 'PREVIEW']);
+
+/** Whether an item that needs bytes reads only the message's own header, the bytes before the root's body. */
+const headerOnly = (i: FetchItem): boolean =>
+  !NEED_BYTES.has(i.kind) || i.kind === 'RFC822.HEADER' ||
+  (i.kind === 'BODY[]' && i.section.part.length === 0 && (i.section.text?.kind === 'HEADER' || i.section.text?.kind === 'HEADER.FIELDS'));
 
 const setsSeen = (i: FetchItem): boolean =>
   ((i.kind === 'BODY[]' || i.kind === 'BINARY[]') && !i.peek) || i.kind === 'RFC822' || i.kind === 'RFC822.TEXT';
@@ -133,6 +140,8 @@ export const fetch: Handler<'FETCH'> = async (s, cmd) => {
   }
   const needIndex = items.some((i) => !RECORD_ONLY.has(i.kind));
   const needBytes = items.some((i) => NEED_BYTES.has(i.kind));
+  // A client listing messages asks for header fields: read the header, not the whole file.
+  const headerBytesOnly = needBytes && items.every(headerOnly);
   let unknownCte = false;
   for (const m of records) {
     const seq = selected.view.seqOf(m.uid);
@@ -142,7 +151,7 @@ export const fetch: Handler<'FETCH'> = async (s, cmd) => {
       s.log.error('fetch-no-index', { uid: m.uid, blob: m.blobHash });
       return s.tagged(cmd.tag, 'NO', 'Message data unavailable', { code: 'SERVERBUG' });
     }
-    const bytes = needBytes ? await s.mailboxes.messageBytes(m) : undefined;
+    const bytes = needBytes ? await s.mailboxes.messageBytes(m, headerBytesOnly ? index!.root.bodyStart : undefined) : undefined;
     const out: Array<[string, ImapValue]> = [];
     try {
       for (const item of items) out.push(itemValue(s, item, m, index, bytes));
