@@ -62,7 +62,7 @@
  *
  * Security: test traffic to 127.0.0.1 only; data in a temporary directory.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -135,8 +135,13 @@ const user = (i: number) => `c${i + 1}`;
 
 /** Fills the template: accounts c1..cN and `messages` messages in each INBOX, over LMTP with fsync off. */
 async function prepareTemplate(users: number, messages: number, dir: string | undefined): Promise<{ dataDir: string; destroy(): void }> {
-  const marker = (d: string) => join(d, `imap-load-${users}x${messages}`);
-  if (dir && existsSync(marker(dir))) return { dataDir: dir, destroy: () => {} };
+  // The marker records what the template holds; one with at least `users` accounts of `messages` messages serves.
+  const marker = (d: string) => join(d, 'imap-load.json');
+  if (dir && existsSync(marker(dir))) {
+    const held = JSON.parse(readFileSync(marker(dir), 'utf8')) as { users: number; messages: number };
+    if (held.users >= users && held.messages === messages) return { dataDir: dir, destroy: () => {} };
+    throw new Error(`${dir} holds ${held.users} accounts of ${held.messages} messages, not ${users} of ${messages}: name another --template`);
+  }
   const dataDir = dir ?? mkdtempSync(join(tmpdir(), 'petrel-bench-imap-'));
   mkdirSync(dataDir, { recursive: true });
   const { petrel } = await startImapPetrel({ dataDir, fsync: false });
@@ -156,7 +161,7 @@ async function prepareTemplate(users: number, messages: number, dir: string | un
   } finally {
     await petrel.stop();
   }
-  if (dir) cpSync(join(dataDir, 'petrel.toml'), marker(dir));
+  if (dir) writeFileSync(marker(dir), JSON.stringify({ users, messages }));
   return { dataDir, destroy: () => (dir ? undefined : rmSync(dataDir, { recursive: true, force: true })) };
 }
 
