@@ -20,7 +20,7 @@
 import { DEFAULT_MAILBOXES } from '../core/mailbox-names.js';
 import type { MessageIndex } from '../mime/index.js';
 import type { SearchKey } from '../proto/imap/index.js';
-import type { AnnotationEntry, AnnotationStore, SetAnnotationsResult, ChangesSince, CopyResult, ExpungeResult, FlagStoreMode, MailboxAdmin, MailboxRecord, MailboxStore, MessageReader, MessageRecord, MessageSearch, MessageTransfer, MessageUpdater, MoveResult, SearchFields, StoreFlagsResult, SubscriptionStore, UidSet } from '../store/types.js';
+import type { AnnotationEntry, AnnotationStore, SetAnnotationsResult, ChangesSince, CopyResult, ExpungeResult, FlagStoreMode, MailboxAdmin, MailboxRecord, MailboxStore, MessageFlags, MessageReader, MessageRecord, MessageSearch, MessageTransfer, MessageUpdater, MoveResult, SearchFields, StoreFlagsResult, SubscriptionStore, UidSet } from '../store/types.js';
 import { searchMessages, type SearchOutcome, type SearchScope } from './search.js';
 import type { MailboxChange, MailboxEvents } from './events.js';
 import { listMailboxes, type ListEntry, type ListQuery } from './list.js';
@@ -168,7 +168,7 @@ export class MailboxService {
     return { ok: true, value: undefined };
   }
 
-  /** Messages of a mailbox of this account, in UID order (SELECT builds its sequence numbers from them). */
+  /** Messages of a mailbox of this account, in UID order (whole records; SELECT uses messageFlags). */
   async messages(mailbox: MailboxRecord): Promise<MessageRecord[]> {
     if (mailbox.accountId !== this.accountId) return [];
     return this.ports.mailboxes.listMessages(mailbox.id);
@@ -178,6 +178,12 @@ export class MailboxService {
   async claimRecent(mailbox: MailboxRecord): Promise<{ from: number; to: number }> {
     if (mailbox.accountId !== this.accountId) return { from: 0, to: 0 };
     return this.ports.mailboxes.claimRecent(mailbox.id);
+  }
+
+  /** UID and flags of every message in UID order (SELECT), cheaper than messages() for a large mailbox. */
+  async messageFlags(mailbox: MailboxRecord): Promise<MessageFlags[]> {
+    if (mailbox.accountId !== this.accountId) return [];
+    return this.ports.mailboxes.listMessageFlags(mailbox.id);
   }
 
   /** CLOSE of a read-write mailbox: removes the messages flagged \Deleted; the number removed. */

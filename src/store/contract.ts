@@ -309,6 +309,7 @@ export function runStoreContract(backend: string, open: StoreFactory): void {
       assert.equal(await a.used(), 60, 'quota released');
       assert.deepEqual((await s.mailboxes.listMessages(inbox.id)).map((m) => m.uid), [2, 4]);
       await s.messages.storeFlags(inbox.id, [4], 'add', ['\\Seen']);
+      assert.deepEqual(await s.mailboxes.listMessageFlags(inbox.id), [{ uid: 2, flags: [] }, { uid: 4, flags: ['\\Seen'] }]);
       const changes = await s.messages.changedSince(inbox.id, before);
       assert.deepEqual(changes.vanished, [1, 3, 5]);
       assert.deepEqual(changes.changed.map((c) => [c.uid, c.flags]), [[4, ['\\Seen']]]);

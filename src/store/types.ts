@@ -108,12 +108,20 @@ export interface DirectoryStore {
   removeAlias(domain: string, local: string): Promise<boolean>;
 }
 
+/** A message's UID and flags (MailboxStore.listMessageFlags). */
+export interface MessageFlags {
+  uid: number;
+  flags: string[];
+}
+
 export interface MailboxStore {
   /** Creates any of these mailboxes the account lacks. */
   ensureMailboxes(accountId: number, specs: readonly MailboxSpec[]): Promise<void>;
   listMailboxes(accountId: number): Promise<MailboxRecord[]>;
   getMailbox(accountId: number, name: string): Promise<MailboxRecord | undefined>;
   listMessages(mailboxId: number): Promise<MessageRecord[]>;
+  /** UID and flags of every message, in UID order: what SELECT needs, without the rest of each row. */
+  listMessageFlags(mailboxId: number): Promise<MessageFlags[]>;
   /** The MIME index stored with a blob at delivery (JSON text). */
   getBlobIndex(hash: string): Promise<string | undefined>;
   /**

@@ -54,7 +54,7 @@ async function open(s: SessionApi, tag: string, args: SelectArgs, readOnly: bool
     s.tagged(tag, 'NO', 'No such mailbox', { code: 'NONEXISTENT' });
     return;
   }
-  const messages = await s.mailboxes.messages(record);
+  const messages = await s.mailboxes.messageFlags(record);
   const keywords = new Set<string>();
   let firstUnseen = 0;
   messages.forEach((m, i) => {
