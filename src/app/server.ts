@@ -20,7 +20,7 @@ import { AuthFailures } from '../net/auth-failures.js';
 import { UserClientLimiter } from '../net/connection-limiter.js';
 import { inNetworks, isLoopback } from '../net/ip.js';
 import { formatListen, parseListen, type ListenAddress } from '../net/listen.js';
-import { FileBlobReader } from '../store/blob/files.js';
+import { BlobReadThread } from '../store/blob/read-thread.js';
 import type { Logger } from '../telemetry/logger.js';
 import { openCertificateRegistry, type CertificateRegistry } from '../tls/index.js';
 import { openStores, type StoreContext } from './context.js';
@@ -120,8 +120,8 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
   const limits = { ...config.smtp };
   const smtpEndpoints: SmtpEndpoint[] = [];
   const endpoints: Endpoint[] = [];
-  // Message bytes for FETCH; the commit worker is the only writer.
-  const blobs = new FileBlobReader(stores.paths.blobs);
+  // Message bytes for FETCH and RETR, read on their own thread; the commit worker is the only writer.
+  const blobs = new BlobReadThread(stores.paths.blobs);
   const create = (role: Role): Endpoint => {
     if (role === 'imap' || role === 'imaps') {
       return new ImapEndpoint({ security: role === 'imap' ? 'starttls' : 'implicit', directory: stores.directory, store: stores.store, blobs, committer: publishing, events, authFailures, userSlots, certificates, logger });
@@ -149,6 +149,7 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
     }
   } catch (err) {
     await Promise.all(endpoints.map((e) => e.close(0)));
+    await blobs.close();
     await committer.close();
     certificates.close();
     await stores.close();
@@ -183,6 +184,7 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
       const grace = config.shutdown.grace;
       logger.info('stopping', { grace_ms: grace });
       await Promise.all(endpoints.map((e) => e.close(grace)));
+      await blobs.close();
       await committer.close();
       certificates.close();
       await stores.close();

@@ -42,6 +42,12 @@ export function sha256(bytes: Buffer): string {
 
 const HASH = /^[0-9a-f]{64}$/;
 
+/** Where a blob lives under root; throws for anything but a SHA-256 in hex, so no path leaves the root. */
+export function blobPath(root: string, hash: string): string {
+  if (!HASH.test(hash)) throw new Error(`not a blob hash: ${hash}`);
+  return join(root, hash.slice(0, 2), hash);
+}
+
 /** fsync of a path (a directory): open, sync, close. */
 function fsyncPath(path: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -130,26 +136,6 @@ function readBytes(path: string, length?: number): Promise<Buffer> {
 
 function renameFile(from: string, to: string): Promise<void> {
   return new Promise((resolve, reject) => rename(from, to, (err) => (err ? reject(err) : resolve())));
-}
-
-/**
- * Reads blobs another FileBlobStore (the commit worker's) writes: no
- * directory creation and, above all, no clean-up of the temporary
- * directory, whose files may be writes in progress on the other thread.
- */
-export class FileBlobReader {
-  constructor(private readonly root: string) {}
-
-  async get(hash: string): Promise<Buffer> {
-    if (!HASH.test(hash)) throw new Error(`not a blob hash: ${hash}`);
-    return readBytes(join(this.root, hash.slice(0, 2), hash));
-  }
-
-  /** The first `length` bytes (fewer if the blob is shorter): a message's header for FETCH BODY[HEADER.FIELDS]. */
-  async head(hash: string, length: number): Promise<Buffer> {
-    if (!HASH.test(hash)) throw new Error(`not a blob hash: ${hash}`);
-    return readBytes(join(this.root, hash.slice(0, 2), hash), length);
-  }
 }
 
 export class FileBlobStore implements BlobStore {

@@ -1,0 +1,100 @@
+/*
+ * Message bytes for IMAP FETCH and POP3 RETR, read on a worker thread
+ * (read-worker.ts) with blocking calls: one message to the thread and one
+ * back per read, instead of three or four threadpool requests (open,
+ * fstat, read, close) each costing the event loop a round trip. Under
+ * bench/imap-load, listing 25 messages' header fields this way took 1.9
+ * instead of 2.5-5 ms of server CPU, and doubled the commands per second
+ * of that kind. The commit worker remains the only writer of blobs.
+ *
+ * Exports: BlobReadThread.
+ * Security: hashes are checked before a path is built, so a read stays
+ * under the blob root; the thread only reads.
+ */
+import { Worker } from 'node:worker_threads';
+import type { BlobReadReply, BlobReadRequest } from './read-worker.js';
+import { blobPath } from './files.js';
+
+function spawn(): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./read-worker.js', import.meta.url));
+  const entry = new URL('./read-worker.ts', import.meta.url).href;
+  const api = import.meta.resolve('tsx/esm/api');
+  const bootstrap = `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(bootstrap, { eval: true });
+}
+
+interface Waiting {
+  resolve(bytes: Buffer): void;
+  reject(err: Error): void;
+}
+
+export class BlobReadThread {
+  private worker: Worker | undefined;
+  private readonly waiting = new Map<number, Waiting>();
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly root: string) {}
+
+  get(hash: string): Promise<Buffer> {
+    return this.request(hash, undefined);
+  }
+
+  /** The first `length` bytes (fewer if the blob is shorter). */
+  head(hash: string, length: number): Promise<Buffer> {
+    return this.request(hash, length);
+  }
+
+  /** Stops the thread; reads still waiting fail. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const worker = this.worker;
+    this.worker = undefined;
+    if (worker) await worker.terminate();
+    this.failAll(new Error('blob reader closed'));
+  }
+
+  private request(hash: string, length: number | undefined): Promise<Buffer> {
+    let path: string;
+    try {
+      path = blobPath(this.root, hash);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (this.closed) return Promise.reject(new Error('blob reader closed'));
+    const worker = this.worker ?? this.start();
+    const id = this.nextId++;
+    return new Promise<Buffer>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      const request: BlobReadRequest = length === undefined ? { id, path } : { id, path, length };
+      worker.postMessage(request);
+    });
+  }
+
+  private start(): Worker {
+    const worker = spawn();
+    // An idle reader does not keep the process alive; the server closes it on stop.
+    worker.unref();
+    worker.on('message', (reply: BlobReadReply) => {
+      const w = this.waiting.get(reply.id);
+      if (!w) return;
+      this.waiting.delete(reply.id);
+      if ('error' in reply) w.reject(Object.assign(new Error(reply.error), { code: reply.code }));
+      else w.resolve(Buffer.from(reply.bytes.buffer, reply.bytes.byteOffset, reply.bytes.byteLength));
+    });
+    worker.on('error', (err) => this.failAll(err));
+    worker.on('exit', () => {
+      // A crashed thread fails what it held; the next read starts a new one.
+      if (this.worker === worker) this.worker = undefined;
+      this.failAll(new Error('blob read thread exited'));
+    });
+    this.worker = worker;
+    return worker;
+  }
+
+  private failAll(err: Error): void {
+    const all = [...this.waiting.values()];
+    this.waiting.clear();
+    for (const w of all) w.reject(err);
+  }
+}
