@@ -62,6 +62,14 @@ before(async () => {
       { blob: { hash, size: MESSAGE.length, index: JSON.stringify(indexMessage(MESSAGE)) }, internalDate: Date.UTC(2026, 2, 2, 10, 0, n), messageId: null, queueId: `q-${n}`, local: [{ accountId: account.id, mailbox: 'INBOX', enforceQuota: false }] },
     ]);
   }
+  // Messages 4..80: more than one read-ahead window (FETCH_HEADER_READ_AHEAD), headers of different lengths.
+  for (let n = 4; n <= 80; n++) {
+    const bytes = Buffer.from(`Subject: number ${n}\r\nX-Pad: ${'p'.repeat(n * 7)}\r\n\r\nbody ${n}\r\n`);
+    const h = await blobs.put(bytes);
+    await store.deliveries.commit([
+      { blob: { hash: h, size: bytes.length, index: JSON.stringify(indexMessage(bytes)) }, internalDate: Date.UTC(2026, 2, 2, 10, 0, n), messageId: null, queueId: `q-${n}`, local: [{ accountId: account.id, mailbox: 'INBOX', enforceQuota: false }] },
+    ]);
+  }
 });
 
 beforeEach(() => {
@@ -125,6 +133,20 @@ describe('FETCH header fields read only the header', () => {
       const out = await s.cmd('F', 'FETCH 2 (BODY.PEEK[HEADER] RFC822.HEADER)');
       assert.ok(out.includes(`BODY[HEADER] {${HEADER.length}}\r\n${HEADER} RFC822.HEADER {${HEADER.length}}\r\n${HEADER})`), out);
       assert.deepEqual(calls, [`head ${HEADER.length}`]);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('80 messages, past the read-ahead window: each gets its own Subject, read by one head of its own header length', async () => {
+    const s = await session();
+    try {
+      const out = await s.cmd('F', 'FETCH 4:80 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])');
+      for (let n = 4; n <= 80; n++) {
+        const field = `Subject: number ${n}\r\n\r\n`;
+        assert.ok(out.includes(`* ${n} FETCH (BODY[HEADER.FIELDS (SUBJECT)] {${field.length}}\r\n${field})`), `message ${n}`);
+      }
+      assert.deepEqual(calls, Array.from({ length: 77 }, (_, i) => `head ${`Subject: number ${i + 4}\r\nX-Pad: ${'p'.repeat((i + 4) * 7)}\r\n\r\n`.length}`));
     } finally {
       s.close();
     }

@@ -26,6 +26,10 @@ export const MAX_CONNECTIONS_PER_USER_IP = 10;
 export const MAX_NOTIFY_PENDING = 500;
 /** Unsent output before we stop reading commands: a client that pipelines without reading cannot grow our buffers. */
 export const MAX_PENDING_OUTPUT_BYTES = 1024 * 1024;
+/** A FETCH of header fields reads the headers of up to this many next messages at once (one trip to the blob read thread)... */
+export const FETCH_HEADER_READ_AHEAD = 32;
+/** ...and no more header bytes than this: a message may carry a large header, and a FETCH holds what it read ahead. */
+export const FETCH_HEADER_READ_AHEAD_BYTES = 1024 * 1024;
 /** How long a TLS handshake (implicit or STARTTLS) may take. */
 export const TLS_HANDSHAKE_MS = 30_000;
 /** Keywords one message may carry: real clients use a handful ($Forwarded, $Junk, labels); bounds the FLAGS a STORE can grow. */

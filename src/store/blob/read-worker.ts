@@ -20,6 +20,15 @@ export interface BlobReadRequest {
 
 export type BlobReadReply = { id: number; bytes: Uint8Array } | { id: number; error: string; code?: string };
 
+/** Reads asked for together travel together, both ways. */
+export interface BlobReadBatch {
+  reads: BlobReadRequest[];
+}
+
+export interface BlobReplyBatch {
+  replies: BlobReadReply[];
+}
+
 function read(path: string, length: number | undefined): Uint8Array {
   const fd = openSync(path, 'r');
   try {
@@ -40,17 +49,20 @@ function read(path: string, length: number | undefined): Uint8Array {
 
 const port = parentPort;
 if (port) {
-  port.on('message', (request: BlobReadRequest) => {
-    let reply: BlobReadReply;
-    try {
-      const bytes = read(request.path, request.length);
-      reply = { id: request.id, bytes };
-      port.postMessage(reply, [bytes.buffer as ArrayBuffer]);
-      return;
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      reply = { id: request.id, error: e.message, code: e.code };
+  port.on('message', (batch: BlobReadBatch) => {
+    const replies: BlobReadReply[] = [];
+    const transfer: ArrayBuffer[] = [];
+    for (const request of batch.reads) {
+      try {
+        const bytes = read(request.path, request.length);
+        replies.push({ id: request.id, bytes });
+        transfer.push(bytes.buffer as ArrayBuffer);
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        replies.push({ id: request.id, error: e.message, code: e.code });
+      }
     }
-    port.postMessage(reply);
+    const reply: BlobReplyBatch = { replies };
+    port.postMessage(reply, transfer);
   });
 }

@@ -4,15 +4,18 @@
  * the stored message (BODY[section]<partial>, BINARY[], RFC822.*); the
  * message is never parsed again here. When every byte item is the
  * message's header (BODY[HEADER], BODY[HEADER.FIELDS ...], RFC822.HEADER),
- * only the bytes before the body are read. A body fetch that is not PEEK sets
- * \Seen on a read-write mailbox and reports the new FLAGS.
+ * only the bytes before the body are read, those of the next messages
+ * together (FETCH_HEADER_READ_AHEAD, FETCH_HEADER_READ_AHEAD_BYTES). A
+ * body fetch that is not PEEK sets \Seen on a read-write mailbox and
+ * reports the new FLAGS.
  *
  * Exports: fetch.
  * Security: the set, sections and ranges are client input: the set
  * resolves against this session's view of the user's own mailbox, sections
  * that name nothing give empty data, ranges are clipped (src/mime). One
- * message's bytes are held at a time, and the next is read only once the
- * unsent output is under MAX_PENDING_OUTPUT_BYTES (SessionApi.flush).
+ * message's bytes (or a bounded read-ahead of headers) are held at a
+ * time, and the next is read only once the unsent output is under
+ * MAX_PENDING_OUTPUT_BYTES (SessionApi.flush).
  * Standards: RFC 9051 section 6.4.5 and 7.5.2, RFC 3501 (RFC822.*,
  * UID FETCH adds UID, \Recent in FLAGS), RFC 3516 (BINARY, UNKNOWN-CTE),
  * RFC 7162 (MODSEQ, CHANGEDSINCE, VANISHED: `* VANISHED (EARLIER)` for the
@@ -28,6 +31,7 @@ import { preview } from '../../../mime/preview.js';
 import { encodeFetch, encodeVanished, formatFetchItemName, formatInternalDate, toPartialRange, toSectionSpec, type FetchItem, type ImapValue } from '../../../proto/imap/index.js';
 import type { MessageRecord } from '../../../store/types.js';
 import type { Handler, SessionApi } from '../context.js';
+import { FETCH_HEADER_READ_AHEAD, FETCH_HEADER_READ_AHEAD_BYTES } from '../limits.js';
 import { condstore, resolveMessages, sessionFlags, toUidSet, uidRangesOf } from '../message-set.js';
 
 /** Items answered from the record alone. */
@@ -142,16 +146,37 @@ export const fetch: Handler<'FETCH'> = async (s, cmd) => {
   const needBytes = items.some((i) => NEED_BYTES.has(i.kind));
   // A client listing messages asks for header fields: read the header, not the whole file.
   const headerBytesOnly = needBytes && items.every(headerOnly);
+  // Header-only: the indexes and header reads of the next messages are started together.
+  const ahead = new Map<number, { index: MessageIndex | undefined; bytes?: Promise<Buffer> }>();
+  const readAhead = async (from: number): Promise<void> => {
+    let total = 0;
+    for (let j = from; j < records.length && j < from + FETCH_HEADER_READ_AHEAD && total < FETCH_HEADER_READ_AHEAD_BYTES; j++) {
+      const index = await s.mailboxes.messageIndex(records[j]!);
+      ahead.set(j, { index });
+      if (!index) break;
+      total += index.root.bodyStart;
+    }
+    // In one synchronous run, so the blob reader takes them as one batch.
+    for (const [j, entry] of ahead) {
+      if (!entry.index || entry.bytes) continue;
+      entry.bytes = s.mailboxes.messageBytes(records[j]!, entry.index.root.bodyStart);
+      // Awaited in order below; an early failure must not count as unhandled meanwhile.
+      entry.bytes.catch(() => {});
+    }
+  };
   let unknownCte = false;
-  for (const m of records) {
+  for (const [i, m] of records.entries()) {
     const seq = selected.view.seqOf(m.uid);
     if (seq === 0) continue;
-    const index = needIndex ? await s.mailboxes.messageIndex(m) : undefined;
+    if (headerBytesOnly && !ahead.has(i)) await readAhead(i);
+    const early = ahead.get(i);
+    ahead.delete(i);
+    const index = early ? early.index : needIndex ? await s.mailboxes.messageIndex(m) : undefined;
     if (needIndex && !index) {
       s.log.error('fetch-no-index', { uid: m.uid, blob: m.blobHash });
       return s.tagged(cmd.tag, 'NO', 'Message data unavailable', { code: 'SERVERBUG' });
     }
-    const bytes = needBytes ? await s.mailboxes.messageBytes(m, headerBytesOnly ? index!.root.bodyStart : undefined) : undefined;
+    const bytes = early?.bytes ? await early.bytes : needBytes ? await s.mailboxes.messageBytes(m) : undefined;
     const out: Array<[string, ImapValue]> = [];
     try {
       for (const item of items) out.push(itemValue(s, item, m, index, bytes));
