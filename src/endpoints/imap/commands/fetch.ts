@@ -51,8 +51,9 @@ class UnknownCte extends Error {}
 
 function itemValue(s: SessionApi, item: FetchItem, m: MessageRecord, index: MessageIndex | undefined, bytes: Buffer | undefined): [string, ImapValue] {
   const name = formatFetchItemName(item);
-  const idx = () => index!;
-  const raw = () => bytes!;
+  // Plain expressions, not small closures: tsx runs esbuild with keepNames, so each closure created per item and message costs a __name call (bench/imap-mailbox-100k).
+  const idx = index!;
+  const raw = bytes!;
   switch (item.kind) {
     case 'FLAGS':
       return [name, sessionFlags(s, m)];
@@ -71,34 +72,34 @@ function itemValue(s: SessionApi, item: FetchItem, m: MessageRecord, index: Mess
     case 'THREADID':
       return [name, m.threadId === null ? null : [{ atom: m.threadId }]];
     case 'ENVELOPE':
-      return [name, envelope(idx().envelope)];
+      return [name, envelope(idx.envelope)];
     case 'BODYSTRUCTURE':
-      return [name, bodyStructure(idx(), true, { utf8: s.encoder.utf8, imap4rev2: s.rev2 })];
+      return [name, bodyStructure(idx, true, { utf8: s.encoder.utf8, imap4rev2: s.rev2 })];
     case 'BODY':
-      return [name, bodyStructure(idx(), false, { utf8: s.encoder.utf8, imap4rev2: s.rev2 })];
+      return [name, bodyStructure(idx, false, { utf8: s.encoder.utf8, imap4rev2: s.rev2 })];
     case 'RFC822':
-      return [name, { literal: raw() }];
+      return [name, { literal: raw }];
     case 'RFC822.HEADER':
-      return [name, { literal: sectionBytes(raw(), idx(), { part: [], kind: 'HEADER' }) }];
+      return [name, { literal: sectionBytes(raw, idx, { part: [], kind: 'HEADER' }) }];
     case 'RFC822.TEXT':
-      return [name, { literal: sectionBytes(raw(), idx(), { part: [], kind: 'TEXT' }) }];
+      return [name, { literal: sectionBytes(raw, idx, { part: [], kind: 'TEXT' }) }];
     case 'BODY[]':
-      return [name, { literal: sectionBytes(raw(), idx(), toSectionSpec(item.section), item.partial ? toPartialRange(item.partial) : undefined) }];
+      return [name, { literal: sectionBytes(raw, idx, toSectionSpec(item.section), item.partial ? toPartialRange(item.partial) : undefined) }];
     case 'BINARY[]': {
-      const decoded = binaryBytes(raw(), idx(), item.part);
+      const decoded = binaryBytes(raw, idx, item.part);
       if (decoded === null) throw new UnknownCte();
       let data = decoded ?? Buffer.alloc(0);
       if (item.partial) data = data.subarray(Math.min(item.partial.offset, data.length), Math.min(item.partial.offset + item.partial.length, data.length));
       return [name, { literal: data, binary: data.includes(0) }];
     }
     case 'BINARY.SIZE': {
-      if (item.part.length === 0) return [name, idx().size];
-      const part = findPart(idx().root, item.part);
+      if (item.part.length === 0) return [name, idx.size];
+      const part = findPart(idx.root, item.part);
       if (part && part.binarySize === null) throw new UnknownCte();
       return [name, part?.binarySize ?? 0];
     }
     case 'PREVIEW':
-      return [name, preview(raw(), idx())];
+      return [name, preview(raw, idx)];
     default:
       throw new Error(`unsupported fetch item ${(item as FetchItem).kind}`);
   }
