@@ -165,8 +165,7 @@ export class FileBlobStore implements BlobStore {
   }
 
   pathOf(hash: string): string {
-    if (!HASH.test(hash)) throw new Error(`not a blob hash: ${hash}`);
-    return join(this.root, hash.slice(0, 2), hash);
+    return blobPath(this.root, hash);
   }
 
   /** Resolves once the blob is durably in place, written now or before. */
