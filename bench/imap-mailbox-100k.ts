@@ -11,7 +11,7 @@
  * Filling: a `petrel serve` with fsync off receives the messages over LMTP
  * on --connections connections at once (the way Postfix delivers, and
  * every message goes through the real delivery path: parsing, MIME index,
- * blob, transaction, and whatever indexing delivery does), one account
+ * search text, blob, transaction), one account
  * (big@bench.test), messages of 1.5 to 6 KiB (bench/lib/corpus.ts), about
  * 1 % of them holding the search word. With --template DIR the filled data
  * directory is kept and reused by the next run with the same --messages.
