@@ -69,6 +69,7 @@ import { performance } from 'node:perf_hooks';
 import { makeMessage, messageSize, mulberry32, SEARCH_WORD, type Rng } from './lib/corpus.js';
 import { existsCount, expungeCount, ImapClient, type CommandResult } from './lib/imap-wire.js';
 import { cpuMs, deliverLmtp, peakRssMb, percentile } from './lib/populate.js';
+import type { PetrelProcess } from '../test/support/petrel.js';
 import { addUsers, BENCH_DOMAIN, BENCH_PASSWORD, startImapPetrel } from './lib/server.js';
 
 const OPERATIONS = ['FETCH-HEADERS', 'FETCH-BODY', 'STORE', 'SELECT', 'APPEND', 'SEARCH-UNSEEN', 'SEARCH-TEXT', 'EXPUNGE', 'LOGOUT'] as const;
@@ -144,8 +145,9 @@ async function prepareTemplate(users: number, messages: number, dir: string | un
   }
   const dataDir = dir ?? mkdtempSync(join(tmpdir(), 'petrel-bench-imap-'));
   mkdirSync(dataDir, { recursive: true });
-  const { petrel } = await startImapPetrel({ dataDir, fsync: false });
+  let petrel: PetrelProcess | undefined;
   try {
+    petrel = (await startImapPetrel({ dataDir, fsync: false })).petrel;
     await petrel.addDomain(BENCH_DOMAIN);
     await addUsers(petrel, Array.from({ length: users }, (_, i) => user(i)));
     const rng = mulberry32(20261128);
@@ -158,8 +160,14 @@ async function prepareTemplate(users: number, messages: number, dir: string | un
       return { to, message: makeMessage(rng, { to, size: messageSize(rng, 2048, 51200), date: start + i * 60, searchWord: rng() < 0.01, id: `m${i}` }) };
     }, 8, (n) => process.stderr.write(`  ${n}/${total} delivered\r`));
     process.stderr.write(`  ${total} messages delivered over LMTP in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+  } catch (err) {
+    // A temporary template that failed to fill is removed; a named one is kept to look at.
+    await petrel?.stop();
+    petrel = undefined;
+    if (!dir) rmSync(dataDir, { recursive: true, force: true });
+    throw err;
   } finally {
-    await petrel.stop();
+    await petrel?.stop();
   }
   if (dir) writeFileSync(marker(dir), JSON.stringify({ users, messages }));
   return { dataDir, destroy: () => (dir ? undefined : rmSync(dataDir, { recursive: true, force: true })) };
@@ -388,9 +396,12 @@ interface Result {
 
 async function measure(template: string, clients: number, options: Options): Promise<Result> {
   const dataDir = mkdtempSync(join(tmpdir(), 'petrel-bench-imap-run-'));
-  cpSync(template, dataDir, { recursive: true });
-  const { petrel, imapPort } = await startImapPetrel({ dataDir, fsync: true, cpuProfDir: options.cpuProf });
+  let petrel: PetrelProcess | undefined;
   try {
+    cpSync(template, dataDir, { recursive: true });
+    const started = await startImapPetrel({ dataDir, fsync: true, cpuProfDir: options.cpuProf });
+    petrel = started.petrel;
+    const imapPort = started.imapPort;
     const pid = petrel.child!.pid!;
     const unsupported = await probe(imapPort);
     const mix: Operation[] = [];
@@ -435,7 +446,7 @@ async function measure(template: string, clients: number, options: Options): Pro
       examples: stats.examples,
     };
   } finally {
-    await petrel.stop();
+    await petrel?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

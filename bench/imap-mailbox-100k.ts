@@ -41,6 +41,7 @@ import { performance } from 'node:perf_hooks';
 import { makeMessage, messageSize, mulberry32, SEARCH_WORD } from './lib/corpus.js';
 import { existsCount, ImapClient, searchResults, type CommandResult } from './lib/imap-wire.js';
 import { deliverLmtp, median, peakRssMb } from './lib/populate.js';
+import type { PetrelProcess } from '../test/support/petrel.js';
 import { addUsers, BENCH_DOMAIN, BENCH_PASSWORD, startImapPetrel } from './lib/server.js';
 
 const USER = 'big';
@@ -94,9 +95,10 @@ async function fill(options: Options): Promise<Filled> {
   }
   const dataDir = options.template ?? mkdtempSync(join(tmpdir(), 'petrel-bench-100k-'));
   mkdirSync(dataDir, { recursive: true });
-  const { petrel } = await startImapPetrel({ dataDir, fsync: false });
+  let petrel: PetrelProcess | undefined;
   let withWord = 0;
   try {
+    petrel = (await startImapPetrel({ dataDir, fsync: false })).petrel;
     await petrel.addDomain(BENCH_DOMAIN);
     await addUsers(petrel, [USER]);
     const rng = mulberry32(100_000);
@@ -109,8 +111,14 @@ async function fill(options: Options): Promise<Filled> {
       return { to, message: makeMessage(rng, { to, size: messageSize(rng, 1536, 6144), date: start + i * 600, searchWord, id: `b${i}` }) };
     }, options.connections, (n) => process.stderr.write(`  ${n}/${options.messages} delivered, ${(n / ((performance.now() - t0) / 1000)).toFixed(0)} msg/s\r`));
     process.stderr.write(`\n  ${options.messages} messages over LMTP (${options.connections} connections, fsync off) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  } catch (err) {
+    // A temporary directory that failed to fill is removed; a named one is kept to look at.
+    await petrel?.stop();
+    petrel = undefined;
+    if (!options.template) rmSync(dataDir, { recursive: true, force: true });
+    throw err;
   } finally {
-    await petrel.stop();
+    await petrel?.stop();
   }
   if (options.template) writeFileSync(marker(options.template), JSON.stringify({ withWord }));
   return { dataDir, withWord, destroy: () => (options.template ? undefined : rmSync(dataDir, { recursive: true, force: true })) };
@@ -130,7 +138,14 @@ interface Step {
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const filled = await fill(options);
-  const { petrel, imapPort } = await startImapPetrel({ dataDir: filled.dataDir, fsync: true, cpuProfDir: options.cpuProf });
+  let started: Awaited<ReturnType<typeof startImapPetrel>>;
+  try {
+    started = await startImapPetrel({ dataDir: filled.dataDir, fsync: true, cpuProfDir: options.cpuProf });
+  } catch (err) {
+    filled.destroy();
+    throw err;
+  }
+  const { petrel, imapPort } = started;
   const n = options.messages;
   const steps: Step[] = [
     {
