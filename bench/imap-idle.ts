@@ -15,9 +15,9 @@
  * on a few addresses); everything else is the endpoint's default.
  * One shortcut: the password is verified for real once and that answer
  * reused for the same credentials, since N argon2 verifications would
- * take minutes on two cores and measure the hash, not IDLE. (`petrel
- * serve` does not start IMAP yet; once it does, the child can be replaced
- * by it with an [imap] section, at the price of those minutes.)
+ * take minutes on two cores and measure the hash, not IDLE. That
+ * shortcut is why the child builds the endpoint itself rather than
+ * running `petrel serve`, whose [imaps] role is otherwise the same.
  *
  * The parent opens N raw TLS connections (no IMAP library: 10,000 clients
  * must cost the bench little), spread over --sources loopback addresses
