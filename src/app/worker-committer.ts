@@ -11,7 +11,8 @@
  *
  * Security: see commit-worker.ts.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { spawnWorker } from '../core/worker.js';
 import type { CommitItem, MessageCommitter } from '../delivery/committer.js';
 import type { AtomicDeliveryResult, DeliveryResult } from '../store/types.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -26,11 +27,7 @@ interface Waiting {
 }
 
 function spawn(options: CommitWorkerOptions): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./commit-worker.js', import.meta.url), { workerData: options });
-  const entry = new URL('./commit-worker.ts', import.meta.url).href;
-  const api = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData: options });
+  return spawnWorker(import.meta.url, 'commit-worker', options);
 }
 
 export class WorkerCommitter implements MessageCommitter {

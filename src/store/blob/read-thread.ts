@@ -13,16 +13,13 @@
  * Security: hashes are checked before a path is built, so a read stays
  * under the blob root; the thread only reads.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { spawnWorker } from '../../core/worker.js';
 import type { BlobReadBatch, BlobReadRequest, BlobReplyBatch } from './read-worker.js';
 import { blobPath } from './files.js';
 
 function spawn(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./read-worker.js', import.meta.url));
-  const entry = new URL('./read-worker.ts', import.meta.url).href;
-  const api = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(bootstrap, { eval: true });
+  return spawnWorker(import.meta.url, 'read-worker');
 }
 
 interface Waiting {
