@@ -8,7 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { run, type RunResult } from './tools.js';
@@ -26,6 +26,24 @@ export async function freePort(): Promise<number> {
       server.close(() => res(port));
     });
   });
+}
+
+/**
+ * n distinct free ports: every listener stays open until all are bound, so
+ * the kernel cannot hand the same port out twice (one at a time, a port
+ * just released could come back for the next role).
+ */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: n }, () => new Promise<Server>((res, rej) => {
+      const server = createServer();
+      server.on('error', rej);
+      server.listen(0, '127.0.0.1', () => res(server));
+    })),
+  );
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise<void>((res) => s.close(() => res()))));
+  return ports;
 }
 
 export interface Ports {
@@ -57,6 +75,11 @@ export interface PetrelOptions {
   nodeArgs?: string[];
 }
 
+async function allocatePorts(): Promise<Ports> {
+  const [mx, submission, submissions, lmtp, imap, imaps, pop3, pop3s] = await freePorts(8);
+  return { mx: mx!, submission: submission!, submissions: submissions!, lmtp: lmtp!, imap: imap!, imaps: imaps!, pop3: pop3!, pop3s: pop3s! };
+}
+
 export class PetrelProcess {
   child: ChildProcess | undefined;
   log = '';
@@ -72,7 +95,7 @@ export class PetrelProcess {
 
   static async create(options: PetrelOptions = {}): Promise<PetrelProcess> {
     const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'petrel-e2e-'));
-    const ports = options.ports ?? { mx: await freePort(), submission: await freePort(), submissions: await freePort(), lmtp: await freePort(), imap: await freePort(), imaps: await freePort(), pop3: await freePort(), pop3s: await freePort() };
+    const ports = options.ports ?? await allocatePorts();
     const hostname = options.hostname ?? 'mx.petrel.test';
     const configFile = join(dataDir, 'petrel.toml');
     writeFileSync(
