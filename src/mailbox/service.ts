@@ -23,6 +23,7 @@ import type { SearchKey } from '../proto/imap/index.js';
 import type { AnnotationEntry, AnnotationStore, SetAnnotationsResult, ChangesSince, CopyResult, ExpungeResult, FlagStoreMode, MailboxAdmin, MailboxRecord, MailboxStore, MessageFlags, MessageReader, MessageRecord, MessageSearch, MessageTransfer, MessageUpdater, MoveResult, SearchFields, StoreFlagsResult, SubscriptionStore, UidSet } from '../store/types.js';
 import { searchMessages, type SearchOutcome, type SearchScope } from './search.js';
 import type { MailboxChange, MailboxEvents } from './events.js';
+import { SHARED_INDEX_CACHE } from './index-cache.js';
 import { listMailboxes, type ListEntry, type ListQuery } from './list.js';
 import { checkMailboxName } from './names.js';
 import { mailboxStatus, type MailboxStatus, type StatusWanted } from './status.js';
@@ -201,11 +202,16 @@ export class MailboxService {
   }
 
   /** The MIME index stored at delivery, or undefined when it is missing or of another format version. */
+  /** The message's MIME index (shared through the index cache: never mutate it). */
   async messageIndex(message: MessageRecord): Promise<MessageIndex | undefined> {
+    const cached = SHARED_INDEX_CACHE.get(message.blobHash);
+    if (cached) return cached;
     const json = await this.ports.mailboxes.getBlobIndex(message.blobHash);
     if (json === undefined) return undefined;
     const index = JSON.parse(json) as MessageIndex;
-    return index.v === 1 ? index : undefined;
+    if (index.v !== 1) return undefined;
+    SHARED_INDEX_CACHE.set(message.blobHash, index, json.length);
+    return index;
   }
 
   /**
