@@ -89,3 +89,38 @@ describe('sqlite migrations', () => {
     await server.close();
   });
 });
+
+describe('sqlite durability', () => {
+  it('resolves a write only after a WAL fsync that started after its commit, sharing fsyncs between concurrent commits', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'petrel-walsync-'));
+    const driver = new SqliteDriver({ path: join(dir, 'db.sqlite'), fsync: true });
+    try {
+      await driver.run('CREATE TABLE t (x INTEGER)');
+      const before = driver.walSyncs;
+      await driver.transaction(async (tx) => void (await tx.run('INSERT INTO t VALUES (1)')));
+      assert.equal(driver.walSyncs, before + 1, 'a transaction waits for its own fsync');
+      await driver.run('INSERT INTO t VALUES (2)');
+      assert.equal(driver.walSyncs, before + 2, 'an autocommit write waits for its own fsync');
+      const n = 20;
+      await Promise.all(Array.from({ length: n }, (_, i) => driver.transaction(async (tx) => void (await tx.run('INSERT INTO t VALUES (?)', [i])))));
+      const shared = driver.walSyncs - before - 2;
+      assert.ok(shared >= 1 && shared < n, `${n} concurrent commits took ${shared} fsyncs`);
+      const reader = new SqliteDriver({ path: join(dir, 'db.sqlite'), fsync: false });
+      assert.equal((await reader.get<{ c: number }>('SELECT count(*) AS c FROM t'))!.c, n + 2);
+      await reader.close();
+    } finally {
+      await driver.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('never fsyncs without fsync', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'petrel-walsync-'));
+    const driver = new SqliteDriver({ path: join(dir, 'db.sqlite'), fsync: false });
+    await driver.run('CREATE TABLE t (x INTEGER)');
+    await driver.transaction(async (tx) => void (await tx.run('INSERT INTO t VALUES (1)')));
+    assert.equal(driver.walSyncs, 0);
+    await driver.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
