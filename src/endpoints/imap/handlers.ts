@@ -1,13 +1,13 @@
 /*
- * The IMAP handler table: which commands this server implements, each
- * with its handler and flags. The codec's COMMANDS table says in which
- * states a command is allowed; this one says whether it is implemented and
- * whether it needs TLS. The session enforces both in one place (dispatch).
+ * The IMAP handler table: every command the codec parses, each with its
+ * handler and flags. The codec's COMMANDS table says in which states a
+ * command is allowed; this one says whether it needs TLS. The session
+ * enforces both in one place (dispatch). The table's type requires an
+ * entry for every command name, so the codec and the server cannot drift
+ * apart.
  *
  * Exports: HANDLERS, handlerFor.
- * Security: a command absent here answers BAD like an unknown one, so a
- * half-written command is never reachable; LOGIN and AUTHENTICATE carry
- * requiresTls.
+ * Security: LOGIN and AUTHENTICATE carry requiresTls.
  * Standards: RFC 9051 section 6.
  */
 import type { CommandName } from '../../proto/imap/index.js';
@@ -49,7 +49,7 @@ import { thread } from './commands/thread.js';
 import { unselect } from './commands/unselect.js';
 import { unsubscribe } from './commands/unsubscribe.js';
 
-type Table = { [K in CommandName]?: HandlerSpec<K> };
+type Table = { [K in CommandName]: HandlerSpec<K> };
 
 const open = <K extends CommandName>(handler: HandlerSpec<K>['handler']): HandlerSpec<K> => ({ handler, requiresTls: false });
 const tlsOnly = <K extends CommandName>(handler: HandlerSpec<K>['handler']): HandlerSpec<K> => ({ handler, requiresTls: true });
@@ -98,6 +98,6 @@ export const HANDLERS: Table = {
 
 const TABLE: ReadonlyMap<CommandName, HandlerSpec> = new Map(Object.entries(HANDLERS) as [CommandName, HandlerSpec][]);
 
-export function handlerFor(name: CommandName): HandlerSpec | undefined {
-  return TABLE.get(name);
+export function handlerFor(name: CommandName): HandlerSpec {
+  return TABLE.get(name)!;
 }

@@ -643,7 +643,6 @@ export class ImapSession implements SessionApi {
       return;
     }
     const spec = handlerFor(cmd.name);
-    if (!spec) return this.bad(cmd.tag, 'Command not implemented');
     if (this.state === 'logout' || !allowedIn(cmd.name, this.state)) return this.bad(cmd.tag, `${cmd.name} not allowed in this state`);
     if (spec.requiresTls && !this.secure) {
       this.log.info('plaintext-login-refused', { command: cmd.name });
