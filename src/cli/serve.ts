@@ -22,6 +22,8 @@ export async function serve(ctx: CommandContext): Promise<number> {
     io.out('Then send a message, for example with swaks:');
     const mx = server.listening.find((l) => l.role === 'mx');
     if (mx) io.out(`  swaks --server ${mx.address} --to alice@example.com`);
+    const imaps = server.listening.find((l) => l.role === 'imaps');
+    if (imaps) io.out(`and read it over IMAP with TLS at ${imaps.address} (user alice@example.com, the certificate is self-signed):\n  curl -k --user alice@example.com 'imaps://${imaps.address}/INBOX;UID=1'`);
   }
   io.out('');
 
