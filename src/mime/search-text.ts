@@ -25,31 +25,11 @@ import { paramValue } from './part-header.js';
 import { stripHtml } from './preview.js';
 import { SEARCH_HEADER_MAX_CHARS, SEARCH_PART_MAX_BYTES, SEARCH_TEXT_MAX_CHARS } from './limits.js';
 import { headerBlock } from './sections.js';
+import type { BlobSearchText } from '../store/types.js';
 import type { EnvelopeAddress, MessageIndex, MimePart } from './types.js';
 
-export interface SearchDocument {
-  /** Every header field of the message, `Name: decoded value`, one per line. */
-  header: string;
-  /** Decoded text of the body (see Choices above). */
-  body: string;
-  /** Decoded values of these fields (several fields of one name joined by a line break). */
-  subject: string;
-  from: string;
-  to: string;
-  cc: string;
-  bcc: string;
-  /** Date: in milliseconds since the epoch, null when absent or unparsable. */
-  sentDate: number | null;
-  /** The calendar day of Date: in the sender's own time zone, as yyyymmdd (RFC 9051 SENTON ignores time and zone). */
-  sentDay: number | null;
-  messageId: string | null;
-  inReplyTo: string | null;
-  references: string | null;
-  /** addr-mailbox of the first address, for SORT FROM/TO/CC (RFC 5256). */
-  fromMailbox: string | null;
-  toMailbox: string | null;
-  ccMailbox: string | null;
-}
+/** The store's shape of a blob's search text (store/types.ts), which this module computes. */
+export type SearchDocument = BlobSearchText;
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 
