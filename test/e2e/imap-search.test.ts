@@ -9,31 +9,17 @@
  * RFC 5032, RFC 8514.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { ImapFlow } from 'imapflow';
 import { WorkerCommitter } from '../../src/app/worker-committer.js';
-import { Committer } from '../../src/delivery/committer.js';
-import { Directory } from '../../src/directory/directory.js';
-import { ImapEndpoint } from '../../src/endpoints/imap/index.js';
 import { MAX_SEARCH_TEXT_KEYS } from '../../src/endpoints/imap/limits.js';
 import { indexMessage } from '../../src/mime/index.js';
-import { FileBlobStore } from '../../src/store/blob/files.js';
-import { openSqliteStore } from '../../src/store/sqlite/index.js';
-import type { MetadataStore } from '../../src/store/types.js';
 import { createMemoryLogger } from '../../src/telemetry/logger.js';
-import { openCertificateRegistry, type CertificateRegistry } from '../../src/tls/index.js';
+import { startImap, Wire, type ImapHarness } from '../support/imap-harness.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'petrel-imap-search-'));
-let store: MetadataStore;
-let blobs: FileBlobStore;
-let registry: CertificateRegistry;
-let endpoint: ImapEndpoint;
-let committer: Committer;
-let port: number;
+let h: ImapHarness;
 const logger = createMemoryLogger('debug');
 
 const crlf = (lines: string[]) => Buffer.from(lines.join('\r\n'), 'latin1');
@@ -84,9 +70,9 @@ const MESSAGES: Buffer[] = [
 const SIZES = MESSAGES.map((m) => m.length);
 
 async function deliver(user: string, bytes: Buffer, internalDate: number, n: number): Promise<number> {
-  const account = (await store.directory.getAccount('example.com', user))!;
+  const account = (await h.store.directory.getAccount('example.com', user))!;
   const index = indexMessage(bytes);
-  const r = await committer.commit({
+  const r = await h.committer.commit({
     bytes,
     index: JSON.stringify(index),
     request: { internalDate, messageId: index.summary.messageId, queueId: `q-${user}-${n}`, local: [{ accountId: account.id, mailbox: 'INBOX', enforceQuota: false }] },
@@ -97,80 +83,23 @@ async function deliver(user: string, bytes: Buffer, internalDate: number, n: num
 }
 
 before(async () => {
-  store = await openSqliteStore({ path: join(dir, 'db.sqlite'), fsync: false });
-  blobs = await FileBlobStore.open(join(dir, 'blobs'), { fsync: false });
-  committer = new Committer(blobs, store.deliveries, logger);
-  const directory = new Directory(store.directory, { subaddressSeparator: '+', postmaster: '' });
-  await directory.addDomain('example.com');
-  for (const u of ['alice', 'bob']) await directory.addUser(`${u}@example.com`, `pw-${u}`);
-  registry = await openCertificateRegistry(
-    { certsDir: join(dir, 'le'), certificates: [], selfSignedDir: join(dir, 'ss'), hostname: 'mail.example.com' },
-    logger,
-    { watch: false },
-  );
-  endpoint = new ImapEndpoint({ directory, store, blobs, committer, certificates: registry, logger, security: 'implicit' });
-  await endpoint.listen({ kind: 'tcp', host: '127.0.0.1', port: 0 });
-  port = endpoint.port();
+  h = await startImap({ users: ['alice', 'bob'] });
   // Internal dates 1..5 March 2026, noon UTC.
   for (let i = 0; i < MESSAGES.length; i++) await deliver('alice', MESSAGES[i]!, Date.UTC(2026, 2, i + 1, 12), i + 1);
   // bob has the same first message: a shared blob, indexed once, found in his mailbox too.
   await deliver('bob', MESSAGES[0]!, Date.UTC(2026, 2, 1, 12), 1);
 });
 
-after(async () => {
-  await endpoint.close(500);
-  registry.close();
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => h.close());
 
-/** A raw TLS client: write bytes, wait for a pattern in what came back. */
-class Wire {
-  buf = Buffer.alloc(0);
-  private waiters: Array<() => void> = [];
-  closed = false;
-  constructor(readonly sock: tls.TLSSocket) {
-    sock.on('data', (d: Buffer) => {
-      this.buf = Buffer.concat([this.buf, d]);
-      for (const w of this.waiters.splice(0)) w();
-    });
-    sock.on('close', () => {
-      this.closed = true;
-      for (const w of this.waiters.splice(0)) w();
-    });
-    sock.on('error', () => {});
-  }
-  get text(): string {
-    return this.buf.toString('utf8');
-  }
-  static async open(user: string, select = true): Promise<Wire> {
-    const w = new Wire(tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }));
+/** The harness's raw client, decoding replies as UTF-8 (the messages hold non-ASCII text), with SEARCH helpers. */
+class SearchWire extends Wire {
+  static async open(user: string, select = true): Promise<SearchWire> {
+    const w = new SearchWire(tls.connect({ host: '127.0.0.1', port: h.port, rejectUnauthorized: false }), 'utf8');
     await w.until(/^\* OK .*\r\n/m);
     assert.match(await w.cmd('L', `LOGIN ${user}@example.com pw-${user}`), /^L OK/m);
     if (select) assert.match(await w.cmd('S', 'SELECT INBOX'), /^S OK/m);
     return w;
-  }
-  async until(re: RegExp, timeoutMs = 5000, from = 0): Promise<void> {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      if (re.test(this.buf.subarray(from).toString('utf8'))) return;
-      if (this.closed) throw new Error(`closed before ${re}; got:\n${this.text}`);
-      const left = end - Date.now();
-      if (left <= 0) throw new Error(`timeout waiting for ${re}; got:\n${this.text}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
-  }
-  async cmd(tag: string, line: string): Promise<string> {
-    const start = this.buf.length;
-    this.sock.write(`${tag} ${line}\r\n`);
-    await this.until(new RegExp(`^${tag} (OK|NO|BAD)[^\\r]*\\r\\n`, 'm'), 5000, start);
-    return this.buf.subarray(start).toString('utf8');
   }
   /** The numbers of the `* SEARCH` line answering line. */
   async search(line: string): Promise<string> {
@@ -180,15 +109,12 @@ class Wire {
     assert.ok(m, out);
     return m[1]!.trim();
   }
-  close(): void {
-    this.sock.destroy();
-  }
 }
 
 describe('IMAP SEARCH keys', () => {
-  let w: Wire;
+  let w: SearchWire;
   before(async () => {
-    w = await Wire.open('alice');
+    w = await SearchWire.open('alice');
   });
   after(() => w.close());
 
@@ -299,7 +225,7 @@ describe('IMAP SEARCH keys', () => {
   });
 
   it('a shared blob is found from every mailbox holding it, and only there', async () => {
-    const b = await Wire.open('bob');
+    const b = await SearchWire.open('bob');
     try {
       assert.equal(await b.search('SEARCH TEXT banana'), '1');
       assert.equal(await b.search('SEARCH TEXT zebra'), '');
@@ -310,9 +236,9 @@ describe('IMAP SEARCH keys', () => {
 });
 
 describe('SORT and THREAD', () => {
-  let w: Wire;
+  let w: SearchWire;
   before(async () => {
-    w = await Wire.open('alice');
+    w = await SearchWire.open('alice');
   });
   after(() => w.close());
 
@@ -373,7 +299,7 @@ describe('SORT and THREAD', () => {
 
 describe('ESEARCH and SEARCHRES', () => {
   it('RETURN (MIN MAX COUNT ALL) answers ESEARCH with the tag, UID with UID SEARCH', async () => {
-    const w = await Wire.open('alice');
+    const w = await SearchWire.open('alice');
     try {
       assert.match(await w.cmd('e1', 'SEARCH RETURN (MIN MAX COUNT) FROM bob'), /^\* ESEARCH \(TAG "e1"\) MIN 2 MAX 4 COUNT 2\r$/m);
       assert.match(await w.cmd('e2', 'UID SEARCH RETURN () NOT FROM bob'), /^\* ESEARCH \(TAG "e2"\) UID ALL 1,3,5\r$/m);
@@ -385,7 +311,7 @@ describe('ESEARCH and SEARCHRES', () => {
   });
 
   it('an IMAP4rev2 session gets ESEARCH for a plain SEARCH', async () => {
-    const w = await Wire.open('alice', false);
+    const w = await SearchWire.open('alice', false);
     try {
       assert.match(await w.cmd('en', 'ENABLE IMAP4rev2'), /^en OK/m);
       await w.cmd('S', 'SELECT INBOX');
@@ -401,7 +327,7 @@ describe('ESEARCH and SEARCHRES', () => {
   });
 
   it('SAVE keeps the result as $ for FETCH, STORE, SEARCH and UID commands; SELECT empties it', async () => {
-    const w = await Wire.open('alice');
+    const w = await SearchWire.open('alice');
     try {
       const saved = await w.cmd('v1', 'SEARCH RETURN (SAVE) FROM bob');
       assert.doesNotMatch(saved, /ESEARCH/, 'SAVE alone sends no ESEARCH');
@@ -429,7 +355,7 @@ describe('ESEARCH and SEARCHRES', () => {
   });
 
   it('imapflow searches by body, subject and flags', async () => {
-    const client = new ImapFlow({ host: '127.0.0.1', port, secure: true, tls: { rejectUnauthorized: false }, auth: { user: 'alice@example.com', pass: 'pw-alice' }, logger: false });
+    const client = new ImapFlow({ host: '127.0.0.1', port: h.port, secure: true, tls: { rejectUnauthorized: false }, auth: { user: 'alice@example.com', pass: 'pw-alice' }, logger: false });
     await client.connect();
     try {
       await client.mailboxOpen('INBOX');
@@ -444,7 +370,7 @@ describe('ESEARCH and SEARCHRES', () => {
 
 describe('APPEND', () => {
   it('a message stored by APPEND (through the committer) is searchable at once', async () => {
-    const w = await Wire.open('alice', false);
+    const w = await SearchWire.open('alice', false);
     try {
       const bytes = crlf(['From: draft@example.org', 'Subject: appended draft', '', 'Text only an APPEND carried: kumquat.', '']);
       w.sock.write(`ap APPEND Drafts (\\Draft) {${bytes.length}+}\r\n`);
@@ -462,10 +388,10 @@ describe('APPEND', () => {
 describe('the commit worker thread', () => {
   it('computes and stores the search text of what it commits (the server\'s delivery path), and backfills older blobs', async () => {
     // A message stored without search text, as before schema 3.
-    const bob = (await store.directory.getAccount('example.com', 'bob'))!;
+    const bob = (await h.store.directory.getAccount('example.com', 'bob'))!;
     const old = crlf(['From: o@example.org', 'Subject: from before the index', '', 'Persimmon text.', '']);
-    await store.deliveries.commit([{ blob: { hash: await blobs.put(old), size: old.length, index: JSON.stringify(indexMessage(old)) }, internalDate: Date.now(), messageId: null, queueId: 'q-old', local: [{ accountId: bob.id, mailbox: 'INBOX', enforceQuota: false }] }]);
-    const worker = new WorkerCommitter({ database: join(dir, 'db.sqlite'), blobs: join(dir, 'blobs'), fsync: false }, logger);
+    await h.store.deliveries.commit([{ blob: { hash: await h.blobs.put(old), size: old.length, index: JSON.stringify(indexMessage(old)) }, internalDate: Date.now(), messageId: null, queueId: 'q-old', local: [{ accountId: bob.id, mailbox: 'INBOX', enforceQuota: false }] }]);
+    const worker = new WorkerCommitter({ database: h.dbPath, blobs: join(h.dir, 'blobs'), fsync: false }, logger);
     await worker.start();
     try {
       const bytes = crlf(['From: w@example.org', 'Subject: via the worker', '', 'Only-in-the-worker-message text.', '']);
@@ -474,7 +400,7 @@ describe('the commit worker thread', () => {
     } finally {
       await worker.close();
     }
-    const b = await Wire.open('bob');
+    const b = await SearchWire.open('bob');
     try {
       assert.equal(await b.search('SEARCH BODY only-in-the-worker'), '3');
       assert.equal(await b.search('SEARCH SUBJECT "the worker"'), '3');

@@ -86,7 +86,11 @@ export class Wire {
   buf = Buffer.alloc(0);
   private waiters: Array<() => void> = [];
   closed = false;
-  constructor(readonly sock: tls.TLSSocket) {
+  /** How replies are decoded for matching: latin1 keeps one character per octet (literal sizes); utf8 for text checks. */
+  constructor(
+    readonly sock: tls.TLSSocket,
+    readonly encoding: BufferEncoding = 'latin1',
+  ) {
     sock.on('data', (d: Buffer) => {
       this.buf = Buffer.concat([this.buf, d]);
       for (const w of this.waiters.splice(0)) w();
@@ -98,7 +102,7 @@ export class Wire {
     sock.on('error', () => {});
   }
   get text(): string {
-    return this.buf.toString('latin1');
+    return this.buf.toString(this.encoding);
   }
   static async connect(port: number): Promise<Wire> {
     const w = new Wire(tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }));
@@ -113,7 +117,7 @@ export class Wire {
   async until(re: RegExp, timeoutMs = 5000, from = 0): Promise<void> {
     const end = Date.now() + timeoutMs;
     for (;;) {
-      if (re.test(this.buf.subarray(from).toString('latin1'))) return;
+      if (re.test(this.buf.subarray(from).toString(this.encoding))) return;
       if (this.closed) throw new Error(`closed before ${re}; got:\n${this.text}`);
       const left = end - Date.now();
       if (left <= 0) throw new Error(`timeout waiting for ${re}; got:\n${this.text}`);
@@ -131,7 +135,7 @@ export class Wire {
     const start = this.buf.length;
     this.sock.write(bytes);
     await this.until(new RegExp(`^${tag} (OK|NO|BAD)[^\\r]*\\r\\n`, 'm'), 10_000, start);
-    return this.buf.subarray(start).toString('latin1');
+    return this.buf.subarray(start).toString(this.encoding);
   }
   cmd(tag: string, line: string): Promise<string> {
     return this.raw(tag, `${tag} ${line}\r\n`);
