@@ -21,6 +21,7 @@ import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import type { MetadataStore } from '../../src/store/types.js';
 import { createMemoryLogger } from '../../src/telemetry/logger.js';
 import { openCertificateRegistry, type CertificateRegistry } from '../../src/tls/index.js';
+import { Wire } from '../support/imap-harness.js';
 import { requireTools, run } from '../support/tools.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'petrel-imap-fetch-'));
@@ -99,58 +100,6 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A raw TLS client: write bytes, wait for a pattern in what came back. */
-class Wire {
-  buf = Buffer.alloc(0);
-  private waiters: Array<() => void> = [];
-  closed = false;
-  constructor(readonly sock: tls.TLSSocket) {
-    sock.on('data', (d: Buffer) => {
-      this.buf = Buffer.concat([this.buf, d]);
-      for (const w of this.waiters.splice(0)) w();
-    });
-    sock.on('close', () => {
-      this.closed = true;
-      for (const w of this.waiters.splice(0)) w();
-    });
-    sock.on('error', () => {});
-  }
-  get text(): string {
-    return this.buf.toString('latin1');
-  }
-  static async login(user: string): Promise<Wire> {
-    const w = new Wire(tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }));
-    await w.until(/^\* OK .*\r\n/m);
-    assert.match(await w.cmd('L', `LOGIN ${user}@example.com pw-${user}`), /^L OK/m);
-    return w;
-  }
-  async until(re: RegExp, timeoutMs = 5000): Promise<void> {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      if (re.test(this.text)) return;
-      if (this.closed) throw new Error(`closed before ${re}; got:\n${this.text}`);
-      const left = end - Date.now();
-      if (left <= 0) throw new Error(`timeout waiting for ${re}; got:\n${this.text}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
-  }
-  async cmd(tag: string, line: string): Promise<string> {
-    const start = this.buf.length;
-    this.sock.write(`${tag} ${line}\r\n`);
-    await this.until(new RegExp(`^${tag} (OK|NO|BAD)[^\\r]*\\r\\n`, 'm'));
-    return this.buf.subarray(start).toString('latin1');
-  }
-  close(): void {
-    this.sock.destroy();
-  }
-}
-
 const PY_CTX = 'import imaplib, ssl, json, sys\nctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE\n';
 
 async function python(script: string): Promise<string> {
@@ -220,7 +169,7 @@ m.logout()
   });
 
   it('FLAGS, UID, INTERNALDATE, RFC822.SIZE, ENVELOPE, MODSEQ, PREVIEW, RFC822.HEADER and a partial over a raw socket', async () => {
-    const w = await Wire.login('alice');
+    const w = await Wire.login(port, 'alice');
     await w.cmd('s', 'EXAMINE INBOX');
     const r = await w.cmd('f', 'FETCH 1 (UID INTERNALDATE RFC822.SIZE ENVELOPE MODSEQ PREVIEW BODY.PEEK[TEXT]<6.6>)');
     assert.match(r, /^\* 1 FETCH \(UID 1 INTERNALDATE "02-Mar-2026 10:00:01 \+0000" RFC822\.SIZE \d+ ENVELOPE \("Mon, 2 Mar 2026 10:00:00 \+0000" "Hello there" \(\("Alice" NIL "alice" "example\.org"\)\)/m);
@@ -233,7 +182,7 @@ m.logout()
   });
 
   it('macros ALL, FAST and FULL, and UID FETCH with UID ranges and *', async () => {
-    const w = await Wire.login('alice');
+    const w = await Wire.login(port, 'alice');
     await w.cmd('s', 'EXAMINE INBOX');
     const fast = await w.cmd('a', 'FETCH 1:* FAST');
     assert.match(fast, /^\* 1 FETCH \(FLAGS \([^)]*\) INTERNALDATE "[^"]+" RFC822\.SIZE \d+\)\r\n\* 2 FETCH/m);
@@ -246,7 +195,7 @@ m.logout()
   });
 
   it('a sequence number beyond the mailbox answers BAD; FETCH outside the selected state answers BAD; CHANGEDSINCE filters and adds MODSEQ', async () => {
-    const w = await Wire.login('alice');
+    const w = await Wire.login(port, 'alice');
     assert.match(await w.cmd('a', 'FETCH 1 FLAGS'), /^a BAD/m);
     await w.cmd('s', 'EXAMINE INBOX');
     assert.match(await w.cmd('b', 'FETCH 3 FLAGS'), /^b BAD/m);
@@ -280,7 +229,7 @@ m.logout()
   });
 
   it('.SILENT sends nothing; UID STORE replaces and reports UID; a flag read back by FETCH', async () => {
-    const w = await Wire.login('bob');
+    const w = await Wire.login(port, 'bob');
     await w.cmd('s', 'SELECT INBOX');
     const silent = await w.cmd('a', 'STORE 3 +FLAGS.SILENT (\\Answered)');
     assert.doesNotMatch(silent, /FETCH/);
@@ -292,7 +241,7 @@ m.logout()
   });
 
   it('UNCHANGEDSINCE: a message modified since is left alone and reported as [MODIFIED]', async () => {
-    const w = await Wire.login('bob');
+    const w = await Wire.login(port, 'bob');
     await w.cmd('s', 'SELECT INBOX');
     const m = /MODSEQ \((\d+)\)/.exec(await w.cmd('a', 'FETCH 4 MODSEQ'))!;
     const modseq = Number(m[1]);
@@ -305,7 +254,7 @@ m.logout()
   });
 
   it('keyword flooding: a keyword too long or more than 64 keywords on a message answer NO [LIMIT]', async () => {
-    const w = await Wire.login('bob');
+    const w = await Wire.login(port, 'bob');
     await w.cmd('s', 'SELECT INBOX');
     assert.match(await w.cmd('a', `STORE 1 +FLAGS (k${'x'.repeat(200)})`), /^a NO \[LIMIT\]/m);
     const first = Array.from({ length: 40 }, (_, i) => `$a${i}`).join(' ');
@@ -318,7 +267,7 @@ m.logout()
   });
 
   it('STORE on a mailbox opened with EXAMINE is refused with NO and changes nothing', async () => {
-    const w = await Wire.login('bob');
+    const w = await Wire.login(port, 'bob');
     await w.cmd('s', 'EXAMINE INBOX');
     assert.match(await w.cmd('a', 'STORE 1 +FLAGS (\\Deleted)'), /^a NO/m);
     assert.doesNotMatch(await w.cmd('b', 'FETCH 1 FLAGS'), /\\Deleted/);
@@ -328,7 +277,7 @@ m.logout()
 
 describe('IMAP EXPUNGE', () => {
   it('EXPUNGE sends untagged EXPUNGE highest sequence number first, and later numbers shift down', async () => {
-    const w = await Wire.login('carol');
+    const w = await Wire.login(port, 'carol');
     await w.cmd('s', 'SELECT INBOX');
     await w.cmd('a', 'STORE 2,4 +FLAGS.SILENT (\\Deleted)');
     const r = await w.cmd('b', 'EXPUNGE');
@@ -358,7 +307,7 @@ m.logout()
   });
 
   it('EXPUNGE on a mailbox opened with EXAMINE is refused with NO', async () => {
-    const w = await Wire.login('carol');
+    const w = await Wire.login(port, 'carol');
     await w.cmd('s', 'EXAMINE INBOX');
     assert.match(await w.cmd('a', 'EXPUNGE'), /^a NO/m);
     assert.match(await w.cmd('b', 'UID EXPUNGE 1:*'), /^b NO/m);
@@ -368,7 +317,7 @@ m.logout()
 
 describe('IMAP COPY and MOVE', () => {
   it('COPY answers [COPYUID], the copies are in the target, the source keeps its messages', async () => {
-    const w = await Wire.login('erin');
+    const w = await Wire.login(port, 'erin');
     await w.cmd('s', 'SELECT INBOX');
     const r = await w.cmd('a', 'COPY 1:2 Archive');
     assert.match(r, /^a OK \[COPYUID \d+ 1:2 1:2\]/m);
@@ -381,7 +330,7 @@ describe('IMAP COPY and MOVE', () => {
   });
 
   it('UID MOVE sends COPYUID in an untagged OK, then EXPUNGE, and the message leaves the source', async () => {
-    const w = await Wire.login('erin');
+    const w = await Wire.login(port, 'erin');
     await w.cmd('s', 'SELECT INBOX');
     const r = await w.cmd('a', 'UID MOVE 3 Trash');
     assert.match(r, /^\* OK \[COPYUID \d+ 3 1\] [^\r]*\r\n\* 3 EXPUNGE\r\na OK/m);
@@ -390,7 +339,7 @@ describe('IMAP COPY and MOVE', () => {
   });
 
   it('a missing target answers NO [TRYCREATE]; MOVE from EXAMINE answers NO; COPY into the selected mailbox sends EXISTS', async () => {
-    const w = await Wire.login('erin');
+    const w = await Wire.login(port, 'erin');
     await w.cmd('s', 'EXAMINE INBOX');
     assert.match(await w.cmd('a', 'COPY 1 Nowhere'), /^a NO \[TRYCREATE\]/m);
     assert.match(await w.cmd('b', 'MOVE 1 Trash'), /^b NO/m);
@@ -422,8 +371,8 @@ m.logout()
 
 describe('IMAP sessions on one mailbox', () => {
   it('NOOP tells a session of another session\'s EXPUNGE and flag change and of a new delivery, and renumbers', async () => {
-    const a = await Wire.login('frank');
-    const b = await Wire.login('frank');
+    const a = await Wire.login(port, 'frank');
+    const b = await Wire.login(port, 'frank');
     await a.cmd('s', 'SELECT INBOX');
     await b.cmd('s', 'SELECT INBOX');
     await b.cmd('a', 'STORE 2 +FLAGS.SILENT (\\Deleted)');
@@ -445,7 +394,7 @@ describe('IMAP FETCH output bounds', () => {
   it('a slow reader: FETCH 1:* BODY[] of 6 MB is sent paced by the client and arrives whole', async () => {
     const big = Buffer.concat([Buffer.from('Subject: big\r\n\r\n'), Buffer.from(('x'.repeat(998) + '\r\n').repeat(2000))]);
     for (let i = 1; i <= 3; i++) await deliver('gina', big, i);
-    const w = await Wire.login('gina');
+    const w = await Wire.login(port, 'gina');
     await w.cmd('s', 'EXAMINE INBOX');
     w.sock.pause();
     w.sock.write('f FETCH 1:* BODY.PEEK[]\r\n');
