@@ -8,9 +8,11 @@
  * to the same database (WAL lets the main thread's connection read and
  * write the directory meanwhile; the busy timeout serialises rare
  * concurrent writes). Each reply is sent only after that message's file,
- * its directory and its transaction are durable. After it starts, it also
- * gives blobs stored before the search index existed their search text
- * (delivery/search-backfill.ts), a batch at a time between commits.
+ * its directory and its transaction are durable. After each commit it
+ * moves the messages' search text into the full-text index; after it
+ * starts, it also gives blobs stored before the search index existed their
+ * search text (delivery/search-backfill.ts), a batch at a time between
+ * commits.
  *
  * Protocol (worker_threads, structured clone):
  *   in:  { id, item: CommitItem }   out: { id, result } | { id, error }
@@ -44,10 +46,11 @@ async function main(): Promise<void> {
   const options = workerData as CommitWorkerOptions;
   const driver = new SqliteDriver({ path: options.database, fsync: options.fsync });
   const blobs = await FileBlobStore.open(options.blobs, { fsync: options.fsync, blocking: true });
-  // Errors are reported to the main thread, which logs them with the queue id.
-  const committer = new Committer(blobs, new SqlDeliveryStore(driver, Date.now), createLogger({ write: () => {} }));
-  // Blobs stored before the search index existed get their text here, between commits.
+  // Blobs stored before the search index existed get their text here, between commits,
+  // and every delivery's text moves into the full-text index after its reply.
   const backfill = new SearchBackfill(new SqlSearchBackfill(driver), blobs, createLogger({ write: () => {} }));
+  // Errors are reported to the main thread, which logs them with the queue id.
+  const committer = new Committer(blobs, new SqlDeliveryStore(driver, Date.now), createLogger({ write: () => {} }), (messages) => backfill.committed(messages));
   port.on('message', (message: CommitWorkerRequest) => {
     if ('close' in message) {
       void Promise.all([committer.idle(), backfill.stop()]).then(async () => {
@@ -72,6 +75,8 @@ async function main(): Promise<void> {
     );
   });
   port.postMessage({ ready: true });
+  // Text left pending by a previous run, then blobs from before the index.
+  backfill.indexPending();
   void backfill.run();
 }
 

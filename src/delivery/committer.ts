@@ -12,7 +12,9 @@
  * share the cost of the fsyncs.
  *
  * The searchable text of each message (SEARCH's full-text index) is
- * computed here from its bytes and stored with its blob row.
+ * computed here from its bytes and stored with its blob row; afterCommit
+ * (after each transaction, once its callers are answered) lets the commit
+ * worker move it into the full-text index.
  *
  * Security: a failed transaction fails every message of its batch with a
  * temporary error; none is acknowledged and the senders retry. A failed
@@ -91,6 +93,8 @@ export class Committer implements MessageCommitter {
     private readonly blobs: BlobStore,
     private readonly deliveries: DeliveryStore,
     private readonly logger: Logger,
+    /** Called after each committed transaction, its callers answered, with the number of messages it held. */
+    private readonly afterCommit: (messages: number) => void = () => {},
   ) {}
 
   commit(item: CommitItem): Promise<DeliveryResult> {
@@ -173,6 +177,7 @@ export class Committer implements MessageCommitter {
       const results = await this.deliveries.commit(batch.map((r) => r.request));
       this.batches++;
       batch.forEach((r, i) => r.resolve(results[i]!));
+      this.afterCommit(batch.length);
     } catch (err) {
       this.logger.error('commit failed', { messages: batch.length, reason: err instanceof Error ? err.message : String(err) });
       for (const r of batch) r.reject(err);
@@ -183,6 +188,7 @@ export class Committer implements MessageCommitter {
     try {
       group.resolve(await this.deliveries.commitAtomic(group.requests));
       this.batches++;
+      this.afterCommit(group.requests.length);
     } catch (err) {
       this.logger.error('commit failed', { messages: group.requests.length, reason: err instanceof Error ? err.message : String(err) });
       group.reject(err);

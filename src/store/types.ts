@@ -344,6 +344,11 @@ export interface SearchTextBackfill {
   blobsWithoutSearchText(limit: number): Promise<{ hash: string; index: string }[]>;
   /** Stores blobs' search text, those that have none, in one transaction (an empty text marks a blob that could not be read). */
   storeSearchTexts(entries: readonly { hash: string; text: BlobSearchText }[]): Promise<void>;
+  /**
+   * Moves up to limit blobs' text stored at delivery into the full-text
+   * index (searchable before and after); returns how many moved.
+   */
+  indexPendingText(limit: number): Promise<number>;
 }
 
 /**
@@ -490,6 +495,8 @@ export interface MetadataStore {
   readonly queue: QueueStore;
   readonly annotations: AnnotationStore;
   readonly learning: LearningStore;
+  /** The search index's background work (the commit worker runs it). */
+  readonly searchIndex: SearchTextBackfill;
   /** Blob hashes still referenced by a message, the queue or a learning event (for blob garbage collection). */
   isBlobReferenced(hash: string): Promise<boolean>;
   close(): Promise<void>;

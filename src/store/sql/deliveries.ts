@@ -66,7 +66,7 @@ export class SqlDeliveryStore implements DeliveryStore {
     const now = this.now();
     const { blob } = request;
     await tx.run('INSERT INTO blobs (hash, size, mime, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING', [blob.hash, blob.size, blob.index, now]);
-    if (blob.search) await insertSearchText(tx, blob.hash, blob.search);
+    if (blob.search) await insertSearchText(tx, this.db.dialect, blob.hash, blob.search);
     const local: LocalOutcome[] = [];
     for (const target of request.local) local.push(await this.deliverLocal(tx, request, target, now));
     if (request.outbound && request.outbound.recipients.length > 0) {

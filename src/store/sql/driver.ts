@@ -25,12 +25,20 @@ export interface SqlExecutor {
 
 export type Dialect = 'sqlite' | 'postgres';
 
+export interface TransactionOptions {
+  /** Wait for the commit to be on disk before resolving (default true). */
+  durable?: boolean;
+}
+
 export interface SqlDriver extends SqlExecutor {
   readonly dialect: Dialect;
   /**
    * Runs fn inside one transaction: committed (durably, per the driver's
-   * sync setting) when fn resolves, rolled back when it throws.
+   * sync setting) when fn resolves, rolled back when it throws. With
+   * durable false the promise may resolve before the commit reaches the
+   * disk (work that is safe to redo after a crash; a later durable commit
+   * makes it durable too).
    */
-  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options?: TransactionOptions): Promise<T>;
   close(): Promise<void>;
 }

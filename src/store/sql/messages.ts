@@ -309,7 +309,7 @@ export class SqlMessageStore implements MessageStore {
       const uid = box.uidnext;
       const modseq = box.highest_modseq + 1;
       await tx.run('INSERT INTO blobs (hash, size, mime, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING', [blob.hash, blob.size, blob.index, now]);
-      if (blob.search) await insertSearchText(tx, blob.hash, blob.search);
+      if (blob.search) await insertSearchText(tx, this.db.dialect, blob.hash, blob.search);
       const messageId = messageIdOfIndex(blob.index);
       const threadId = await threadIdFor(tx, accountId, blob, messageId, undefined);
       await tx.run('INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, blob_hash, message_id, thread_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [

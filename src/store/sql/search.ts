@@ -12,7 +12,7 @@
  */
 import type { BlobSearchText, MessageSearch, SearchFields, SearchTextBackfill, TextField, UidSet } from '../types.js';
 import type { SqlDriver } from './driver.js';
-import { insertSearchText, likeMatch, matchTextSql, SHORT_NEEDLE_CHARS } from './fulltext.js';
+import { headerTextSql, indexPendingText, insertSearchText, likeMatch, matchTextSql, pendingMatches, pendingTextSql, SHORT_NEEDLE_CHARS } from './fulltext.js';
 import { inUidSet, normaliseUidSet, uidWhere } from './uid-set.js';
 
 /** Messages scanned per statement when a needle cannot use the index; a few ms of work each. */
@@ -39,8 +39,15 @@ export class SqlMessageSearch implements MessageSearch {
 
   async matchText(mailboxId: number, field: TextField, needle: string): Promise<number[]> {
     if ([...needle].length >= SHORT_NEEDLE_CHARS) {
+      // Pending text first (fulltext.ts: pendingTextSql says why the order matters).
+      const pending = pendingTextSql(mailboxId, field);
+      const found = new Set<number>();
+      for (const r of await this.db.all<{ uid: number; c0: string; c1?: string }>(pending.sql, pending.params)) {
+        if (pendingMatches(r.c1 === undefined ? [r.c0] : [r.c0, r.c1], needle)) found.add(Number(r.uid));
+      }
       const q = matchTextSql(this.db.dialect, mailboxId, field, needle);
-      return (await this.db.all<{ uid: number }>(q.sql, q.params)).map((r) => Number(r.uid));
+      for (const r of await this.db.all<{ uid: number }>(q.sql, q.params)) found.add(Number(r.uid));
+      return [...found].sort((a, b) => a - b);
     }
     const out: number[] = [];
     await this.scan(mailboxId, async (lo, hi) => {
@@ -56,12 +63,10 @@ export class SqlMessageSearch implements MessageSearch {
       for (let i = 0; i < uids.length; i += SEARCH_SCAN_CHUNK) {
         const chunk = uids.slice(i, i + SEARCH_SCAN_CHUNK);
         const wanted = new Set(chunk);
-        const rows = await this.db.all<{ uid: number; header: string }>(
-          `SELECT m.uid AS uid, t.header AS header FROM messages m JOIN blob_search s ON s.hash = m.blob_hash JOIN blob_text t ON t.rowid = s.id
-           WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid`,
-          [mailboxId, chunk[0]!, chunk[chunk.length - 1]!],
-        );
-        for (const r of rows) if (wanted.has(Number(r.uid))) out.push({ uid: Number(r.uid), header: r.header });
+        const q = headerTextSql(mailboxId, chunk[0]!, chunk[chunk.length - 1]!);
+        for (const r of await this.db.all<{ uid: number; header: string }>(q.sql, q.params)) {
+          if (wanted.has(Number(r.uid))) out.push({ uid: Number(r.uid), header: r.header });
+        }
         await yieldTurn();
       }
     };
@@ -102,7 +107,7 @@ export class SqlMessageSearch implements MessageSearch {
   }
 }
 
-/** The blobs stored before schema 3, for the commit worker to index (delivery/search-backfill.ts). */
+/** For the commit worker (delivery/search-backfill.ts): blobs stored before schema 3, and pending text to index. */
 export class SqlSearchBackfill implements SearchTextBackfill {
   constructor(private readonly db: SqlDriver) {}
 
@@ -115,7 +120,11 @@ export class SqlSearchBackfill implements SearchTextBackfill {
 
   storeSearchTexts(entries: readonly { hash: string; text: BlobSearchText }[]): Promise<void> {
     return this.db.transaction(async (tx) => {
-      for (const { hash, text } of entries) await insertSearchText(tx, hash, text);
+      for (const { hash, text } of entries) await insertSearchText(tx, this.db.dialect, hash, text);
     });
+  }
+
+  indexPendingText(limit: number): Promise<number> {
+    return indexPendingText(this.db, limit);
   }
 }

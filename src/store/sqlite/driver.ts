@@ -21,7 +21,7 @@
  */
 import { close as closeFd, fsync, open as openFd } from 'node:fs';
 import Database from 'better-sqlite3';
-import type { Dialect, Row, SqlDriver, SqlExecutor, SqlValue } from '../sql/driver.js';
+import type { Dialect, Row, SqlDriver, SqlExecutor, SqlValue, TransactionOptions } from '../sql/driver.js';
 
 export interface SqliteOptions {
   /** Path of the database file, or ':memory:'. */
@@ -161,7 +161,7 @@ export class SqliteDriver implements SqlDriver {
     return changes;
   }
 
-  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     let result: T;
     await this.acquire();
     try {
@@ -177,7 +177,7 @@ export class SqliteDriver implements SqlDriver {
       this.release();
     }
     // Outside the lock: other transactions proceed while the WAL is flushed.
-    await this.syncWal();
+    if (options.durable !== false) await this.syncWal();
     return result;
   }
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { runStoreContract } from '../contract.js';
-import { insertSearchText } from '../sql/fulltext.js';
+import { indexPendingText, insertSearchText } from '../sql/fulltext.js';
 import { migrate, migrations, LATEST_VERSION } from '../sql/migrations.js';
 import { SqliteDriver } from './driver.js';
 import { openSqliteStore } from './index.js';
@@ -59,15 +59,24 @@ describe('sqlite migrations', () => {
     await driver.close();
   });
 
-  it('removes the full-text row with its blob (FK cascade, then the FTS5 trigger)', async () => {
+  it('removes the full-text row with its blob, pending or indexed (FK cascade, then the FTS5 trigger)', async () => {
     const driver = new SqliteDriver({ path: join(dir, 'fts-delete.sqlite'), fsync: false });
     await migrate(driver);
-    await driver.run("INSERT INTO blobs (hash, size, mime, created_at) VALUES ('h1', 1, '{}', 0)");
-    await insertSearchText(driver, 'h1', { header: 'Subject: gone', body: 'vanishing words', subject: 'gone', from: '', to: '', cc: '', bcc: '', sentDate: null, sentDay: null, messageId: null, inReplyTo: null, references: null, fromMailbox: null, toMailbox: null, ccMailbox: null });
-    assert.deepEqual(await driver.all("SELECT rowid FROM blob_text WHERE blob_text MATCH '\"vanishing\"'"), [{ rowid: 1 }]);
-    await driver.run("DELETE FROM blobs WHERE hash = 'h1'");
+    const text = { header: 'Subject: gone', body: 'vanishing words', subject: 'gone', from: '', to: '', cc: '', bcc: '', sentDate: null, sentDay: null, messageId: null, inReplyTo: null, references: null, fromMailbox: null, toMailbox: null, ccMailbox: null };
+    const match = "SELECT rowid FROM blob_text WHERE blob_text MATCH '\"vanishing\"'";
+    for (const hash of ['h1', 'h2']) {
+      await driver.run('INSERT INTO blobs (hash, size, mime, created_at) VALUES (?, 1, ?, 0)', [hash, '{}']);
+      await insertSearchText(driver, 'sqlite', hash, text);
+    }
+    assert.deepEqual(await driver.all('SELECT id FROM blob_text_pending ORDER BY id'), [{ id: 1 }, { id: 2 }], 'delivery leaves the text pending');
+    assert.equal(await indexPendingText(driver, 1), 1);
+    assert.deepEqual(await driver.all(match), [{ rowid: 1 }]);
+    assert.deepEqual(await driver.all('SELECT id FROM blob_text_pending'), [{ id: 2 }], 'a row is in one table at a time');
+    await driver.run("DELETE FROM blobs WHERE hash IN ('h1', 'h2')");
     assert.deepEqual(await driver.all('SELECT id FROM blob_search'), []);
-    assert.deepEqual(await driver.all("SELECT rowid FROM blob_text WHERE blob_text MATCH '\"vanishing\"'"), []);
+    assert.deepEqual(await driver.all(match), []);
+    assert.deepEqual(await driver.all('SELECT id FROM blob_text_pending'), []);
+    assert.equal(await indexPendingText(driver, 10), 0);
     await driver.close();
   });
 
