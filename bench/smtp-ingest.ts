@@ -41,7 +41,7 @@
  *                libuv's file system pool is included)
  *   indexed after s  seconds from the end of the run until no search text
  *                is left pending: the commit worker fills the full-text
- *                index when deliveries pause (src/delivery/search-backfill.ts)
+ *                index when deliveries pause (src/delivery/search-indexer.ts)
  *   CPU ms/msg with indexing  the same CPU figure taken at that moment,
  *                so it includes what indexing the messages cost
  *   peak RSS     VmHWM from /proc/<pid>/status after the run
@@ -196,9 +196,9 @@ async function measure(template: string, size: number, sessions: number, connect
     const cpu = cpuMs(pid) - cpuBefore;
 
     const db = new Database(join(dataDir, 'petrel.db'), { readonly: true, fileMustExist: true });
-    // The full-text index is filled when deliveries pause (src/delivery/search-backfill.ts):
+    // The full-text index is filled when deliveries pause (src/delivery/search-indexer.ts):
     // wait for it, so the CPU that indexing costs is counted too.
-    const pendingText = db.prepare('SELECT count(*) AS n FROM blob_text_pending');
+    const pendingText = db.prepare('SELECT count(*) AS n FROM search_queue');
     while ((pendingText.get() as { n: number }).n > 0) await new Promise((resolve) => setTimeout(resolve, 20));
     const indexedSeconds = (Date.now() - end) / 1000;
     const cpuIndexed = cpuMs(pid) - cpuBefore;

@@ -8,11 +8,10 @@
  * to the same database (WAL lets the main thread's connection read and
  * write the directory meanwhile; the busy timeout serialises rare
  * concurrent writes). Each reply is sent only after that message's file,
- * its directory and its transaction are durable. After each commit it
- * moves the messages' search text into the full-text index; after it
- * starts, it also gives blobs stored before the search index existed their
- * search text (delivery/search-backfill.ts), a batch at a time between
- * commits.
+ * its directory and its transaction are durable. Its search indexer
+ * (delivery/search-indexer.ts) computes and indexes the messages' search
+ * text when deliveries pause, starting with whatever the search queue
+ * holds at start.
  *
  * Protocol (worker_threads, structured clone):
  *   in:  { id, item: CommitItem }   out: { id, result } | { id, error }
@@ -23,10 +22,10 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Committer, type CommitItem } from '../delivery/committer.js';
-import { SearchBackfill } from '../delivery/search-backfill.js';
+import { SearchIndexer } from '../delivery/search-indexer.js';
 import { FileBlobStore } from '../store/blob/files.js';
 import { SqlDeliveryStore } from '../store/sql/deliveries.js';
-import { SqlSearchBackfill } from '../store/sql/search.js';
+import { SqlSearchQueue } from '../store/sql/search.js';
 import { SqliteDriver } from '../store/sqlite/driver.js';
 import { createLogger } from '../telemetry/logger.js';
 
@@ -46,14 +45,13 @@ async function main(): Promise<void> {
   const options = workerData as CommitWorkerOptions;
   const driver = new SqliteDriver({ path: options.database, fsync: options.fsync });
   const blobs = await FileBlobStore.open(options.blobs, { fsync: options.fsync, blocking: true });
-  // Blobs stored before the search index existed get their text here, between commits,
-  // and every delivery's text moves into the full-text index after its reply.
-  const backfill = new SearchBackfill(new SqlSearchBackfill(driver), blobs, createLogger({ write: () => {} }));
+  // Every delivery's search text is computed and indexed here, after its reply, between commits.
+  const indexer = new SearchIndexer(new SqlSearchQueue(driver), blobs, createLogger({ write: () => {} }));
   // Errors are reported to the main thread, which logs them with the queue id.
-  const committer = new Committer(blobs, new SqlDeliveryStore(driver, Date.now), createLogger({ write: () => {} }), (messages) => backfill.committed(messages));
+  const committer = new Committer(blobs, new SqlDeliveryStore(driver, Date.now), createLogger({ write: () => {} }), (messages) => indexer.committed(messages));
   port.on('message', (message: CommitWorkerRequest) => {
     if ('close' in message) {
-      void Promise.all([committer.idle(), backfill.stop()]).then(async () => {
+      void Promise.all([committer.idle(), indexer.stop()]).then(async () => {
         blobs.close();
         await driver.close();
         port.close();
@@ -75,9 +73,8 @@ async function main(): Promise<void> {
     );
   });
   port.postMessage({ ready: true });
-  // Text left pending by a previous run, then blobs from before the index.
-  backfill.indexPending();
-  void backfill.run();
+  // Blobs left queued by a previous run, or stored before the search index existed.
+  indexer.run();
 }
 
 if (parentPort) void main().catch((err: unknown) => {

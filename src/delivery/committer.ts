@@ -11,34 +11,34 @@
  * still follows its own message's durability, while concurrent messages
  * share the cost of the fsyncs.
  *
- * The searchable text of each message (SEARCH's full-text index) is
- * computed here from its bytes and stored with its blob row; afterCommit
- * (after each transaction, once its callers are answered) lets the commit
- * worker move it into the full-text index.
+ * The sort and thread keys of each message are computed here from its
+ * header and stored with its blob row, which queues it for the search
+ * indexer; afterCommit (after each transaction, once its callers are
+ * answered) tells the commit worker's indexer (delivery/search-indexer.ts).
  *
  * Security: a failed transaction fails every message of its batch with a
  * temporary error; none is acknowledged and the senders retry. A failed
  * blob write fails only its own message. A blob without rows (after a
  * failure or a crash) is garbage, never a partial message.
  */
-import { searchDocument } from '../mime/search-text.js';
+import { EMPTY_SEARCH_DOCUMENT, searchKeys } from '../mime/search-text.js';
 import type { MessageIndex } from '../mime/index.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { BlobStore } from '../store/blob/files.js';
-import type { AtomicDeliveryResult, BlobSearchText, DeliveryRequest, DeliveryResult, DeliveryStore } from '../store/types.js';
+import type { AtomicDeliveryResult, BlobSearchKeys, DeliveryRequest, DeliveryResult, DeliveryStore } from '../store/types.js';
 
 /**
- * The SEARCH text of a message (src/mime/search-text.ts), computed here so
- * that it runs where the committer runs (the commit worker thread, off the
- * sessions' event loop). A message whose index cannot be read is stored
- * without search text rather than refused.
+ * The SORT and THREAD keys of a message (src/mime/search-text.ts),
+ * computed here so that it runs where the committer runs (the commit
+ * worker thread, off the sessions' event loop). A message whose index
+ * cannot be read is stored with empty keys rather than refused.
  */
-function searchTextOf(item: CommitItem, logger: Logger): BlobSearchText | undefined {
+function searchKeysOf(item: CommitItem, logger: Logger): BlobSearchKeys {
   try {
-    return searchDocument(item.bytes, JSON.parse(item.index) as MessageIndex);
+    return searchKeys(item.bytes, JSON.parse(item.index) as MessageIndex);
   } catch (err) {
-    logger.error('search text failed', { queue: item.request.queueId, reason: err instanceof Error ? err.message : String(err) });
-    return undefined;
+    logger.error('search keys failed', { queue: item.request.queueId, reason: err instanceof Error ? err.message : String(err) });
+    return EMPTY_SEARCH_DOCUMENT;
   }
 }
 
@@ -102,7 +102,7 @@ export class Committer implements MessageCommitter {
     const answered = new Promise<DeliveryResult>((resolve, reject) => {
       this.blobs.put(item.bytes).then(
         (hash) => {
-          this.ready.push({ request: { ...item.request, blob: { hash, size: item.bytes.length, index: item.index, search: searchTextOf(item, this.logger) } }, resolve, reject });
+          this.ready.push({ request: { ...item.request, blob: { hash, size: item.bytes.length, index: item.index, search: searchKeysOf(item, this.logger) } }, resolve, reject });
           this.schedule();
         },
         (err: unknown) => {
@@ -123,7 +123,7 @@ export class Committer implements MessageCommitter {
     const answered = Promise.all(items.map((item) => this.blobs.put(item.bytes))).then(
       (hashes) =>
         new Promise<AtomicDeliveryResult>((resolve, reject) => {
-          const requests = items.map((item, i) => ({ ...item.request, blob: { hash: hashes[i]!, size: item.bytes.length, index: item.index, search: searchTextOf(item, this.logger) } }));
+          const requests = items.map((item, i) => ({ ...item.request, blob: { hash: hashes[i]!, size: item.bytes.length, index: item.index, search: searchKeysOf(item, this.logger) } }));
           this.groups.push({ requests, resolve, reject });
           this.schedule();
         }),

@@ -1,14 +1,17 @@
 /*
  * SEARCH evaluation: which messages of a session's view match a search-key
  * tree. Text keys (TEXT, BODY, SUBJECT, FROM, TO, CC, BCC, HEADER) are
- * answered by the store's full-text index, one query per distinct key;
+ * answered by the store's full-text index, one query per distinct key,
+ * and for the messages not indexed yet (the latest deliveries, until the
+ * commit worker's indexer runs) by reading them: their search text is
+ * computed once per SEARCH and matched here with the index's semantics;
  * everything else (flags, dates, sizes, sets, MODSEQ, ages) is evaluated
  * over the message records, read and tested a chunk of the view at a time
  * with a turn of the event loop between chunks. When the whole tree
  * requires a text key, only that key's matches are read.
  *
- * Exports: SearchPorts, SearchScope, SearchOutcome, searchMessages,
- * SEARCH_EVAL_CHUNK, usesKey, countTextKeys.
+ * Exports: SearchPorts, SearchScope, SearchOutcome, ReadSearchText,
+ * searchMessages, containsFolded, SEARCH_EVAL_CHUNK, usesKey, countTextKeys.
  * Security: the key tree is client input, bounded in size and depth by the
  * codec (proto/imap/limits.ts); each distinct text key costs one indexed
  * query; evaluation yields every SEARCH_EVAL_CHUNK messages so a search of
@@ -22,7 +25,7 @@
  * save date, so SAVEDATESUPPORTED matches all), RFC 5182 (`$`).
  */
 import type { SearchDate, SearchKey, SequenceSet } from '../proto/imap/index.js';
-import type { MessageReader, MessageRecord, MessageSearch, TextField, UidSet } from '../store/types.js';
+import type { BlobSearchText, MessageReader, MessageRecord, MessageSearch, TextField, UidSet } from '../store/types.js';
 import type { MailboxView } from './view.js';
 
 /** Messages evaluated between two turns of the event loop unless the caller says (SearchScope.yieldEvery). */
@@ -32,6 +35,9 @@ export const SEARCH_EVAL_CHUNK = 5000;
 const SPARSE_READ = 64;
 
 export type SearchPorts = Pick<MessageReader, 'getMessages'> & MessageSearch;
+
+/** The search text of a stored message from its blob hash and MIME index (JSON text); MailboxService reads the blob. */
+export type ReadSearchText = (hash: string, index: string) => Promise<BlobSearchText>;
 
 export interface SearchScope {
   /** The session's sequence numbers; only messages in it are searched. */
@@ -44,6 +50,8 @@ export interface SearchScope {
   yieldEvery?: number;
   /** \Recent in this session (rev1); absent: no message is recent. */
   isRecent?: (uid: number) => boolean;
+  /** Reads messages the index does not hold yet; a text key over such messages fails without it. */
+  readText?: ReadSearchText;
 }
 
 export interface SearchOutcome {
@@ -124,13 +132,61 @@ function headerHas(header: string, field: string, needle: string): boolean {
   return false;
 }
 
-async function textMatches(ports: SearchPorts, mailboxId: number, key: SearchKey): Promise<Set<number>> {
-  if (key.type === 'body' || key.type === 'text') return new Set(await ports.matchText(mailboxId, key.type, key.value));
-  if (key.type !== 'header') return new Set();
+/**
+ * Whether one of texts contains needle, folding case per character as the
+ * index's trigram tokenizer does (a character whose lower case is longer,
+ * like the dotted capital I, is kept as it is).
+ */
+export function containsFolded(texts: readonly string[], needle: string): boolean {
+  const n = foldCase(needle);
+  return texts.some((t) => foldCase(t).includes(n));
+}
+
+function foldCase(text: string): string {
+  const lower = text.toLowerCase();
+  // Same length: no character lowered into several (nearly always), so the whole string's result serves.
+  if (lower.length === text.length) return lower;
+  let out = '';
+  for (const ch of text) {
+    const l = ch.toLowerCase();
+    out += l.length === ch.length ? l : ch;
+  }
+  return out;
+}
+
+type Unindexed = { uid: number; text: BlobSearchText }[];
+
+/** The search text of the mailbox's messages that the index does not hold yet. */
+async function readUnindexed(ports: SearchPorts, mailboxId: number, readText: ReadSearchText | undefined): Promise<Unindexed> {
+  const rows = await ports.unindexed(mailboxId);
+  if (rows.length > 0 && !readText) throw new Error('SEARCH of messages not indexed yet needs their blobs');
+  const out: Unindexed = [];
+  for (const r of rows) out.push({ uid: r.uid, text: await readText!(r.hash, r.index) });
+  return out;
+}
+
+/** Does a message's search text match a text key, as the index would answer it? */
+function docMatches(t: BlobSearchText, key: SearchKey): boolean {
+  if (key.type === 'body') return containsFolded([t.body], key.value);
+  if (key.type === 'text') return containsFolded([t.header, t.body], key.value);
+  if (key.type !== 'header') return false;
+  if (COLUMN_FIELDS.has(key.field) && key.value !== '') return containsFolded([t[key.field as Exclude<TextField, 'text' | 'header' | 'body'>]], key.value);
+  return headerHas(t.header, key.field, key.value);
+}
+
+async function textMatches(ports: SearchPorts, mailboxId: number, key: SearchKey, unindexed: () => Promise<Unindexed>): Promise<Set<number>> {
+  // Messages not indexed yet first: see MessageSearch.unindexed for why the order matters.
+  const out = new Set((await unindexed()).filter((u) => docMatches(u.text, key)).map((u) => u.uid));
+  const add = (uids: Iterable<number>) => {
+    for (const uid of uids) out.add(uid);
+    return out;
+  };
+  if (key.type === 'body' || key.type === 'text') return add(await ports.matchText(mailboxId, key.type, key.value));
+  if (key.type !== 'header') return out;
   // An empty string asks whether the field is there at all: that is read from the header text.
-  if (COLUMN_FIELDS.has(key.field) && key.value !== '') return new Set(await ports.matchText(mailboxId, key.field as TextField, key.value));
+  if (COLUMN_FIELDS.has(key.field) && key.value !== '') return add(await ports.matchText(mailboxId, key.field as TextField, key.value));
   const rows = await ports.headerTexts(mailboxId, key.value);
-  return new Set(rows.filter((r) => headerHas(r.header, key.field, key.value)).map((r) => r.uid));
+  return add(rows.filter((r) => headerHas(r.header, key.field, key.value)).map((r) => r.uid));
 }
 
 /** The messages of the view that match key. */
@@ -150,7 +206,9 @@ export async function searchMessages(ports: SearchPorts, mailboxId: number, key:
     }
     return false;
   });
-  for (const k of pending) texts.set(textKey(k)!, await textMatches(ports, mailboxId, k));
+  let unindexed: Promise<Unindexed> | undefined;
+  const readOnce = () => (unindexed ??= readUnindexed(ports, mailboxId, scope.readText));
+  for (const k of pending) texts.set(textKey(k)!, await textMatches(ports, mailboxId, k, readOnce));
 
   const sentDays = new Map<number, number | null>();
   const needSentDays = usesKey(key, (k) => k.type === 'sentdate');

@@ -19,8 +19,9 @@
  */
 import { DEFAULT_MAILBOXES } from '../core/mailbox-names.js';
 import type { MessageIndex } from '../mime/index.js';
+import { EMPTY_SEARCH_DOCUMENT, searchDocument } from '../mime/search-text.js';
 import type { SearchKey } from '../proto/imap/index.js';
-import type { AnnotationEntry, AnnotationStore, SetAnnotationsResult, ChangesSince, CopyResult, ExpungeResult, FlagStoreMode, MailboxAdmin, MailboxRecord, MailboxStore, MessageFlags, MessageReader, MessageRecord, MessageSearch, MessageTransfer, MessageUpdater, MoveResult, SearchFields, StoreFlagsResult, SubscriptionStore, UidSet } from '../store/types.js';
+import type { BlobSearchText, AnnotationEntry, AnnotationStore, SetAnnotationsResult, ChangesSince, CopyResult, ExpungeResult, FlagStoreMode, MailboxAdmin, MailboxRecord, MailboxStore, MessageFlags, MessageReader, MessageRecord, MessageSearch, MessageTransfer, MessageUpdater, MoveResult, SearchFields, StoreFlagsResult, SubscriptionStore, UidSet } from '../store/types.js';
 import { searchMessages, type SearchOutcome, type SearchScope } from './search.js';
 import type { MailboxChange, MailboxEvents } from './events.js';
 import { SHARED_INDEX_CACHE } from './index-cache.js';
@@ -228,7 +229,17 @@ export class MailboxService {
   /** SEARCH: the messages of the session's view that match key (search.ts). */
   async search(mailbox: MailboxRecord, key: SearchKey, scope: SearchScope): Promise<SearchOutcome> {
     if (mailbox.accountId !== this.accountId) return { messages: [], highestModseq: null };
-    return searchMessages(this.ports.messages, mailbox.id, key, scope);
+    return searchMessages(this.ports.messages, mailbox.id, key, { ...scope, readText: (hash, index) => this.searchText(hash, index) });
+  }
+
+  /** The search text of a message the index does not hold yet, read from its blob; a message that cannot be read matches no text. */
+  private async searchText(hash: string, index: string): Promise<BlobSearchText> {
+    try {
+      if (!this.blobs) throw new Error('no blob store');
+      return searchDocument(await this.blobs.get(hash), JSON.parse(index) as MessageIndex);
+    } catch {
+      return EMPTY_SEARCH_DOCUMENT;
+    }
   }
 
   /** SORT and THREAD keys of the messages of a UID set. */

@@ -1,9 +1,11 @@
 /*
- * The searchable text of a message, computed once at delivery from its
- * bytes and MIME index, for IMAP SEARCH (TEXT, BODY, SUBJECT, FROM, TO,
- * CC, BCC, HEADER) and for the SORT and THREAD keys.
+ * The searchable text of a message, computed once from its bytes and MIME
+ * index, for IMAP SEARCH (TEXT, BODY, SUBJECT, FROM, TO, CC, BCC, HEADER),
+ * and the SORT and THREAD keys, which delivery computes alone (from the
+ * header only) while the text waits for the search indexer.
  *
- * Exports: SearchDocument, searchDocument, sentDayOf.
+ * Exports: SearchDocument, searchDocument, searchKeys, sentDayOf,
+ * EMPTY_SEARCH_DOCUMENT.
  * Security: reads untrusted bytes; every part read is capped
  * (SEARCH_PART_MAX_BYTES in limits.ts), the text kept is capped
  * (SEARCH_TEXT_MAX_CHARS, SEARCH_HEADER_MAX_CHARS), HTML reduction is one linear pass (preview.ts);
@@ -25,11 +27,17 @@ import { paramValue } from './part-header.js';
 import { stripHtml } from './preview.js';
 import { SEARCH_HEADER_MAX_CHARS, SEARCH_PART_MAX_BYTES, SEARCH_TEXT_MAX_CHARS } from './limits.js';
 import { headerBlock } from './sections.js';
-import type { BlobSearchText } from '../store/types.js';
+import type { BlobSearchKeys, BlobSearchText } from '../store/types.js';
 import type { EnvelopeAddress, MessageIndex, MimePart } from './types.js';
 
 /** The store's shape of a blob's search text (store/types.ts), which this module computes. */
 export type SearchDocument = BlobSearchText;
+
+/** The document of a message that cannot be read: it matches no text and sorts with empty keys. */
+export const EMPTY_SEARCH_DOCUMENT: SearchDocument = Object.freeze({
+  header: '', body: '', subject: '', from: '', to: '', cc: '', bcc: '', sentDate: null, sentDay: null,
+  messageId: null, inReplyTo: null, references: null, fromMailbox: null, toMailbox: null, ccMailbox: null,
+});
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 
@@ -99,14 +107,37 @@ function fieldsText(fields: readonly HeaderField[], out: Capped): void {
   for (const f of fields) out.add(`${f.name}: ${decodeWords(f.value)}`);
 }
 
+/** Decoded values of the named header field, one per line (every occurrence). */
+function named(fields: readonly HeaderField[], name: string): string {
+  return fields.filter((f) => f.name.toLowerCase() === name).map((f) => decodeWords(f.value)).join('\n').slice(0, SEARCH_HEADER_MAX_CHARS);
+}
+
+function keysOf(fields: readonly HeaderField[], index: MessageIndex): BlobSearchKeys {
+  const raw = (name: string): string | null => fields.find((f) => f.name.toLowerCase() === name)?.value.slice(0, 16 * 1024) ?? null;
+  const env = index.envelope;
+  return {
+    subject: named(fields, 'subject'),
+    sentDate: index.summary.date,
+    sentDay: sentDayOf(env.date, index.summary.date),
+    messageId: index.summary.messageId,
+    inReplyTo: raw('in-reply-to'),
+    references: raw('references'),
+    fromMailbox: firstMailbox(env.from),
+    toMailbox: firstMailbox(env.to),
+    ccMailbox: firstMailbox(env.cc),
+  };
+}
+
+/** The SORT and THREAD keys of a message, from its header alone (what delivery stores). */
+export function searchKeys(message: Buffer, index: MessageIndex): BlobSearchKeys {
+  return keysOf(readHeaderFields(headerBlock(message, index.root)), index);
+}
+
 /** The search document of a message; index is its stored MIME index. */
 export function searchDocument(message: Buffer, index: MessageIndex): SearchDocument {
   const fields = readHeaderFields(headerBlock(message, index.root));
   const header = new Capped(SEARCH_HEADER_MAX_CHARS);
   fieldsText(fields, header);
-  const named = (name: string): string =>
-    fields.filter((f) => f.name.toLowerCase() === name).map((f) => decodeWords(f.value)).join('\n').slice(0, SEARCH_HEADER_MAX_CHARS);
-  const raw = (name: string): string | null => fields.find((f) => f.name.toLowerCase() === name)?.value.slice(0, 16 * 1024) ?? null;
 
   const body = new Capped(SEARCH_TEXT_MAX_CHARS);
   const stack: MimePart[] = [index.root];
@@ -129,22 +160,13 @@ export function searchDocument(message: Buffer, index: MessageIndex): SearchDocu
       }
     }
   }
-  const env = index.envelope;
   return {
+    ...keysOf(fields, index),
     header: header.text,
     body: body.text,
-    subject: named('subject'),
-    from: named('from'),
-    to: named('to'),
-    cc: named('cc'),
-    bcc: named('bcc'),
-    sentDate: index.summary.date,
-    sentDay: sentDayOf(env.date, index.summary.date),
-    messageId: index.summary.messageId,
-    inReplyTo: raw('in-reply-to'),
-    references: raw('references'),
-    fromMailbox: firstMailbox(env.from),
-    toMailbox: firstMailbox(env.to),
-    ccMailbox: firstMailbox(env.cc),
+    from: named(fields, 'from'),
+    to: named(fields, 'to'),
+    cc: named(fields, 'cc'),
+    bcc: named(fields, 'bcc'),
   };
 }

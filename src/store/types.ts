@@ -140,19 +140,12 @@ export interface MailboxStore {
 export type UidSet = readonly (number | readonly [number, number])[];
 
 /**
- * What SEARCH and SORT read of a blob, computed at delivery from its bytes
+ * The SORT and THREAD keys of a blob, computed at delivery from its header
  * (src/mime/search-text.ts) and stored with the blob row, keyed by its hash.
  */
-export interface BlobSearchText {
-  /** Every header field, `Name: decoded value`, one per line. */
-  header: string;
-  /** Decoded text parts, attached messages' headers, attachment names. */
-  body: string;
+export interface BlobSearchKeys {
+  /** Decoded Subject (the SORT key; SUBJECT searches the text's copy). */
   subject: string;
-  from: string;
-  to: string;
-  cc: string;
-  bcc: string;
   /** Date: in ms since the epoch, and its calendar day in its own zone as yyyymmdd. */
   sentDate: number | null;
   sentDay: number | null;
@@ -165,12 +158,32 @@ export interface BlobSearchText {
   ccMailbox: string | null;
 }
 
-/** A blob as the caller wrote it: content hash, size in bytes, MIME index (JSON text), searchable text when computed. */
+/**
+ * What SEARCH reads of a blob: its keys and its text, computed from its
+ * bytes after delivery (the commit worker's search indexer) and stored in
+ * the full-text index.
+ */
+export interface BlobSearchText extends BlobSearchKeys {
+  /** Every header field, `Name: decoded value`, one per line. */
+  header: string;
+  /** Decoded text parts, attached messages' headers, attachment names. */
+  body: string;
+  from: string;
+  to: string;
+  cc: string;
+  bcc: string;
+}
+
+/**
+ * A blob as the caller wrote it: content hash, size in bytes, MIME index
+ * (JSON text), sort keys when computed. Every new blob waits in the search
+ * queue until its text (and keys, if it came without) are indexed.
+ */
 export interface BlobRef {
   hash: string;
   size: number;
   index: string;
-  search?: BlobSearchText;
+  search?: BlobSearchKeys;
 }
 
 export type CreateMailboxResult =
@@ -330,25 +343,33 @@ export interface SearchFields {
  * stored without search text (BlobRef.search absent) matches no text.
  */
 export interface MessageSearch {
-  /** UIDs, ascending, of the mailbox's messages whose field contains needle. */
+  /** UIDs, ascending, of the mailbox's indexed messages whose field contains needle. */
   matchText(mailboxId: number, field: TextField, needle: string): Promise<number[]>;
-  /** Header text of the mailbox's messages that contain needle anywhere in a header field (every message for ''). */
+  /** Header text of the mailbox's indexed messages that contain needle anywhere in a header field (every one for ''). */
   headerTexts(mailboxId: number, needle: string): Promise<{ uid: number; header: string }[]>;
+  /**
+   * The mailbox's messages whose text is not indexed yet (the latest
+   * deliveries, until the indexer runs), with their blob and MIME index,
+   * for the caller to match by reading them. Read it BEFORE the index
+   * queries: text only ever moves into the index, so a message indexed in
+   * between is found there instead of being missed by both.
+   */
+  unindexed(mailboxId: number): Promise<{ uid: number; hash: string; index: string }[]>;
   /** Sort and thread keys of the messages of the set, in UID order. */
   searchFields(mailboxId: number, uids: UidSet): Promise<SearchFields[]>;
 }
 
-/** Filling in the search text of blobs stored without it (before schema 3). */
-export interface SearchTextBackfill {
-  /** Up to limit blobs without search text: their hash and MIME index (JSON text). */
-  blobsWithoutSearchText(limit: number): Promise<{ hash: string; index: string }[]>;
-  /** Stores blobs' search text, those that have none, in one transaction (an empty text marks a blob that could not be read). */
-  storeSearchTexts(entries: readonly { hash: string; text: BlobSearchText }[]): Promise<void>;
+/** The search queue: blobs whose text the indexer (delivery/search-indexer.ts) has yet to compute and index. */
+export interface SearchIndexQueue {
+  /** Up to limit queued blobs, oldest first: queue id, hash and MIME index (JSON text). */
+  queued(limit: number): Promise<{ id: number; hash: string; index: string }[]>;
   /**
-   * Moves up to limit blobs' text stored at delivery into the full-text
-   * index (searchable before and after); returns how many moved.
+   * Stores the blobs' text in the full-text index (and their keys) and
+   * takes them off the queue, in one transaction that need not be durable
+   * (after a crash they are simply still queued). An empty text marks a
+   * blob that could not be read, so it is not tried again.
    */
-  indexPendingText(limit: number): Promise<number>;
+  index(entries: readonly { id: number; text: BlobSearchText }[]): Promise<void>;
 }
 
 /**
@@ -495,8 +516,8 @@ export interface MetadataStore {
   readonly queue: QueueStore;
   readonly annotations: AnnotationStore;
   readonly learning: LearningStore;
-  /** The search index's background work (the commit worker runs it). */
-  readonly searchIndex: SearchTextBackfill;
+  /** The search queue, which the commit worker's indexer empties. */
+  readonly searchQueue: SearchIndexQueue;
   /** Blob hashes still referenced by a message, the queue or a learning event (for blob garbage collection). */
   isBlobReferenced(hash: string): Promise<boolean>;
   close(): Promise<void>;

@@ -14,6 +14,7 @@ import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { ImapFlow } from 'imapflow';
 import { WorkerCommitter } from '../../src/app/worker-committer.js';
+import { SearchIndexer } from '../../src/delivery/search-indexer.js';
 import { MAX_SEARCH_TEXT_KEYS } from '../../src/endpoints/imap/limits.js';
 import { indexMessage } from '../../src/mime/index.js';
 import { createMemoryLogger } from '../../src/telemetry/logger.js';
@@ -178,8 +179,19 @@ describe('IMAP SEARCH keys', () => {
     ['CHARSET UTF-8 SUBJECT Figures', '3'],
     ['CHARSET US-ASCII SUBJECT Figures', '3'],
   ];
+  // As delivered, the messages wait in the search queue and SEARCH reads them;
+  // once the indexer has run, the same keys are answered from the index.
   for (const [query, want] of cases) {
-    it(`SEARCH ${query} -> ${want || '(none)'}`, async () => {
+    it(`SEARCH ${query} -> ${want || '(none)'} (not indexed yet)`, async () => {
+      assert.equal(await w.search(`SEARCH ${query}`), want);
+    });
+  }
+  it('the indexer empties the search queue', async () => {
+    await new SearchIndexer(h.store.searchQueue, h.blobs, logger).drain();
+    assert.deepEqual(await h.store.searchQueue.queued(10), []);
+  });
+  for (const [query, want] of cases) {
+    it(`SEARCH ${query} -> ${want || '(none)'} (indexed)`, async () => {
       assert.equal(await w.search(`SEARCH ${query}`), want);
     });
   }
@@ -386,8 +398,8 @@ describe('APPEND', () => {
 });
 
 describe('the commit worker thread', () => {
-  it('computes and stores the search text of what it commits (the server\'s delivery path), and backfills older blobs', async () => {
-    // A message stored without search text, as before schema 3.
+  it('indexes what the commit worker commits once deliveries pause (the server\'s delivery path), and blobs stored without keys', async () => {
+    // A message stored without search keys.
     const bob = (await h.store.directory.getAccount('example.com', 'bob'))!;
     const old = crlf(['From: o@example.org', 'Subject: from before the index', '', 'Persimmon text.', '']);
     await h.store.deliveries.commit([{ blob: { hash: await h.blobs.put(old), size: old.length, index: JSON.stringify(indexMessage(old)) }, internalDate: Date.now(), messageId: null, queueId: 'q-old', local: [{ accountId: bob.id, mailbox: 'INBOX', enforceQuota: false }] }]);
@@ -397,6 +409,12 @@ describe('the commit worker thread', () => {
       const bytes = crlf(['From: w@example.org', 'Subject: via the worker', '', 'Only-in-the-worker-message text.', '']);
       const r = await worker.commit({ bytes, index: JSON.stringify(indexMessage(bytes)), request: { internalDate: Date.now(), messageId: null, queueId: 'q-worker', local: [{ accountId: bob.id, mailbox: 'INBOX', enforceQuota: false }] } });
       assert.ok(r.local[0]!.ok);
+      // The worker's indexer empties the queue after the deliveries (INDEX_IDLE_MS).
+      const deadline = Date.now() + 5000;
+      while ((await h.store.searchQueue.queued(10)).length > 0) {
+        assert.ok(Date.now() < deadline, 'the commit worker indexes the queue');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
     } finally {
       await worker.close();
     }
@@ -404,7 +422,7 @@ describe('the commit worker thread', () => {
     try {
       assert.equal(await b.search('SEARCH BODY only-in-the-worker'), '3');
       assert.equal(await b.search('SEARCH SUBJECT "the worker"'), '3');
-      assert.equal(await b.search('SEARCH BODY persimmon'), '2', 'backfilled by the worker');
+      assert.equal(await b.search('SEARCH BODY persimmon'), '2', 'indexed by the worker');
     } finally {
       b.close();
     }

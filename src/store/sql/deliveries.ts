@@ -17,7 +17,7 @@
 import { DEFAULT_MAILBOXES, INBOX } from '../../core/mailbox-names.js';
 import type { AtomicDeliveryResult, DeliveryRequest, DeliveryResult, DeliveryStore, LocalOutcome, LocalTarget } from '../types.js';
 import type { SqlDriver, SqlExecutor } from './driver.js';
-import { insertSearchText } from './fulltext.js';
+import { insertSearchKeys, NO_SEARCH_KEYS } from './fulltext.js';
 import { ensureMailboxesIn } from './mailboxes.js';
 import { messageIdsIn } from '../../core/message-ids.js';
 import { threadIdFor } from './threads.js';
@@ -66,7 +66,7 @@ export class SqlDeliveryStore implements DeliveryStore {
     const now = this.now();
     const { blob } = request;
     await tx.run('INSERT INTO blobs (hash, size, mime, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING', [blob.hash, blob.size, blob.index, now]);
-    if (blob.search) await insertSearchText(tx, this.db.dialect, blob.hash, blob.search);
+    await insertSearchKeys(tx, blob.hash, blob.search ?? NO_SEARCH_KEYS);
     const local: LocalOutcome[] = [];
     for (const target of request.local) local.push(await this.deliverLocal(tx, request, target, now));
     if (request.outbound && request.outbound.recipients.length > 0) {

@@ -12,16 +12,15 @@
  * Deleting a blob row cascades to blob_search, whose trigger deletes the
  * blob_text row.
  *
- * Pending text (migration 6): on SQLite a delivery stores its text in the
- * plain table blob_text_pending, not in FTS5: an FTS5 insert costs about
- * 0.2 ms of CPU per message inside the delivery transaction, which held
- * every 250 back by that much (bench/smtp-ingest fell from 850 to 718
- * messages/s). The commit worker moves pending rows into blob_text after
- * it has answered (indexPendingText, one transaction per chunk, so a row
- * is in exactly one of the two tables at any moment). Every query here
- * reads both tables, so a message is searchable from the moment its 250
- * is sent. On PostgreSQL blob_text is a plain table and the text goes
- * straight into it; its pending table stays empty.
+ * The search queue (migration 6): delivery stores only a blob's sort and
+ * thread keys (blob_search) and queues its id in search_queue; the commit
+ * worker's indexer (delivery/search-indexer.ts) computes the text from the
+ * blob and indexes it later, when deliveries pause. Computing the text and
+ * the FTS5 insert cost about 0.3 ms of CPU per 4 KiB message, which inside
+ * the delivery transaction cut bench/smtp-ingest from 850 to 718
+ * messages/s. A queued blob has no blob_text row; SEARCH reads such
+ * messages themselves (MessageSearch.unindexed, mailbox/search.ts), so
+ * nothing delivered is ever missed.
  *
  * Substring semantics: IMAP SEARCH is a case-insensitive substring match.
  * The trigram tokenizer (case_sensitive 0: Unicode case folding) answers a
@@ -30,15 +29,14 @@
  * LIKE over the mailbox's rows in bounded chunks (LIKE folds ASCII case
  * only, so non-ASCII letters are tried in both cases: caseVariants).
  *
- * Exports: fullTextDdl, pendingTextDdl, insertSearchText,
- * indexPendingText, matchTextSql, pendingTextSql, pendingMatches,
- * likeMatch, headerTextSql, caseVariants, SHORT_NEEDLE_CHARS.
+ * Exports: fullTextDdl, searchQueueDdl, insertSearchKeys, NO_SEARCH_KEYS, indexSearchText,
+ * matchTextSql, likeMatch, unindexedSql, caseVariants, SHORT_NEEDLE_CHARS.
  * Security: needles come from IMAP clients: they are bound parameters,
  * quoted as one FTS5 phrase (double quotes doubled), LIKE wildcards
  * escaped; no client text is ever part of the SQL.
  */
-import type { BlobSearchText, TextField } from '../types.js';
-import type { Dialect, SqlDriver, SqlExecutor } from './driver.js';
+import type { BlobSearchKeys, BlobSearchText, TextField } from '../types.js';
+import type { Dialect, SqlExecutor } from './driver.js';
 
 /** Below this many characters a needle has no trigram and is matched by a LIKE scan. */
 export const SHORT_NEEDLE_CHARS = 3;
@@ -72,28 +70,49 @@ export function fullTextDdl(d: Dialect): string[] {
   ];
 }
 
-/** Migration 6: the text of blobs not yet in the full-text index (rows are moved by indexPendingText). */
-export function pendingTextDdl(d: Dialect): string[] {
+/**
+ * Migration 6: the queue of blobs whose text is not indexed yet, and every
+ * blob already stored without text (before schema 3) put on it.
+ */
+export function searchQueueDdl(d: Dialect): string[] {
   return [
-    `CREATE TABLE blob_text_pending (
-      id ${d === 'sqlite' ? 'INTEGER' : 'BIGINT'} PRIMARY KEY REFERENCES blob_search(id) ON DELETE CASCADE,
-      subject TEXT NOT NULL, from_text TEXT NOT NULL, to_text TEXT NOT NULL, cc_text TEXT NOT NULL,
-      bcc_text TEXT NOT NULL, header TEXT NOT NULL, body TEXT NOT NULL
-    )`,
+    `CREATE TABLE search_queue (id ${d === 'sqlite' ? 'INTEGER' : 'BIGINT'} PRIMARY KEY REFERENCES blob_search(id) ON DELETE CASCADE)`,
+    `INSERT INTO blob_search (hash) SELECT b.hash FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM blob_search s WHERE s.hash = b.hash)`,
+    `INSERT INTO search_queue (id) SELECT s.id FROM blob_search s WHERE NOT EXISTS (SELECT 1 FROM blob_text t WHERE t.rowid = s.id)`,
   ];
 }
 
-/** Stores the search text of a blob unless it is already stored; runs inside the caller's transaction. */
-export async function insertSearchText(tx: SqlExecutor, d: Dialect, hash: string, t: BlobSearchText): Promise<void> {
+/** The keys of a blob stored without them: the indexer computes them with its text. */
+export const NO_SEARCH_KEYS: BlobSearchKeys = Object.freeze({
+  subject: '', sentDate: null, sentDay: null, messageId: null, inReplyTo: null, references: null, fromMailbox: null, toMailbox: null, ccMailbox: null,
+});
+
+/**
+ * Stores a blob's sort keys and queues it for indexing, unless the blob
+ * already has them; runs inside the caller's (delivery) transaction.
+ */
+export async function insertSearchKeys(tx: SqlExecutor, hash: string, k: BlobSearchKeys): Promise<void> {
   const row = await tx.get<{ id: number }>(
     `INSERT INTO blob_search (hash, sent_date, sent_day, subject, from_mailbox, to_mailbox, cc_mailbox, message_id, in_reply_to, refs)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING RETURNING id`,
-    [hash, t.sentDate, t.sentDay, t.subject, t.fromMailbox, t.toMailbox, t.ccMailbox, t.messageId, t.inReplyTo, t.references],
+    [hash, k.sentDate, k.sentDay, k.subject, k.fromMailbox, k.toMailbox, k.ccMailbox, k.messageId, k.inReplyTo, k.references],
   );
-  if (!row) return;
-  const table = d === 'sqlite' ? 'blob_text_pending (id' : 'blob_text (rowid';
-  await tx.run(`INSERT INTO ${table}, subject, from_text, to_text, cc_text, bcc_text, header, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, [
-    row.id,
+  if (row) await tx.run('INSERT INTO search_queue (id) VALUES (?)', [row.id]);
+}
+
+/**
+ * Takes a queued blob off the queue and stores its text in the index and
+ * its keys (a blob queued by migration 6 has none yet); nothing when it is
+ * no longer queued (indexed already, or deleted). Inside the caller's transaction.
+ */
+export async function indexSearchText(tx: SqlExecutor, id: number, t: BlobSearchText): Promise<void> {
+  if ((await tx.run('DELETE FROM search_queue WHERE id = ?', [id])) === 0) return;
+  await tx.run(
+    `UPDATE blob_search SET sent_date = ?, sent_day = ?, subject = ?, from_mailbox = ?, to_mailbox = ?, cc_mailbox = ?, message_id = ?, in_reply_to = ?, refs = ? WHERE id = ?`,
+    [t.sentDate, t.sentDay, t.subject, t.fromMailbox, t.toMailbox, t.ccMailbox, t.messageId, t.inReplyTo, t.references, id],
+  );
+  await tx.run('INSERT INTO blob_text (rowid, subject, from_text, to_text, cc_text, bcc_text, header, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+    id,
     t.subject,
     t.from,
     t.to,
@@ -105,26 +124,19 @@ export async function insertSearchText(tx: SqlExecutor, d: Dialect, hash: string
 }
 
 /**
- * Moves up to limit pending rows, oldest first, into the full-text index in
- * one transaction; returns how many moved (fewer than limit: none is left).
- * The transaction need not be durable: after a crash its rows are simply
- * still pending, and the next durable commit's fsync covers it anyway.
+ * SQL and parameters listing a mailbox's messages whose blob is still
+ * queued: uid, hash and MIME index. The joins start from the queue (CROSS
+ * JOIN fixes SQLite's order) and reach messages by blob hash (the unary +
+ * keeps SQLite from using the mailbox index instead, which would scan the
+ * whole mailbox per queued blob).
  */
-export async function indexPendingText(db: SqlDriver, limit: number): Promise<number> {
-  if (db.dialect !== 'sqlite') return 0;
-  return db.transaction(
-    async (tx) => {
-      const oldest = 'SELECT id FROM blob_text_pending ORDER BY id LIMIT ?';
-      const moved = await tx.run(
-        `INSERT INTO blob_text (rowid, subject, from_text, to_text, cc_text, bcc_text, header, body)
-         SELECT id, subject, from_text, to_text, cc_text, bcc_text, header, body FROM blob_text_pending WHERE id IN (${oldest})`,
-        [limit],
-      );
-      await tx.run(`DELETE FROM blob_text_pending WHERE id IN (${oldest})`, [limit]);
-      return moved;
-    },
-    { durable: false },
-  );
+export function unindexedSql(mailboxId: number): { sql: string; params: number[] } {
+  return {
+    sql: `SELECT m.uid AS uid, s.hash AS hash, b.mime AS "index"
+          FROM search_queue q CROSS JOIN blob_search s CROSS JOIN messages m CROSS JOIN blobs b
+          WHERE s.id = q.id AND m.blob_hash = s.hash AND +m.mailbox_id = ? AND b.hash = s.hash ORDER BY m.uid`,
+    params: [mailboxId],
+  };
 }
 
 /**
@@ -156,72 +168,18 @@ function likePattern(needle: string): string {
 }
 
 /**
- * SQL and parameters selecting the pending text (not yet in the index) of a
- * mailbox's messages, as uid and the field's columns c0, c1: few rows, the
- * latest deliveries, matched in JS by pendingMatches. Read BEFORE the index
- * query: rows only ever move from pending to the index, so a row moved in
- * between is found by the second query instead of being missed by both.
- * The joins start from the pending table (CROSS JOIN fixes SQLite's order)
- * and reach messages by blob hash (the unary + keeps SQLite from using the
- * mailbox index instead, which would scan the whole mailbox per row).
- */
-export function pendingTextSql(mailboxId: number, field: TextField): { sql: string; params: number[] } {
-  const cols = columnsOf(field);
-  return {
-    sql: `SELECT m.uid AS uid, ${cols.map((c, i) => `p.${c} AS c${i}`).join(', ')}
-          FROM blob_text_pending p CROSS JOIN blob_search s CROSS JOIN messages m
-          WHERE s.id = p.id AND m.blob_hash = s.hash AND +m.mailbox_id = ? ORDER BY m.uid`,
-    params: [mailboxId],
-  };
-}
-
-/**
- * Whether one of a pending row's texts contains needle, folding case per
- * character as the trigram tokenizer does (a character whose lower case is
- * not one character, like the dotted capital I, is kept as it is).
- */
-export function pendingMatches(texts: readonly string[], needle: string): boolean {
-  const n = foldCase(needle);
-  return texts.some((t) => foldCase(t).includes(n));
-}
-
-function foldCase(text: string): string {
-  const lower = text.toLowerCase();
-  // Same length: no character lowered into several (nearly always), so the whole-string result is the per-character one.
-  if (lower.length === text.length) return lower;
-  let out = '';
-  for (const ch of text) {
-    const lower = ch.toLowerCase();
-    out += lower.length === ch.length ? lower : ch;
-  }
-  return out;
-}
-
-/**
  * SQL and parameters selecting, among the mailbox's UIDs in [lo, hi], those
- * whose field contains needle, by scanning their text (short needles), in
- * the index or still pending (one statement: one snapshot).
+ * whose field contains needle, by scanning their text (short needles).
  */
 export function likeMatch(d: Dialect, mailboxId: number, field: TextField, needle: string, lo: number, hi: number): { sql: string; params: (string | number)[] } {
   const op = d === 'sqlite' ? 'LIKE' : 'ILIKE';
   const cols = columnsOf(field);
   const patterns = caseVariants(needle).map(likePattern);
-  const terms = cols.flatMap((c) => patterns.map(() => `COALESCE(t.${c}, p.${c}) ${op} ? ESCAPE '!'`));
+  const terms = cols.flatMap((c) => patterns.map(() => `t.${c} ${op} ? ESCAPE '!'`));
   return {
-    sql: `SELECT m.uid AS uid FROM messages m JOIN blob_search s ON s.hash = m.blob_hash
-          LEFT JOIN blob_text t ON t.rowid = s.id LEFT JOIN blob_text_pending p ON p.id = s.id
+    sql: `SELECT m.uid AS uid FROM messages m JOIN blob_search s ON s.hash = m.blob_hash JOIN blob_text t ON t.rowid = s.id
           WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? AND (${terms.join(' OR ')}) ORDER BY m.uid`,
     params: [mailboxId, lo, hi, ...cols.flatMap(() => patterns)],
-  };
-}
-
-/** SQL and parameters reading the header text of the mailbox's messages with UIDs in [lo, hi], indexed or pending. */
-export function headerTextSql(mailboxId: number, lo: number, hi: number): { sql: string; params: number[] } {
-  return {
-    sql: `SELECT m.uid AS uid, COALESCE(t.header, p.header) AS header FROM messages m JOIN blob_search s ON s.hash = m.blob_hash
-          LEFT JOIN blob_text t ON t.rowid = s.id LEFT JOIN blob_text_pending p ON p.id = s.id
-          WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? AND (t.rowid IS NOT NULL OR p.id IS NOT NULL) ORDER BY m.uid`,
-    params: [mailboxId, lo, hi],
   };
 }
 

@@ -43,7 +43,7 @@ import type { SqlDriver, SqlExecutor } from './driver.js';
 import { messageIdsIn } from '../../core/message-ids.js';
 import { learningKind, recordLearning } from './learning.js';
 import { emailIdOf, threadIdFor } from './threads.js';
-import { insertSearchText } from './fulltext.js';
+import { insertSearchKeys, NO_SEARCH_KEYS } from './fulltext.js';
 import { SqlMessageSearch } from './search.js';
 import { flagsKey, flagsText, inUidSet, normaliseFlags, normaliseUidSet, parseFlags, uidWhere } from './uid-set.js';
 
@@ -194,6 +194,10 @@ export class SqlMessageStore implements MessageStore {
     return this.search.headerTexts(mailboxId, needle);
   }
 
+  unindexed(mailboxId: number): Promise<{ uid: number; hash: string; index: string }[]> {
+    return this.search.unindexed(mailboxId);
+  }
+
   searchFields(mailboxId: number, uids: UidSet): Promise<SearchFields[]> {
     return this.search.searchFields(mailboxId, uids);
   }
@@ -309,7 +313,7 @@ export class SqlMessageStore implements MessageStore {
       const uid = box.uidnext;
       const modseq = box.highest_modseq + 1;
       await tx.run('INSERT INTO blobs (hash, size, mime, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING', [blob.hash, blob.size, blob.index, now]);
-      if (blob.search) await insertSearchText(tx, this.db.dialect, blob.hash, blob.search);
+      await insertSearchKeys(tx, blob.hash, blob.search ?? NO_SEARCH_KEYS);
       const messageId = messageIdOfIndex(blob.index);
       const threadId = await threadIdFor(tx, accountId, blob, messageId, undefined);
       await tx.run('INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, blob_hash, message_id, thread_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [

@@ -9,7 +9,7 @@
  * Security: none at run time; operator-triggered at start-up.
  */
 import type { Dialect, SqlDriver } from './driver.js';
-import { fullTextDdl, pendingTextDdl } from './fulltext.js';
+import { fullTextDdl, searchQueueDdl } from './fulltext.js';
 
 interface Migration {
   version: number;
@@ -207,9 +207,9 @@ export const migrations: Migration[] = [
   },
   {
     version: 6,
-    name: 'search text pending until the commit worker indexes it',
-    // fulltext.ts says why: delivery stores the text plainly, the FTS5 insert comes after the 250.
-    statements: (d) => pendingTextDdl(d),
+    name: 'search queue: text indexed after delivery by the commit worker',
+    // fulltext.ts says why: delivery stores the sort keys only; the text is computed and indexed later.
+    statements: (d) => searchQueueDdl(d),
   },
 ];
 

@@ -1,18 +1,19 @@
 /*
- * Search repository in SQL: text matches of a mailbox's messages (through
- * fulltext.ts, the only dialect-specific part) and their sort and thread
- * keys from blob_search.
+ * Search repository in SQL: text matches of a mailbox's indexed messages
+ * (through fulltext.ts, the only dialect-specific part), the messages not
+ * indexed yet, their sort and thread keys from blob_search, and the search
+ * queue the indexer empties.
  *
- * Exports: SqlMessageSearch, SqlSearchBackfill, SEARCH_SCAN_CHUNK.
+ * Exports: SqlMessageSearch, SqlSearchQueue, SEARCH_SCAN_CHUNK.
  * Security: needles and UID sets come from IMAP clients; always bound. A
  * needle too short for the trigram index is matched by scanning the
  * mailbox's text in chunks of SEARCH_SCAN_CHUNK messages with a turn of
  * the event loop between chunks, so one SEARCH cannot hold the process.
  * Standards: RFC 9051 section 6.4.4 (substring, case-insensitive).
  */
-import type { BlobSearchText, MessageSearch, SearchFields, SearchTextBackfill, TextField, UidSet } from '../types.js';
+import type { BlobSearchText, MessageSearch, SearchFields, SearchIndexQueue, TextField, UidSet } from '../types.js';
 import type { SqlDriver } from './driver.js';
-import { headerTextSql, indexPendingText, insertSearchText, likeMatch, matchTextSql, pendingMatches, pendingTextSql, SHORT_NEEDLE_CHARS } from './fulltext.js';
+import { indexSearchText, likeMatch, matchTextSql, SHORT_NEEDLE_CHARS, unindexedSql } from './fulltext.js';
 import { inUidSet, normaliseUidSet, uidWhere } from './uid-set.js';
 
 /** Messages scanned per statement when a needle cannot use the index; a few ms of work each. */
@@ -39,15 +40,8 @@ export class SqlMessageSearch implements MessageSearch {
 
   async matchText(mailboxId: number, field: TextField, needle: string): Promise<number[]> {
     if ([...needle].length >= SHORT_NEEDLE_CHARS) {
-      // Pending text first (fulltext.ts: pendingTextSql says why the order matters).
-      const pending = pendingTextSql(mailboxId, field);
-      const found = new Set<number>();
-      for (const r of await this.db.all<{ uid: number; c0: string; c1?: string }>(pending.sql, pending.params)) {
-        if (pendingMatches(r.c1 === undefined ? [r.c0] : [r.c0, r.c1], needle)) found.add(Number(r.uid));
-      }
       const q = matchTextSql(this.db.dialect, mailboxId, field, needle);
-      for (const r of await this.db.all<{ uid: number }>(q.sql, q.params)) found.add(Number(r.uid));
-      return [...found].sort((a, b) => a - b);
+      return (await this.db.all<{ uid: number }>(q.sql, q.params)).map((r) => Number(r.uid));
     }
     const out: number[] = [];
     await this.scan(mailboxId, async (lo, hi) => {
@@ -63,16 +57,23 @@ export class SqlMessageSearch implements MessageSearch {
       for (let i = 0; i < uids.length; i += SEARCH_SCAN_CHUNK) {
         const chunk = uids.slice(i, i + SEARCH_SCAN_CHUNK);
         const wanted = new Set(chunk);
-        const q = headerTextSql(mailboxId, chunk[0]!, chunk[chunk.length - 1]!);
-        for (const r of await this.db.all<{ uid: number; header: string }>(q.sql, q.params)) {
-          if (wanted.has(Number(r.uid))) out.push({ uid: Number(r.uid), header: r.header });
-        }
+        const rows = await this.db.all<{ uid: number; header: string }>(
+          `SELECT m.uid AS uid, t.header AS header FROM messages m JOIN blob_search s ON s.hash = m.blob_hash JOIN blob_text t ON t.rowid = s.id
+           WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid`,
+          [mailboxId, chunk[0]!, chunk[chunk.length - 1]!],
+        );
+        for (const r of rows) if (wanted.has(Number(r.uid))) out.push({ uid: Number(r.uid), header: r.header });
         await yieldTurn();
       }
     };
     if ([...needle].length >= SHORT_NEEDLE_CHARS) await read(await this.matchText(mailboxId, 'header', needle));
     else await read((await this.db.all<{ uid: number }>('SELECT uid FROM messages WHERE mailbox_id = ? ORDER BY uid', [mailboxId])).map((r) => Number(r.uid)));
     return out;
+  }
+
+  async unindexed(mailboxId: number): Promise<{ uid: number; hash: string; index: string }[]> {
+    const q = unindexedSql(mailboxId);
+    return (await this.db.all<{ uid: number; hash: string; index: string }>(q.sql, q.params)).map((r) => ({ ...r, uid: Number(r.uid) }));
   }
 
   async searchFields(mailboxId: number, uids: UidSet): Promise<SearchFields[]> {
@@ -107,24 +108,24 @@ export class SqlMessageSearch implements MessageSearch {
   }
 }
 
-/** For the commit worker (delivery/search-backfill.ts): blobs stored before schema 3, and pending text to index. */
-export class SqlSearchBackfill implements SearchTextBackfill {
+/** The search queue over SQL (store/sql/fulltext.ts). */
+export class SqlSearchQueue implements SearchIndexQueue {
   constructor(private readonly db: SqlDriver) {}
 
-  async blobsWithoutSearchText(limit: number): Promise<{ hash: string; index: string }[]> {
-    return this.db.all<{ hash: string; index: string }>(
-      'SELECT b.hash AS hash, b.mime AS "index" FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM blob_search s WHERE s.hash = b.hash) LIMIT ?',
+  async queued(limit: number): Promise<{ id: number; hash: string; index: string }[]> {
+    const rows = await this.db.all<{ id: number; hash: string; index: string }>(
+      'SELECT q.id AS id, s.hash AS hash, b.mime AS "index" FROM search_queue q JOIN blob_search s ON s.id = q.id JOIN blobs b ON b.hash = s.hash ORDER BY q.id LIMIT ?',
       [limit],
     );
+    return rows.map((r) => ({ ...r, id: Number(r.id) }));
   }
 
-  storeSearchTexts(entries: readonly { hash: string; text: BlobSearchText }[]): Promise<void> {
-    return this.db.transaction(async (tx) => {
-      for (const { hash, text } of entries) await insertSearchText(tx, this.db.dialect, hash, text);
-    });
-  }
-
-  indexPendingText(limit: number): Promise<number> {
-    return indexPendingText(this.db, limit);
+  index(entries: readonly { id: number; text: BlobSearchText }[]): Promise<void> {
+    return this.db.transaction(
+      async (tx) => {
+        for (const { id, text } of entries) await indexSearchText(tx, id, text);
+      },
+      { durable: false },
+    );
   }
 }

@@ -14,7 +14,7 @@ import { SqlMailboxStore } from './mailboxes.js';
 import { SqlMessageStore } from './messages.js';
 import { migrate } from './migrations.js';
 import { SqlQueueStore } from './queue.js';
-import { SqlSearchBackfill } from './search.js';
+import { SqlSearchQueue } from './search.js';
 import { SqlSubscriptionStore } from './subscriptions.js';
 
 export async function openSqlStore(driver: SqlDriver, now: () => number = Date.now): Promise<MetadataStore> {
@@ -28,7 +28,7 @@ export async function openSqlStore(driver: SqlDriver, now: () => number = Date.n
     queue: new SqlQueueStore(driver),
     annotations: new SqlAnnotationStore(driver),
     learning: new SqlLearningStore(driver),
-    searchIndex: new SqlSearchBackfill(driver),
+    searchQueue: new SqlSearchQueue(driver),
     async isBlobReferenced(hash: string): Promise<boolean> {
       const row = await driver.get(
         'SELECT 1 AS x FROM messages WHERE blob_hash = ? UNION ALL SELECT 1 AS x FROM queue WHERE blob_hash = ? UNION ALL SELECT 1 AS x FROM learning_events WHERE blob_hash = ? LIMIT 1',

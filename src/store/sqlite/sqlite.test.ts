@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { runStoreContract } from '../contract.js';
-import { indexPendingText, insertSearchText } from '../sql/fulltext.js';
+import { indexSearchText, insertSearchKeys } from '../sql/fulltext.js';
 import { migrate, migrations, LATEST_VERSION } from '../sql/migrations.js';
 import { SqliteDriver } from './driver.js';
 import { openSqliteStore } from './index.js';
@@ -59,24 +59,38 @@ describe('sqlite migrations', () => {
     await driver.close();
   });
 
-  it('removes the full-text row with its blob, pending or indexed (FK cascade, then the FTS5 trigger)', async () => {
+  it('removes the full-text row and the queue entry with their blob (FK cascade, then the FTS5 trigger)', async () => {
     const driver = new SqliteDriver({ path: join(dir, 'fts-delete.sqlite'), fsync: false });
     await migrate(driver);
     const text = { header: 'Subject: gone', body: 'vanishing words', subject: 'gone', from: '', to: '', cc: '', bcc: '', sentDate: null, sentDay: null, messageId: null, inReplyTo: null, references: null, fromMailbox: null, toMailbox: null, ccMailbox: null };
     const match = "SELECT rowid FROM blob_text WHERE blob_text MATCH '\"vanishing\"'";
     for (const hash of ['h1', 'h2']) {
       await driver.run('INSERT INTO blobs (hash, size, mime, created_at) VALUES (?, 1, ?, 0)', [hash, '{}']);
-      await insertSearchText(driver, 'sqlite', hash, text);
+      await driver.transaction((tx) => insertSearchKeys(tx, hash, text));
     }
-    assert.deepEqual(await driver.all('SELECT id FROM blob_text_pending ORDER BY id'), [{ id: 1 }, { id: 2 }], 'delivery leaves the text pending');
-    assert.equal(await indexPendingText(driver, 1), 1);
+    assert.deepEqual(await driver.all('SELECT id FROM search_queue ORDER BY id'), [{ id: 1 }, { id: 2 }], 'delivery queues the blob');
+    await driver.transaction((tx) => indexSearchText(tx, 1, text));
     assert.deepEqual(await driver.all(match), [{ rowid: 1 }]);
-    assert.deepEqual(await driver.all('SELECT id FROM blob_text_pending'), [{ id: 2 }], 'a row is in one table at a time');
+    assert.deepEqual(await driver.all('SELECT id FROM search_queue'), [{ id: 2 }], 'indexed, off the queue');
     await driver.run("DELETE FROM blobs WHERE hash IN ('h1', 'h2')");
     assert.deepEqual(await driver.all('SELECT id FROM blob_search'), []);
     assert.deepEqual(await driver.all(match), []);
-    assert.deepEqual(await driver.all('SELECT id FROM blob_text_pending'), []);
-    assert.equal(await indexPendingText(driver, 10), 0);
+    assert.deepEqual(await driver.all('SELECT id FROM search_queue'), []);
+    await driver.close();
+  });
+
+  it('queues the blobs stored before the search index (migration 6)', async () => {
+    const driver = new SqliteDriver({ path: join(dir, 'queue-old.sqlite'), fsync: false });
+    await driver.run('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
+    for (const m of migrations.filter((m) => m.version < 6)) {
+      for (const statement of m.statements('sqlite')) await driver.run(statement);
+      await driver.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, 0)', [m.version, m.name]);
+    }
+    await driver.run("INSERT INTO blobs (hash, size, mime, created_at) VALUES ('old', 1, '{}', 0), ('indexed', 1, '{}', 0)");
+    await driver.run("INSERT INTO blob_search (hash, subject) VALUES ('indexed', 'x')");
+    await driver.run("INSERT INTO blob_text (rowid, subject, from_text, to_text, cc_text, bcc_text, header, body) VALUES (1, 'x', '', '', '', '', '', '')");
+    assert.deepEqual(await migrate(driver), [6]);
+    assert.deepEqual(await driver.all('SELECT s.hash FROM search_queue q JOIN blob_search s ON s.id = q.id'), [{ hash: 'old' }]);
     await driver.close();
   });
 
