@@ -57,9 +57,11 @@ export function createLogger(options: LoggerOptions = {}, bound: Fields = {}): L
   const write = options.write ?? ((line: string) => process.stdout.write(line + '\n'));
   const now = options.now ?? (() => new Date());
   const module = options.module ?? 'petrel';
-  const prefix = format(bound);
+  // Formatted at the first line written: a session's or message's child logger often writes none.
+  let prefix: string | undefined;
 
   const emit = (level: Level, event: string, fields?: Fields): void => {
+    prefix ??= format(bound);
     write(`${now().toISOString()} ${level} ${module}${prefix} ${escapeValue(event)}${fields ? format(fields) : ''}`);
   };
   // Levels below the threshold are a shared no-op, so a quiet server pays nothing for them.
