@@ -77,20 +77,43 @@ it('indexes queued blobs from their files, a chunk per transaction, each once', 
   }
 });
 
-it('indexes once deliveries pause, and between deliveries past the backlog', async () => {
+it('indexes each delivery at once while deliveries are few', async () => {
+  const { store, blobs, inbox, deliver, queued, close } = await open('eager');
+  try {
+    const indexer = new SearchIndexer(store.searchQueue, blobs, createLogger({ write: () => {} }), { idleMs: 5000 });
+    for (let round = 0; round < 3; round++) {
+      await deliver(1);
+      indexer.committed(1);
+      await sleep(100);
+      assert.equal(await queued(), 0, 'indexed without waiting for a pause');
+    }
+    assert.deepEqual(await store.messages.matchText(inbox.id, 'body', 'word2x'), [3]);
+    await indexer.stop();
+  } finally {
+    await close();
+  }
+});
+
+it('during a burst indexes once deliveries pause, and between deliveries past the backlog', async () => {
   const { store, blobs, inbox, deliver, queued, close } = await open('schedule');
   try {
-    const indexer = new SearchIndexer(store.searchQueue, blobs, createLogger({ write: () => {} }), { idleMs: 400, backlog: 300 });
-    // Steady deliveries: nothing is indexed while they keep coming.
+    // A burst, scaled down: 2 deliveries every 50 ms over an eager rate of 10 a second.
+    const indexer = new SearchIndexer(store.searchQueue, blobs, createLogger({ write: () => {} }), { idleMs: 400, eagerRate: 10, backlog: 300 });
+    await deliver(5);
+    indexer.committed(5);
+    await sleep(100);
+    assert.equal(await queued(), 0, 'the first deliveries, below the rate, are indexed at once');
+    await deliver(10);
+    indexer.committed(10);
     for (let round = 0; round < 5; round++) {
+      await sleep(50);
       await deliver(2);
       indexer.committed(2);
-      await sleep(50);
     }
-    assert.equal(await queued(), 10, 'indexing waits for a pause');
+    assert.equal(await queued(), 20, 'over the rate, indexing waits for a pause');
     await sleep(800);
     assert.equal(await queued(), 0, 'indexed once deliveries paused');
-    assert.deepEqual(await store.messages.matchText(inbox.id, 'body', 'word3x'), [4]);
+    assert.deepEqual(await store.messages.matchText(inbox.id, 'body', 'word13x'), [14]);
 
     // Past the backlog the index keeps up between deliveries, a chunk at a time, without a pause.
     await deliver(INDEX_CHUNK * 3);

@@ -3,16 +3,18 @@
  * search queue. Delivery stores only a message's sort keys and queues its
  * blob (store/sql/fulltext.ts says why); the indexer reads the blob,
  * computes its search text and stores it in the full-text index, after the
- * sender has had its answer and when deliveries pause. Like Dovecot's
- * indexer and Stalwart's index queue, a burst of mail is accepted at full
- * speed and indexed right after it; past INDEX_BACKLOG queued blobs the
- * index keeps up with a steady stream instead, a chunk between delivery
- * batches. Queued messages are searchable all along: SEARCH reads them
+ * sender has had its answer: at once while deliveries are few (under
+ * INDEX_EAGER_RATE a second, a server's usual state), and during a burst
+ * only when deliveries pause. Like Dovecot's indexer and Stalwart's index
+ * queue, a burst of mail is accepted at full speed and indexed right after
+ * it; past INDEX_BACKLOG queued blobs the index keeps up with a steady
+ * stream instead, a chunk between delivery batches. Queued messages are searchable all along: SEARCH reads them
  * (mailbox/search.ts), so it never misses mail. At start the indexer takes
  * whatever the queue holds: blobs left by a crash or a stop, and those
  * stored before the search index existed (migration 6 queues them).
  *
- * Exports: SearchIndexer, INDEX_CHUNK, INDEX_IDLE_MS, INDEX_BACKLOG.
+ * Exports: SearchIndexer, INDEX_CHUNK, INDEX_IDLE_MS, INDEX_EAGER_RATE,
+ * INDEX_BACKLOG.
  * Security: the bytes are stored mail (sender-chosen): searchDocument caps
  * its work (src/mime/limits.ts); a blob that cannot be read or indexed gets
  * an empty text, so it is tried once, never in a loop.
@@ -30,8 +32,16 @@ import type { Logger } from '../telemetry/logger.js';
  */
 export const INDEX_CHUNK = 128;
 
-/** Quiet time after the last delivery batch before queued blobs are indexed. */
+/** During a burst: quiet time after the last delivery batch before queued blobs are indexed. */
 export const INDEX_IDLE_MS = 100;
+
+/**
+ * Deliveries a second under which each is indexed right after its commit
+ * (IMAP APPENDs and ordinary mail flow); at or above it the indexer waits
+ * for a pause, so a burst gets the CPU. bench/imap-load appends about 80 a
+ * second and searches them; bench/smtp-ingest delivers 850 and more.
+ */
+export const INDEX_EAGER_RATE = 200;
 
 /**
  * Queued blobs past which indexing no longer waits for a quiet moment but
@@ -48,8 +58,13 @@ export class SearchIndexer {
   /** Messages committed and not yet indexed, as far as this process knows (a restart finds the rest). */
   private backlog = 0;
   private lastCommit = -Infinity;
+  /** Deliveries counted in the current one-second window, and the rate of the last full one. */
+  private windowStart = -Infinity;
+  private windowCount = 0;
+  private lastRate = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly idleMs: number;
+  private readonly eagerRate: number;
   private readonly backlogMax: number;
   /** Blobs indexed so far (a metric). */
   indexed = 0;
@@ -58,23 +73,38 @@ export class SearchIndexer {
     private readonly queue: SearchIndexQueue,
     private readonly blobs: { get(hash: string): Promise<Buffer> },
     private readonly logger: Logger,
-    /** INDEX_IDLE_MS and INDEX_BACKLOG unless given (tests). */
-    options: { idleMs?: number; backlog?: number } = {},
+    /** INDEX_IDLE_MS, INDEX_EAGER_RATE and INDEX_BACKLOG unless given (tests). */
+    options: { idleMs?: number; eagerRate?: number; backlog?: number } = {},
   ) {
     this.idleMs = options.idleMs ?? INDEX_IDLE_MS;
+    this.eagerRate = options.eagerRate ?? INDEX_EAGER_RATE;
     this.backlogMax = options.backlog ?? INDEX_BACKLOG;
   }
 
   /**
-   * Told after each delivery transaction: queued blobs are indexed once
-   * deliveries pause for the idle time, or at once past the backlog.
+   * Told after each delivery transaction: queued blobs are indexed at once
+   * while deliveries are few or the backlog is long, else once deliveries
+   * pause for the idle time.
    */
   committed(messages: number): void {
+    const now = performance.now();
+    if (now - this.windowStart >= 1000) {
+      this.lastRate = Number.isFinite(this.windowStart) ? (this.windowCount * 1000) / (now - this.windowStart) : 0;
+      this.windowStart = now;
+      this.windowCount = 0;
+    }
+    this.windowCount += messages;
     this.backlog += messages;
-    this.lastCommit = performance.now();
-    if (this.backlog >= this.backlogMax) this.run();
+    this.lastCommit = now;
+    if (!this.bursting() || this.backlog >= this.backlogMax) this.run();
     else if (this.timer) this.timer.refresh();
     else this.timer = setTimeout(() => this.run(), this.idleMs);
+  }
+
+  /** Whether deliveries are coming at INDEX_EAGER_RATE or more and have not paused. */
+  private bursting(): boolean {
+    const recent = performance.now() - this.lastCommit < this.idleMs;
+    return recent && (this.lastRate >= this.eagerRate || this.windowCount >= this.eagerRate);
   }
 
   /** Starts indexing the queue now, or makes the running indexer go on; never throws. */
@@ -116,8 +146,8 @@ export class SearchIndexer {
       const moved = await this.indexChunk();
       this.backlog = moved < INDEX_CHUNK ? 0 : Math.max(0, this.backlog - moved);
       if (moved < INDEX_CHUNK) return;
-      // Deliveries came back: wait for the next quiet moment, unless too far behind.
-      if (performance.now() - this.lastCommit < this.idleMs && this.backlog < this.backlogMax) {
+      // A burst came back: wait for the next quiet moment, unless too far behind.
+      if (this.bursting() && this.backlog < this.backlogMax) {
         this.timer ??= setTimeout(() => this.run(), this.idleMs);
         return;
       }
