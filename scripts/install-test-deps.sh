@@ -14,6 +14,7 @@ packages=(
   python3          # Debian's python for smtplib-based tests
   procps           # ps/pkill used by the crash tests
   curl
+  bind9            # named: a real authoritative DNS server for MX routing (and later DNSSEC/DANE) tests
 )
 
 missing=()
