@@ -11,6 +11,7 @@ import { alias } from './alias.js';
 import { cert } from './cert.js';
 import { configCheck } from './config.js';
 import { commandContext, UsageError, type CommandContext } from './context.js';
+import { dkim } from './dkim.js';
 import { domain } from './domain.js';
 import { init } from './init.js';
 import { processIo, type Io } from './io.js';
@@ -34,6 +35,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   user: { run: user, help: 'user add ADDRESS [--password-stdin] [--quota SIZE] | passwd | quota | enable | disable | list | remove' },
   alias: { run: alias, help: 'alias add FROM TO... | list | remove FROM   (FROM @domain is the catch-all)' },
   cert: { run: cert, help: 'cert list | reload' },
+  dkim: { run: dkim, help: 'dkim show DOMAIN [--json]                the TXT records of the domain\'s DKIM keys' },
   queue: { run: queue, help: 'queue list | show ID | delete ID' },
 };
 
@@ -57,6 +59,7 @@ export async function runCli(argv: string[], io: Io = processIo): Promise<number
         hostname: { type: 'string' },
         output: { type: 'string', short: 'o' },
         force: { type: 'boolean' },
+        json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });

@@ -106,6 +106,11 @@ export const configSchema = z
       postmaster: key(z.string(), '', 'Where postmaster@ of a domain without its own postmaster user or alias is delivered. Empty means the oldest user of that domain.'),
     }),
 
+    dkim: section('DKIM signing keys, made for every domain at `petrel domain add`.', {
+      selector: key(z.union([z.literal(''), z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/, 'must be a DNS label such as s2026')]), '', 'Selector of the RSA-2048 key made for a new domain. Empty means "s" and the current year (s2026), so a later key gets a new name. The Ed25519 key, when made, adds "-ed".'),
+      ed25519: key(z.boolean(), false, 'Also make an Ed25519 key for each new domain (dual signing, RFC 8463); receivers that do not know Ed25519 check the RSA signature.'),
+    }),
+
     storage: section('Where and how messages are stored.', {
       fsync: key(z.boolean(), true, 'fsync message files and the database before acknowledging. Turning this off risks losing acknowledged mail on a power cut; only for throwaway test instances.'),
     }),

@@ -11,7 +11,7 @@
  * Standards: RFC 5890 (domains stored as Unicode, matched as A-labels).
  */
 import { domainToAscii, domainToDisplay, normalizeLocal, parseAddress, type Address } from '../core/address.js';
-import type { AccountRecord, AliasRecord, DirectoryStore, DomainRecord } from '../store/types.js';
+import type { AccountRecord, AliasRecord, DirectoryStore, DkimKeyInput, DkimKeyRecord, DomainRecord } from '../store/types.js';
 import { hashPassword, verifyDummy, verifyPassword } from './password/index.js';
 import { RecipientResolver, type Resolution, type ResolveOptions } from './resolve.js';
 
@@ -58,12 +58,20 @@ export class Directory {
 
   // Domains
 
-  async addDomain(name: string, options: { aliasOf?: string } = {}): Promise<DomainRecord> {
+  /** Adds a domain with its DKIM keys (made by the caller: sender-auth/dkim-keys.ts), in one transaction. */
+  async addDomain(name: string, options: { aliasOf?: string; dkimKeys?: () => DkimKeyInput[] } = {}): Promise<DomainRecord> {
     const ascii = domainOrThrow(name);
     if (await this.store.getDomain(ascii)) throw new DirectoryError(`domain ${name} already exists`);
     const aliasOf = options.aliasOf === undefined ? null : domainOrThrow(options.aliasOf);
     if (aliasOf !== null && !(await this.store.getDomain(aliasOf))) throw new DirectoryError(`domain ${options.aliasOf} does not exist; add it first`);
-    return this.store.addDomain({ name: domainToDisplay(ascii), ascii, aliasOf });
+    return this.store.addDomain({ name: domainToDisplay(ascii), ascii, aliasOf, dkimKeys: options.dkimKeys?.() ?? [] });
+  }
+
+  /** A domain's DKIM keys, oldest first. */
+  async dkimKeys(name: string): Promise<DkimKeyRecord[]> {
+    const ascii = domainOrThrow(name);
+    if (!(await this.store.getDomain(ascii))) throw new DirectoryError(`no domain ${name}`);
+    return this.store.dkimKeys(ascii);
   }
 
   listDomains(): Promise<DomainRecord[]> {

@@ -49,6 +49,20 @@ export function runStoreContract(backend: string, open: StoreFactory): void {
       await assert.rejects(s.directory.addDomain({ name: 'x', ascii: 'xn--bcher-kva.example' }));
     }));
 
+    it('stores a domain\'s DKIM keys with it, one per selector, and removes them with it', withStore(async (s) => {
+      const key = (selector: string, algorithm: 'rsa-sha256' | 'ed25519-sha256') => ({ selector, algorithm, privateKey: `-----BEGIN PRIVATE KEY-----\n${selector}\n`, publicKey: `P${selector}` });
+      await s.directory.addDomain({ name: 'keys.test', ascii: 'keys.test', dkimKeys: [key('s2026', 'rsa-sha256'), key('s2026-ed', 'ed25519-sha256')] });
+      await s.directory.addDomain({ name: 'bare.test', ascii: 'bare.test' });
+      const keys = await s.directory.dkimKeys('keys.test');
+      assert.deepEqual(keys.map((k) => [k.domain, k.selector, k.algorithm, k.publicKey]), [['keys.test', 's2026', 'rsa-sha256', 'Ps2026'], ['keys.test', 's2026-ed', 'ed25519-sha256', 'Ps2026-ed']]);
+      assert.equal(keys[0]!.privateKey, '-----BEGIN PRIVATE KEY-----\ns2026\n');
+      assert.deepEqual(await s.directory.dkimKeys('bare.test'), []);
+      await assert.rejects(s.directory.addDomain({ name: 'dup.test', ascii: 'dup.test', dkimKeys: [key('a', 'rsa-sha256'), key('a', 'ed25519-sha256')] }));
+      assert.equal(await s.directory.getDomain('dup.test'), undefined, 'the domain and its keys are added together or not at all');
+      await s.directory.removeDomain('keys.test');
+      assert.deepEqual(await s.directory.dkimKeys('keys.test'), []);
+    }));
+
     it('links an alias domain to its target and refuses chains', withStore(async (s) => {
       await s.directory.addDomain({ name: 'example.com', ascii: 'example.com' });
       const alias = await s.directory.addDomain({ name: 'example.org', ascii: 'example.org', aliasOf: 'example.com' });

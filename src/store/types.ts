@@ -86,8 +86,28 @@ export interface AccountUpdate {
   enabled?: boolean;
 }
 
+/** A DKIM signing key as generated (sender-auth/dkim-keys.ts), before it is stored. */
+export interface DkimKeyInput {
+  selector: string;
+  algorithm: 'rsa-sha256' | 'ed25519-sha256';
+  /** PKCS#8 PEM. */
+  privateKey: string;
+  /** The record's p= value: base64 of the SubjectPublicKeyInfo (RSA) or of the raw 32-byte key (Ed25519, RFC 8463). */
+  publicKey: string;
+}
+
+export interface DkimKeyRecord extends DkimKeyInput {
+  id: number;
+  /** A-label of the signing domain (d=). */
+  domain: string;
+  createdAt: number;
+}
+
 export interface DirectoryStore {
-  addDomain(input: { name: string; ascii: string; aliasOf?: string | null }): Promise<DomainRecord>;
+  /** Adds a domain, with its DKIM keys in the same transaction. */
+  addDomain(input: { name: string; ascii: string; aliasOf?: string | null; dkimKeys?: readonly DkimKeyInput[] }): Promise<DomainRecord>;
+  /** A domain's DKIM keys, oldest first; they go with the domain. */
+  dkimKeys(ascii: string): Promise<DkimKeyRecord[]>;
   getDomain(ascii: string): Promise<DomainRecord | undefined>;
   listDomains(): Promise<DomainRecord[]>;
   /** Removes the domain with its accounts, aliases, mailboxes and alias domains. */

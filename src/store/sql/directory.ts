@@ -4,7 +4,7 @@
  *
  * Security: values arrive validated from directory/; always bound.
  */
-import type { AccountRecord, AccountUpdate, AliasRecord, DirectoryStore, DomainRecord } from '../types.js';
+import type { AccountRecord, AccountUpdate, AliasRecord, DirectoryStore, DkimKeyInput, DkimKeyRecord, DomainRecord } from '../types.js';
 import type { SqlDriver, SqlValue } from './driver.js';
 
 interface DomainRow { id: number; name: string; ascii: string; alias_ascii: string | null; created_at: number }
@@ -32,7 +32,7 @@ export class SqlDirectoryStore implements DirectoryStore {
     private readonly now: () => number,
   ) {}
 
-  async addDomain(input: { name: string; ascii: string; aliasOf?: string | null }): Promise<DomainRecord> {
+  async addDomain(input: { name: string; ascii: string; aliasOf?: string | null; dkimKeys?: readonly DkimKeyInput[] }): Promise<DomainRecord> {
     return this.db.transaction(async (tx) => {
       let aliasId: number | null = null;
       if (input.aliasOf) {
@@ -43,8 +43,26 @@ export class SqlDirectoryStore implements DirectoryStore {
       }
       await tx.run('INSERT INTO domains (name, ascii, alias_of, created_at) VALUES (?, ?, ?, ?)', [input.name, input.ascii, aliasId, this.now()]);
       const row = await tx.get<DomainRow>(`${DOMAIN_SELECT} WHERE d.ascii = ?`, [input.ascii]);
+      for (const key of input.dkimKeys ?? []) {
+        await tx.run('INSERT INTO dkim_keys (domain_id, selector, algorithm, private_key, public_key, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
+          row!.id,
+          key.selector,
+          key.algorithm,
+          key.privateKey,
+          key.publicKey,
+          this.now(),
+        ]);
+      }
       return toDomain(row!);
     });
+  }
+
+  async dkimKeys(ascii: string): Promise<DkimKeyRecord[]> {
+    const rows = await this.db.all<{ id: number; selector: string; algorithm: DkimKeyInput['algorithm']; private_key: string; public_key: string; created_at: number }>(
+      `SELECT k.id, k.selector, k.algorithm, k.private_key, k.public_key, k.created_at FROM dkim_keys k JOIN domains d ON d.id = k.domain_id WHERE d.ascii = ? ORDER BY k.id`,
+      [ascii],
+    );
+    return rows.map((r) => ({ id: Number(r.id), domain: ascii, selector: r.selector, algorithm: r.algorithm, privateKey: r.private_key, publicKey: r.public_key, createdAt: Number(r.created_at) }));
   }
 
   async getDomain(ascii: string): Promise<DomainRecord | undefined> {

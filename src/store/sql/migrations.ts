@@ -211,6 +211,23 @@ export const migrations: Migration[] = [
     // fulltext.ts says why: delivery stores the sort keys only; the text is computed and indexed later.
     statements: (d) => searchQueueDdl(d),
   },
+  {
+    version: 7,
+    name: 'DKIM signing keys per domain',
+    statements: (d) => [
+      // A domain's keys go with it; a selector names one key (one TXT record), so RSA and Ed25519 keys differ in selector.
+      `CREATE TABLE dkim_keys (
+        id ${id(d)},
+        domain_id BIGINT NOT NULL REFERENCES domains(id) ON DELETE CASCADE,
+        selector TEXT NOT NULL,
+        algorithm TEXT NOT NULL,
+        private_key TEXT NOT NULL,
+        public_key TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        UNIQUE (domain_id, selector)
+      )`,
+    ],
+  },
 ];
 
 export const LATEST_VERSION = migrations[migrations.length - 1]!.version;

@@ -89,7 +89,7 @@ describe('sqlite migrations', () => {
     await driver.run("INSERT INTO blobs (hash, size, mime, created_at) VALUES ('old', 1, '{}', 0), ('indexed', 1, '{}', 0)");
     await driver.run("INSERT INTO blob_search (hash, subject) VALUES ('indexed', 'x')");
     await driver.run("INSERT INTO blob_text (rowid, subject, from_text, to_text, cc_text, bcc_text, header, body) VALUES (1, 'x', '', '', '', '', '', '')");
-    assert.deepEqual(await migrate(driver), [6]);
+    assert.deepEqual(await migrate(driver), migrations.filter((m) => m.version >= 6).map((m) => m.version));
     assert.deepEqual(await driver.all('SELECT s.hash FROM search_queue q JOIN blob_search s ON s.id = q.id'), [{ hash: 'old' }]);
     await driver.close();
   });
