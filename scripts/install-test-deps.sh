@@ -15,6 +15,8 @@ packages=(
   procps           # ps/pkill used by the crash tests
   curl
   bind9            # named: a real authoritative DNS server for MX routing (and later DNSSEC/DANE) tests
+  opendkim-tools   # opendkim-testmsg: OpenDKIM verifies the DKIM signatures Petrel makes
+  iproute2         # ip: loopback up in the network namespaces some tests create (unshare, from util-linux)
 )
 
 missing=()
