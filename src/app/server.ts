@@ -17,6 +17,7 @@ import { Pop3Endpoint } from '../endpoints/pop3/index.js';
 import { SmtpEndpoint, type SmtpRole } from '../endpoints/smtp/endpoint.js';
 import { MailboxEvents, publishDeliveries } from '../mailbox/events.js';
 import { AuthFailures } from '../net/auth-failures.js';
+import { SendingLimits } from '../net/sending-limits.js';
 import { UserClientLimiter } from '../net/connection-limiter.js';
 import { inNetworks, isLoopback } from '../net/ip.js';
 import { formatListen, parseListen, type ListenAddress } from '../net/listen.js';
@@ -118,6 +119,8 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
 
   // Shared by every endpoint and updated in place on SIGHUP.
   const limits = { ...config.smtp };
+  // One user's submissions counted across the 587 and 465 listeners.
+  const sendingLimits = new SendingLimits(() => ({ messages: limits.user_messages_per_hour, recipients: limits.user_recipients_per_hour }));
   const smtpEndpoints: SmtpEndpoint[] = [];
   const endpoints: Endpoint[] = [];
   // Message bytes for FETCH and RETR, read on their own thread; the commit worker is the only writer.
@@ -129,7 +132,7 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
     if (role === 'pop3' || role === 'pop3s') {
       return new Pop3Endpoint({ security: role === 'pop3' ? 'starttls' : 'implicit', directory: stores.directory, store: stores.store, blobs, authFailures, events, certificates, logger });
     }
-    const smtp = new SmtpEndpoint({ role, hostname: config.hostname, directory: stores.directory, committer: publishing, authFailures, certificates, limits, logger, hasSpace });
+    const smtp = new SmtpEndpoint({ role, hostname: config.hostname, directory: stores.directory, committer: publishing, authFailures, sendingLimits, certificates, limits, logger, hasSpace });
     smtpEndpoints.push(smtp);
     return smtp;
   };

@@ -96,6 +96,8 @@ export const configSchema = z
       max_connections_per_ip: key(z.number().int().min(1), 20, 'Concurrent SMTP connections from one client address (IPv6 grouped by /64).'),
       max_errors: key(z.number().int().min(1).max(1000), 20, 'Errors in one session before it is ended with 421; after half of them each error reply is delayed.'),
       error_delay: keyInput(duration, '1s', 'The delay added to each error reply once a session has made half of max_errors.'),
+      user_messages_per_hour: key(z.number().int().min(0), 200, 'Messages one authenticated user may submit in any 60 minutes; past it MAIL answers 450 4.7.1, so a compromised account cannot flood the world. 0 is no limit.'),
+      user_recipients_per_hour: key(z.number().int().min(0), 1000, 'Recipients, over all their messages, one authenticated user may submit in any 60 minutes; past it RCPT answers 450 4.7.1. 0 is no limit.'),
       greeting_delay: keyInput(duration, '1s', 'MX only: how long to wait before the banner for clients outside trusted_networks; a client that talks during the wait is dropped (early talker, as postscreen\'s pregreet test). 0 turns the check off.'),
       trusted_networks: key(z.array(z.string().refine(isNetwork, { message: 'must be an address or a network in CIDR notation, such as 192.0.2.0/24 or 2001:db8::/32' })), ['127.0.0.0/8', '::1/128'], 'Clients spared the greeting wait (like Postfix\'s mynetworks for postscreen). Grants no relaying.'),
       timeout: keyInput(duration, '5m', 'Idle time allowed between client commands, and per DATA chunk.'),

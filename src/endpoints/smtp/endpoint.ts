@@ -32,6 +32,7 @@ import type { Directory } from '../../directory/directory.js';
 import type { Target } from '../../directory/resolve.js';
 import type { MessageCommitter } from '../../delivery/committer.js';
 import { AuthFailures } from '../../net/auth-failures.js';
+import { SendingLimits } from '../../net/sending-limits.js';
 import { ConnectionLimiter } from '../../net/connection-limiter.js';
 import { inNetworks, normalizeIp } from '../../net/ip.js';
 import { bindServer, type ListenAddress } from '../../net/listen.js';
@@ -58,6 +59,8 @@ export interface SmtpLimits {
   greeting_delay: number;
   trusted_networks: string[];
   timeout: number;
+  user_messages_per_hour: number;
+  user_recipients_per_hour: number;
 }
 
 export interface SmtpEndpointDeps {
@@ -76,6 +79,8 @@ export interface SmtpEndpointDeps {
    * client is refused on submission ports and its AUTH always fails.
    */
   authFailures?: AuthFailures;
+  /** Per-user sending limits shared by the submission listeners (give the server's one); without it this endpoint keeps its own. */
+  sendingLimits?: SendingLimits;
 }
 
 interface SessionState {
@@ -118,6 +123,7 @@ export class SmtpEndpoint {
   private readonly sessions = new WeakMap<SMTPServerSession, SessionState>();
   private readonly limiter: ConnectionLimiter;
   private readonly authFailures: AuthFailures;
+  private readonly sendingLimits: SendingLimits;
   private readonly listeners: Server[] = [];
   private readonly tlsServers: tls.Server[] = [];
   private unsubscribe: (() => void) | undefined;
@@ -130,6 +136,7 @@ export class SmtpEndpoint {
     this.role = deps.role;
     this.limiter = new ConnectionLimiter(deps.limits.max_connections_per_ip);
     this.authFailures = deps.authFailures ?? new AuthFailures();
+    this.sendingLimits = deps.sendingLimits ?? new SendingLimits(() => ({ messages: deps.limits.user_messages_per_hour, recipients: deps.limits.user_recipients_per_hour }));
     const protocol = deps.role === 'lmtp' ? 'lmtp' : 'smtp';
     const tlsOptions = deps.certificates.serverOptions(protocol);
     const submission = deps.role === 'submission' || deps.role === 'submissions';
@@ -355,6 +362,10 @@ export class SmtpEndpoint {
           this.refuse(session, fail(553, '5.7.1', `Sender address rejected: not owned by user ${s.account.local}@${s.account.domain}`), cb, 'reject MAIL', { from: `<${sender}>` });
           return;
         }
+        if (!this.sendingLimits.mayStartMessage(s.account.id)) {
+          this.refuse(session, fail(450, '4.7.1', 'Message rate limit exceeded for this user; try again later'), cb, 'reject MAIL', { from: `<${sender}>`, reason: 'user_messages_per_hour' });
+          return;
+        }
       }
       s.log.debug('mail from', { from: `<${sender}>`, size: address.args && typeof address.args === 'object' ? (address.args as Record<string, string>).SIZE : undefined });
       cb();
@@ -378,6 +389,10 @@ export class SmtpEndpoint {
           ? fail(554, '5.7.1', `<${to}>: Relay access denied`, parsed.problem)
           : fail(501, '5.1.3', 'Bad recipient address syntax', parsed.problem);
         this.refuse(session, err, cb, 'reject RCPT', { from, to: `<${to}>` });
+        return;
+      }
+      if (s.account && (this.role === 'submission' || this.role === 'submissions') && !this.sendingLimits.mayAddRecipient(s.account.id, s.recipients.length)) {
+        this.refuse(session, fail(450, '4.7.1', `<${to}>: Recipient rate limit exceeded for this user; try again later`), cb, 'reject RCPT', { from, to: `<${to}>`, reason: 'user_recipients_per_hour' });
         return;
       }
       const resolution = await this.deps.directory.resolve(parsed.address);
@@ -482,6 +497,9 @@ export class SmtpEndpoint {
         return;
       }
       const failures = accepted.outcomes.filter((o): o is { ok: false; error: MailError } => !o.ok);
+      if (s.account && (this.role === 'submission' || this.role === 'submissions') && failures.length < accepted.outcomes.length) {
+        this.sendingLimits.record(s.account.id, recipients.length);
+      }
       if (failures.length === accepted.outcomes.length && failures.length > 0) {
         cb(replyError(failures[0]!.error));
         return;
