@@ -132,6 +132,22 @@ describe('IMAP APPEND', () => {
     w.close();
   });
 
+  it('MULTIAPPEND answers NO [TOOBIG] to a second synchronising literal over APPENDLIMIT, stores nothing, and keeps the session', async () => {
+    const w = await h.login('carol');
+    const before = await w.cmd('S0', 'STATUS Archive (MESSAGES)');
+    const first = `Subject: m4\r\n\r\n${'y'.repeat(20)}\r\n`;
+    const start = w.buf.length;
+    w.sock.write(`M3 APPEND Archive {${first.length}}\r\n`);
+    await w.until(/^\+ /m, 5000, start);
+    w.sock.write(`${first} {67108865}\r\n`);
+    await w.until(/^M3 (NO|BAD|OK)[^\r]*\r\n/m, 5000, start);
+    const r = w.buf.subarray(start).toString('latin1');
+    assert.match(r, /^M3 NO \[TOOBIG\]/m);
+    assert.doesNotMatch(r, /^\* BYE/m);
+    assert.equal(await w.cmd('S1', 'STATUS Archive (MESSAGES)'), before.replace(/S0 OK/, 'S1 OK'), 'nothing stored, and the session goes on');
+    w.close();
+  });
+
   it('announces the new message with EXISTS before OK when appending to the selected mailbox', async () => {
     const w = await h.login('dave');
     assert.match(await w.cmd('S', 'SELECT INBOX'), /\* 0 EXISTS/);

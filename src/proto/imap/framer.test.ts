@@ -140,6 +140,22 @@ test('errors name the command so APPEND can be answered NO [TOOBIG]', () => {
   assert.ok(h && h.kind === 'error' && h.error.command === 'FETCH' && h.error.tag === 'x' && h.error.fatal);
 });
 
+test('a synchronising literal refused in the middle of a command ends only that command (MULTIAPPEND)', () => {
+  const f = new ImapFramer(POST_AUTH_FRAMER_LIMITS);
+  f.push(Buffer.from('M1 APPEND INBOX {3}\r\n'));
+  assert.deepEqual(f.next(), { kind: 'continue', size: 3 });
+  f.push(Buffer.from('abc {999999999}\r\nM2 NOOP\r\n'));
+  const e = f.next();
+  assert.ok(e && e.kind === 'error');
+  assert.deepEqual(e.error, { code: 'literal-too-large', tag: 'M1', command: 'APPEND', fatal: false, message: 'literal too large' });
+  const next = f.next();
+  assert.ok(next && next.kind === 'command' && next.unit.lines[0]!.toString() === 'M2 NOOP', 'the stream goes on with the next command');
+  const g = new ImapFramer(POST_AUTH_FRAMER_LIMITS);
+  g.push(Buffer.from('M1 APPEND INBOX {3+}\r\nabc {999999999+}\r\n'));
+  const h = g.next();
+  assert.ok(h && h.kind === 'error' && h.error.fatal, 'a LITERAL+ one is on its way: fatal');
+});
+
 test('pre-login literal cap: a 1025-byte LOGIN literal is refused before +', () => {
   assert.deepEqual(run('a LOGIN {1025}\r\n', PRE_AUTH_FRAMER_LIMITS), ['err:literal-too-large:a:ok']);
   assert.deepEqual(run('a LOGIN {1024}\r\n', PRE_AUTH_FRAMER_LIMITS), ['+1024']);

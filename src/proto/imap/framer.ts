@@ -222,11 +222,10 @@ export class ImapFramer {
     const m = LITERAL_RE.exec(tail);
     // A refused non-synchronising literal is already on its way: its bytes would be read as
     // commands, so any refusal then ends the connection. A refused synchronising literal
-    // (the client waits for `+`) or a refused plain line ends only this command.
+    // (the client waits for `+`, also in the middle of a command: MULTIAPPEND's second
+    // message) or a refused plain line ends only this command (RFC 9051 section 4.3).
     const sync = m !== null && m[3] === '';
-    const midCommand = this.lines.length > 0;
-    const refuse = (code: FrameErrorCode, message: string): FrameEvent =>
-      this.fail(code, message, (m !== null && !sync) || midCommand, tag, buf);
+    const refuse = (code: FrameErrorCode, message: string): FrameEvent => this.fail(code, message, m !== null && !sync, tag, buf);
     this.unitBytes += buf.length + 2;
     if (this.unitBytes > this.limits.maxCommandBytes) return refuse('command-too-large', 'command too large');
     this.lines.push(buf);
