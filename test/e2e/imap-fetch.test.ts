@@ -378,11 +378,15 @@ describe('IMAP sessions on one mailbox', () => {
     await b.cmd('a', 'STORE 2 +FLAGS.SILENT (\\Deleted)');
     await b.cmd('b', 'STORE 1 +FLAGS.SILENT (\\Flagged)');
     assert.match(await b.cmd('c', 'EXPUNGE'), /^\* 2 EXPUNGE\r\n/m);
-    assert.doesNotMatch(await a.cmd('f', 'FETCH 2 UID'), /^f BAD/m, 'no EXPUNGE during FETCH: the number stays valid');
+    const f = await a.cmd('f', 'FETCH 2 UID');
+    // No EXPUNGE during FETCH: the number stays valid (its data is gone, so none is returned);
+    // the flag change may be told, and is.
+    assert.match(f, /^\* 1 FETCH \(FLAGS \(\\Flagged \\Recent\)\)\r\nf OK/m);
+    assert.doesNotMatch(f, /EXPUNGE/);
     await deliver('frank', SIMPLE, 9);
     const r = await a.cmd('n', 'NOOP');
     // a selected first, so it holds \Recent for the three left and for the new delivery it is told of.
-    assert.match(r, /^\* 2 EXPUNGE\r\n\* 4 EXISTS\r\n\* 4 RECENT\r\n\* 1 FETCH \(FLAGS \(\\Flagged \\Recent\)\)\r\nn OK/m);
+    assert.match(r, /^\* 2 EXPUNGE\r\n\* 4 EXISTS\r\n\* 4 RECENT\r\nn OK/m);
     assert.match(await a.cmd('u', 'FETCH 1:* UID'), /^\* 1 FETCH \(UID 1\)\r\n\* 2 FETCH \(UID 3\)\r\n\* 3 FETCH \(UID 4\)\r\n\* 4 FETCH \(UID 5\)\r\nu OK/m);
     assert.doesNotMatch(await a.cmd('m', 'CHECK'), /EXISTS|EXPUNGE|FETCH/);
     a.close();

@@ -28,6 +28,10 @@ export interface SelectedMailbox {
   recent?: Array<readonly [number, number]>;
   /** UIDs of the saved search result `$` (RFC 5182 SEARCHRES); empty at selection. */
   saved?: number[];
+  /** UIDs expunged elsewhere, kept back because the last announcement could not send EXPUNGE (still in the view). */
+  withheld?: number[];
+  /** Flag changes this session made and answered itself, past a MODSEQ gap: UID -> their MODSEQ, not to be announced again. */
+  ownChanges?: Map<number, number>;
 }
 
 export interface SessionApi {

@@ -40,13 +40,26 @@ export function recentCount(selected: SelectedMailbox): number {
   return n;
 }
 
-export async function announceChanges(s: SessionApi): Promise<void> {
+/**
+ * Tells the session what changed. With expunges false (at the end of FETCH,
+ * STORE and SEARCH by sequence number, where RFC 9051 section 7.5.1 forbids
+ * EXPUNGE) messages expunged elsewhere are kept back in selected.withheld
+ * and stay in the view, and new messages and flag changes are told; the
+ * next announcement that may expunge tells the ones kept back first.
+ */
+export async function announceChanges(s: SessionApi, options: { expunges?: boolean } = {}): Promise<void> {
   const selected = s.selected;
   if (!selected) return;
   const changes = await s.mailboxes.changesSince(selected.record, selected.modseq);
-  reportExpunged(s, selected, changes.vanished);
+  const gone = [...new Set([...(selected.withheld ?? []), ...changes.vanished])];
+  if (options.expunges === false) selected.withheld = gone.length > 0 ? gone : undefined;
+  else {
+    selected.withheld = undefined;
+    reportExpunged(s, selected, gone);
+  }
+  const goneSet = new Set(gone);
   const highest = selected.view.count ? selected.view.uidAt(selected.view.count)! : 0;
-  const added = changes.changed.filter((m) => m.uid > highest && !changes.vanished.includes(m.uid)).map((m) => m.uid);
+  const added = changes.changed.filter((m) => m.uid > highest && !goneSet.has(m.uid)).map((m) => m.uid);
   if (added.length) {
     selected.view.append(added);
     s.send(encodeExists(selected.view.count));
@@ -60,9 +73,12 @@ export async function announceChanges(s: SessionApi): Promise<void> {
     }
   }
   for (const m of changes.changed) {
-    if (m.uid > highest) continue;
+    if (m.uid > highest || goneSet.has(m.uid)) continue;
+    // This session's own STORE already answered this very change.
+    if (selected.ownChanges?.get(m.uid) === m.modseq) continue;
     const seq = selected.view.seqOf(m.uid);
     if (seq > 0) s.send(fetchFlagsResponse(s, seq, m, false, false));
   }
+  selected.ownChanges = undefined;
   selected.modseq = Math.max(selected.modseq, changes.highestModseq);
 }

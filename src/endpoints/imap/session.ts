@@ -113,8 +113,10 @@ export interface ImapSessionDeps {
  * Commands at whose end the changes of the selected mailbox made by others
  * are announced (before the tagged reply), expunges included. RFC 9051
  * 7.5.1 forbids EXPUNGE during FETCH, STORE and SEARCH by sequence number
- * (their UID forms are fine); NOOP, CHECK and IDLE announce by themselves;
- * commands that change the connection (STARTTLS, LOGOUT, COMPRESS) or the
+ * (their UID forms are fine): after those, new messages and flag changes
+ * are announced and expunges wait for the next command that allows them
+ * (as Dovecot does); NOOP, CHECK and IDLE announce by themselves; commands
+ * that change the connection (STARTTLS, LOGOUT, COMPRESS) or the
  * selection are left out.
  */
 const PUSH_AFTER = new Set<CommandName>([
@@ -469,12 +471,17 @@ export class ImapSession implements SessionApi {
   }
 
   /** announceChanges, plus NOTIFY's MessageNew fetch attributes for the messages it added. */
-  private async announceSelected(): Promise<void> {
+  private async announceSelected(options: { expunges?: boolean } = {}): Promise<void> {
     const sel = this.selected!;
     this.dirty = false;
     this.dirtyKinds.clear();
     const highest = sel.view.count ? sel.view.uidAt(sel.view.count)! : 0;
-    await announceChanges(this);
+    await announceChanges(this, options);
+    if (sel.withheld) {
+      // Expunges kept back are still to tell: at the next command that allows them.
+      this.dirty = true;
+      this.dirtyKinds.add('expunge');
+    }
     if (this.selected !== sel || !this.notifier?.spec.selected?.fetchAtts) return;
     let first = sel.view.count;
     while (first >= 1 && sel.view.uidAt(first)! > highest) first--;
@@ -651,7 +658,8 @@ export class ImapSession implements SessionApi {
       this.countBad();
       return;
     }
-    const push = PUSH_AFTER.has(cmd.name) || (cmd.uid && PUSH_AFTER_UID.has(cmd.name));
+    const bySequence = !cmd.uid && PUSH_AFTER_UID.has(cmd.name);
+    const push = PUSH_AFTER.has(cmd.name) || PUSH_AFTER_UID.has(cmd.name);
     if (push) this.holdTag = cmd.tag;
     // A push under way finishes before the command starts: no update lands inside its responses.
     await this.pushing;
@@ -672,7 +680,7 @@ export class ImapSession implements SessionApi {
     this.holdTag = undefined;
     this.held = undefined;
     try {
-      if (this.dirty && this.selected && this.state === 'selected') await this.announceSelected();
+      if (this.dirty && this.selected && this.state === 'selected') await this.announceSelected({ expunges: !bySequence });
     } catch (err) {
       this.log.error('push-failed', { reason: err instanceof Error ? err.message : String(err) });
     }

@@ -53,6 +53,10 @@ export const store: Handler<'STORE'> = async (s, cmd) => {
   // Nothing else changed the mailbox in between (each change takes the next MODSEQ): this change
   // is answered here, so NOOP need not report it again.
   if (result.updated.some((u) => u.changed) && result.highestModseq === selected.modseq + 1) selected.modseq = result.highestModseq;
+  else {
+    // Others changed the mailbox meanwhile: the next announcement reports their changes, not these again.
+    for (const u of result.updated) if (u.changed) (selected.ownChanges ??= new Map()).set(u.uid, u.modseq);
+  }
   // RFC 7162 3.1: UNCHANGEDSINCE enables CONDSTORE, after which every flag change reports its MODSEQ.
   if (unchangedSince !== undefined) s.enable('CONDSTORE');
   const withModseq = unchangedSince !== undefined || condstore(s);
