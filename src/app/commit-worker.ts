@@ -17,6 +17,7 @@
  *   in:  { id, item: CommitItem }   out: { id, result } | { id, error }
  *   in:  { id, items: CommitItem[] } (all or nothing)   out: { id, atomic } | { id, error }
  *   in:  { close: true }            finishes what is in flight, closes, exits
+ *   out: { log: { event, fields } }  an error of the search indexer, for the main thread's log
  *
  * Security: messages come from our own main thread only.
  */
@@ -27,7 +28,7 @@ import { FileBlobStore } from '../store/blob/files.js';
 import { SqlDeliveryStore } from '../store/sql/deliveries.js';
 import { SqlSearchQueue } from '../store/sql/search.js';
 import { SqliteDriver } from '../store/sqlite/driver.js';
-import { createLogger } from '../telemetry/logger.js';
+import { createLogger, type Logger } from '../telemetry/logger.js';
 
 export interface CommitWorkerOptions {
   database: string;
@@ -46,7 +47,12 @@ async function main(): Promise<void> {
   const driver = new SqliteDriver({ path: options.database, fsync: options.fsync });
   const blobs = await FileBlobStore.open(options.blobs, { fsync: options.fsync, blocking: true });
   // Every delivery's search text is computed and indexed here, after its reply, between commits.
-  const indexer = new SearchIndexer(new SqlSearchQueue(driver), blobs, createLogger({ write: () => {} }));
+  // Its errors go to the main thread's log (the committer's are reported with each reply instead).
+  const indexerLog: Logger = {
+    ...createLogger({ write: () => {} }),
+    error: (event, fields) => port.postMessage({ log: { event, fields: Object.fromEntries(Object.entries(fields ?? {}).map(([k, v]) => [k, String(v)])) } }),
+  };
+  const indexer = new SearchIndexer(new SqlSearchQueue(driver), blobs, indexerLog);
   // Errors are reported to the main thread, which logs them with the queue id.
   const committer = new Committer(blobs, new SqlDeliveryStore(driver, Date.now), createLogger({ write: () => {} }), (messages) => indexer.committed(messages));
   port.on('message', (message: CommitWorkerRequest) => {

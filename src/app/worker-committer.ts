@@ -18,7 +18,14 @@ import type { AtomicDeliveryResult, DeliveryResult } from '../store/types.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { CommitWorkerOptions, CommitWorkerRequest } from './commit-worker.js';
 
-type Reply = { id: number; result: DeliveryResult } | { id: number; atomic: AtomicDeliveryResult } | { id: number; error: string } | { ready: true } | { fatal: string };
+type Reply =
+  | { id: number; result: DeliveryResult }
+  | { id: number; atomic: AtomicDeliveryResult }
+  | { id: number; error: string }
+  | { ready: true }
+  | { fatal: string }
+  /** An error line of the worker's background work (the search indexer), logged here. */
+  | { log: { event: string; fields: Record<string, string> } };
 
 interface Waiting {
   /** The reply's payload: a DeliveryResult for commit(), an AtomicDeliveryResult for commitAll(). */
@@ -66,6 +73,7 @@ export class WorkerCommitter implements MessageCommitter {
     const worker = spawn(this.options);
     worker.on('message', (reply: Reply) => {
       if ('fatal' in reply) this.logger.error('commit worker failed', { reason: reply.fatal });
+      if ('log' in reply) this.logger.error(reply.log.event, reply.log.fields);
       if (!('id' in reply)) return;
       const w = this.waiting.get(reply.id);
       if (!w) return;

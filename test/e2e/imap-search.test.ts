@@ -403,6 +403,8 @@ describe('the commit worker thread', () => {
     const bob = (await h.store.directory.getAccount('example.com', 'bob'))!;
     const old = crlf(['From: o@example.org', 'Subject: from before the index', '', 'Persimmon text.', '']);
     await h.store.deliveries.commit([{ blob: { hash: await h.blobs.put(old), size: old.length, index: JSON.stringify(indexMessage(old)) }, internalDate: Date.now(), messageId: null, queueId: 'q-old', local: [{ accountId: bob.id, mailbox: 'INBOX', enforceQuota: false }] }]);
+    // And one whose file is gone: the worker's indexer reports it to the main thread's log and marks it done.
+    await h.store.deliveries.commit([{ blob: { hash: 'e'.repeat(64), size: 1, index: '{"v":1}' }, internalDate: Date.now(), messageId: null, queueId: 'q-lost', local: [{ accountId: bob.id, mailbox: 'Archive', enforceQuota: false }] }]);
     const worker = new WorkerCommitter({ database: h.dbPath, blobs: join(h.dir, 'blobs'), fsync: false }, logger);
     await worker.start();
     try {
@@ -418,6 +420,7 @@ describe('the commit worker thread', () => {
     } finally {
       await worker.close();
     }
+    assert.ok(logger.lines.some((l) => / error petrel "search text failed" blob=e{64} reason=/.test(l)), logger.lines.filter((l) => / error /.test(l)).join('\n'));
     const b = await SearchWire.open('bob');
     try {
       assert.equal(await b.search('SEARCH BODY only-in-the-worker'), '3');
