@@ -3,8 +3,9 @@
  * tree. Text keys (TEXT, BODY, SUBJECT, FROM, TO, CC, BCC, HEADER) are
  * answered by the store's full-text index, one query per distinct key,
  * and for the messages not indexed yet (the latest deliveries, until the
- * commit worker's indexer runs) by reading them: their search text is
- * computed once per SEARCH and matched here with the index's semantics;
+ * commit worker's indexer runs) by reading them: each one's search text
+ * is computed once per SEARCH, tested against every text key with the
+ * index's semantics and dropped;
  * everything else (flags, dates, sizes, sets, MODSEQ, ages) is evaluated
  * over the message records, read and tested a chunk of the view at a time
  * with a turn of the event loop between chunks. When the whole tree
@@ -154,15 +155,20 @@ function foldCase(text: string): string {
   return out;
 }
 
-type Unindexed = { uid: number; text: BlobSearchText }[];
-
-/** The search text of the mailbox's messages that the index does not hold yet. */
-async function readUnindexed(ports: SearchPorts, mailboxId: number, readText: ReadSearchText | undefined): Promise<Unindexed> {
+/**
+ * Which of the mailbox's messages not indexed yet match each text key: each
+ * message is read once, tested against every key and dropped, so memory
+ * holds one message's text at a time however many wait for the indexer.
+ */
+async function unindexedMatches(ports: SearchPorts, mailboxId: number, keys: readonly SearchKey[], readText: ReadSearchText | undefined): Promise<Map<SearchKey, number[]>> {
+  const matches = new Map<SearchKey, number[]>(keys.map((k) => [k, []]));
   const rows = await ports.unindexed(mailboxId);
   if (rows.length > 0 && !readText) throw new Error('SEARCH of messages not indexed yet needs their blobs');
-  const out: Unindexed = [];
-  for (const r of rows) out.push({ uid: r.uid, text: await readText!(r.hash, r.index) });
-  return out;
+  for (const r of rows) {
+    const text = await readText!(r.hash, r.index);
+    for (const k of keys) if (docMatches(text, k)) matches.get(k)!.push(r.uid);
+  }
+  return matches;
 }
 
 /** Does a message's search text match a text key, as the index would answer it? */
@@ -174,9 +180,9 @@ function docMatches(t: BlobSearchText, key: SearchKey): boolean {
   return headerHas(t.header, key.field, key.value);
 }
 
-async function textMatches(ports: SearchPorts, mailboxId: number, key: SearchKey, unindexed: () => Promise<Unindexed>): Promise<Set<number>> {
-  // Messages not indexed yet first: see MessageSearch.unindexed for why the order matters.
-  const out = new Set((await unindexed()).filter((u) => docMatches(u.text, key)).map((u) => u.uid));
+/** UIDs matching a text key: those found among the messages not indexed yet (read first: MessageSearch.unindexed says why), and the index's. */
+async function textMatches(ports: SearchPorts, mailboxId: number, key: SearchKey, unindexed: readonly number[]): Promise<Set<number>> {
+  const out = new Set(unindexed);
   const add = (uids: Iterable<number>) => {
     for (const uid of uids) out.add(uid);
     return out;
@@ -206,9 +212,8 @@ export async function searchMessages(ports: SearchPorts, mailboxId: number, key:
     }
     return false;
   });
-  let unindexed: Promise<Unindexed> | undefined;
-  const readOnce = () => (unindexed ??= readUnindexed(ports, mailboxId, scope.readText));
-  for (const k of pending) texts.set(textKey(k)!, await textMatches(ports, mailboxId, k, readOnce));
+  const unindexed = pending.length > 0 ? await unindexedMatches(ports, mailboxId, pending, scope.readText) : new Map<SearchKey, number[]>();
+  for (const k of pending) texts.set(textKey(k)!, await textMatches(ports, mailboxId, k, unindexed.get(k) ?? []));
 
   const sentDays = new Map<number, number | null>();
   const needSentDays = usesKey(key, (k) => k.type === 'sentdate');
