@@ -19,7 +19,7 @@ import type { Logger } from '../telemetry/logger.js';
 import type { MessageCommitter } from '../delivery/committer.js';
 import type { Target } from '../directory/resolve.js';
 import { indexMessage } from '../mime/index.js';
-import type { LocalOutcome } from '../store/types.js';
+import type { LocalOutcome, OutboundEnvelope, OutboundRecipient } from '../store/types.js';
 import { INBOX } from '../core/mailbox-names.js';
 import { threadRefsOf } from '../core/message-ids.js';
 import { checkLineEndings, countHeader, headerLength, newMessageId, receivedHeader, rfc5322Date, type ReceivedInfo } from './cleanup.js';
@@ -29,10 +29,26 @@ export const MAX_HEADER_BYTES = 1024 * 1024;
 
 export type Source = 'mx' | 'submission' | 'lmtp';
 
+/** The envelope of a message whose client gave no MAIL parameters. */
+const NO_ENVELOPE: OutboundEnvelope = Object.freeze({ ret: null, envid: null, smtpUtf8: false, requireTls: false, body: null });
+
+/**
+ * The ORCPT value (decoded, as the queue keeps them) for an address an alias
+ * expanded: `rfc822;` and the address, or `utf-8;` for a non-ASCII one
+ * (RFC 3461 section 4.2, RFC 6533 section 3). The SMTP client encodes it
+ * as xtext or unitext when it passes it on.
+ */
+export function originalRecipient(address: string): string {
+  return `${/^[\x00-\x7f]*$/.test(address) ? 'rfc822' : 'utf-8'};${address}`;
+}
+
 export interface AcceptRecipient {
   /** As the client wrote it in RCPT TO. */
   address: string;
   targets: Target[];
+  /** RFC 3461 NOTIFY and ORCPT of this RCPT, when given. */
+  notify?: string[];
+  orcpt?: string;
 }
 
 export interface Inbound {
@@ -46,6 +62,8 @@ export interface Inbound {
   addMissingHeaders: boolean;
   /** The authenticated account, for submission. */
   accountId: number | null;
+  /** The MAIL parameters remote delivery and DSNs need (kept in the queue). */
+  envelope?: OutboundEnvelope;
   /** Refuse bare CR/LF (strict) or repair them (normalize). */
   lineEndings: 'strict' | 'normalize';
   /** Enforce quota at commit (LMTP, or one SMTP recipient); else allow overshoot. */
@@ -133,13 +151,15 @@ export async function acceptMessage(inbound: Inbound, committer: MessageCommitte
 
   // One mailbox entry per account, however many recipients reach it.
   const accounts: number[] = [];
-  const remote: string[] = [];
+  const remote: OutboundRecipient[] = [];
   for (const r of inbound.recipients) {
     for (const t of r.targets) {
       if (t.kind === 'mailbox') {
         if (!accounts.includes(t.account.id)) accounts.push(t.account.id);
-      } else if (!remote.includes(t.address)) {
-        remote.push(t.address);
+      } else if (!remote.some((x) => x.address === t.address)) {
+        // An alias expanded to t: the address the client gave is the original recipient (as Postfix records it).
+        const orcpt = r.orcpt ?? (t.address === r.address ? null : originalRecipient(r.address));
+        remote.push({ address: t.address, notify: r.notify ?? null, orcpt });
       }
     }
   }
@@ -155,7 +175,7 @@ export async function acceptMessage(inbound: Inbound, committer: MessageCommitte
         queueId: inbound.queueId,
         threadRefs: threadRefsOf(headerText),
         local: accounts.map((accountId) => ({ accountId, mailbox: INBOX, enforceQuota: inbound.enforceQuota })),
-        outbound: remote.length > 0 ? { sender: inbound.sender, recipients: remote, source: inbound.source, accountId: inbound.accountId } : undefined,
+        outbound: remote.length > 0 ? { sender: inbound.sender, recipients: remote, source: inbound.source, accountId: inbound.accountId, envelope: inbound.envelope ?? NO_ENVELOPE } : undefined,
       },
     });
   } catch (err) {

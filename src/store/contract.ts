@@ -177,12 +177,22 @@ export function runStoreContract(backend: string, open: StoreFactory): void {
       assert.deepEqual(r!.local, [{ ok: false, reason: 'disabled' }, { ok: false, reason: 'no-account' }]);
     }));
 
-    it('queues remote recipients with the message and lists them', withStore(async (s) => {
-      await s.deliveries.commit([request([], 7, { outbound: { sender: 'a@example.com', recipients: ['x@remote.test', 'y@remote.test', 'x@remote.test'], source: 'submission', accountId: null } })]);
+    it('queues remote recipients with the message, its MAIL parameters and their RCPT parameters, and lists them', withStore(async (s) => {
+      const envelope = { ret: 'HDRS' as const, envid: 'env+2B1', smtpUtf8: true, requireTls: true, body: '8bitmime' };
+      const recipients = [
+        { address: 'x@remote.test', notify: ['SUCCESS', 'FAILURE'], orcpt: 'rfc822;list@example.com' },
+        { address: 'y@remote.test', notify: null, orcpt: null },
+        { address: 'x@remote.test', notify: ['NEVER'], orcpt: null },
+      ];
+      await s.deliveries.commit([request([], 7, { outbound: { sender: 'a@example.com', recipients, source: 'submission', accountId: null, envelope } })]);
       const list = await s.queue.list();
       assert.equal(list.length, 1);
       assert.equal(list[0]!.queueId, 'Q7');
-      assert.deepEqual(list[0]!.recipients.map((r) => [r.recipient, r.status]), [['x@remote.test', 'queued'], ['y@remote.test', 'queued']]);
+      assert.deepEqual(list[0]!.envelope, envelope);
+      assert.deepEqual(list[0]!.recipients.map((r) => [r.recipient, r.status, r.notify, r.orcpt]), [
+        ['x@remote.test', 'queued', ['SUCCESS', 'FAILURE'], 'rfc822;list@example.com'],
+        ['y@remote.test', 'queued', null, null],
+      ]);
       assert.ok(await s.isBlobReferenced(blob(7).hash));
       assert.ok(await s.queue.remove('Q7'));
       assert.equal(await s.queue.get('Q7'), undefined);
@@ -192,7 +202,7 @@ export function runStoreContract(backend: string, open: StoreFactory): void {
     it('rolls a failed batch back whole', withStore(async (s) => {
       await s.directory.addDomain({ name: 'example.com', ascii: 'example.com' });
       const a = await s.directory.addAccount({ domain: 'example.com', local: 'a', passwordHash: 'h', quotaBytes: 0 });
-      const dup = request([], 9, { outbound: { sender: '', recipients: ['x@remote.test'], source: 'mx', accountId: null } });
+      const dup = request([], 9, { outbound: { sender: '', recipients: [{ address: 'x@remote.test', notify: null, orcpt: null }], source: 'mx', accountId: null, envelope: { ret: null, envid: null, smtpUtf8: false, requireTls: false, body: null } } });
       await assert.rejects(s.deliveries.commit([request([a.id], 8), dup, dup]));
       assert.equal(await s.mailboxes.getMailbox(a.id, 'INBOX'), undefined);
       assert.deepEqual(await s.queue.list(), []);

@@ -414,7 +414,41 @@ export interface DeliveryRequest {
   /** Local mailboxes; each gets its own UID. */
   local: LocalTarget[];
   /** Remote recipients for the outbound queue, if any. */
-  outbound?: { sender: string; recipients: string[]; source: string; accountId: number | null };
+  outbound?: OutboundRequest;
+}
+
+/**
+ * What the client asked for a message (MAIL parameters), kept with it in the
+ * queue for delivery and DSNs. Values are decoded (smtp-server decodes xtext);
+ * the SMTP client encodes them again when it passes them on.
+ */
+export interface OutboundEnvelope {
+  /** RFC 3461 RET: a bounce carries the whole message or its header only. */
+  ret: 'FULL' | 'HDRS' | null;
+  /** RFC 3461 ENVID, decoded. */
+  envid: string | null;
+  /** RFC 6531 SMTPUTF8 was given. */
+  smtpUtf8: boolean;
+  /** RFC 8689 REQUIRETLS was given. */
+  requireTls: boolean;
+  /** RFC 6152/3030 BODY, lower case (7bit, 8bitmime, binarymime), or null. */
+  body: string | null;
+}
+
+export interface OutboundRecipient {
+  address: string;
+  /** RFC 3461 NOTIFY values (NEVER, or some of SUCCESS, FAILURE, DELAY), or null when not given. */
+  notify: string[] | null;
+  /** RFC 3461 ORCPT (addr-type;address, decoded): as given, or the RCPT address an alias expanded. */
+  orcpt: string | null;
+}
+
+export interface OutboundRequest {
+  sender: string;
+  recipients: OutboundRecipient[];
+  source: string;
+  accountId: number | null;
+  envelope: OutboundEnvelope;
 }
 
 /** Where one copy of a message lands. */
@@ -471,7 +505,8 @@ export interface QueueEntry {
   messageId: string | null;
   held: boolean;
   createdAt: number;
-  recipients: { recipient: string; status: QueueRecipientStatus; attempts: number; nextAttempt: number; lastReply: string | null }[];
+  envelope: OutboundEnvelope;
+  recipients: { recipient: string; status: QueueRecipientStatus; attempts: number; nextAttempt: number; lastReply: string | null; notify: string[] | null; orcpt: string | null }[];
 }
 
 export interface QueueStore {

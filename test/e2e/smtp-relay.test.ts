@@ -314,4 +314,31 @@ describe('submission (587 STARTTLS, 465 implicit TLS)', () => {
     const list = await queueList();
     assert.match(list, new RegExp(`${queued}.*<user@example\\.com>.*friend@faraway\\.test`), list);
   });
+
+  it('the queue keeps the MAIL and RCPT parameters delivery and DSNs need (RFC 3461, 6531, 6152), ORCPT for an alias expanded', async () => {
+    const { wire } = await securedSubmission();
+    try {
+      assert.equal((await wire.cmd(`AUTH PLAIN ${plain('user@example.com', PASSWORD)}`)).code, 235);
+      assert.equal((await wire.cmd('MAIL FROM:<user@example.com> RET=HDRS ENVID=env+2B42 SMTPUTF8 BODY=8BITMIME')).code, 250);
+      assert.equal((await wire.cmd('RCPT TO:<a@faraway.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;first+2Btag@faraway.test')).code, 250);
+      assert.equal((await wire.cmd('RCPT TO:<b@faraway.test>')).code, 250);
+      assert.equal((await wire.cmd('RCPT TO:<fwd@example.com> NOTIFY=DELAY')).code, 250);
+      assert.equal((await wire.cmd('DATA')).code, 354);
+      const done = await wire.cmd('From: user@example.com\r\nSubject: dsn\r\n\r\nhello\r\n.');
+      assert.equal(done.code, 250, done.text);
+      const id = /queued as (\S+)/.exec(done.text)![1]!;
+      const shown = await petrel.cli(['queue', 'show', id]);
+      assert.equal(shown.code, 0, shown.stderr);
+      const entry = JSON.parse(shown.stdout) as { envelope: unknown; recipients: { recipient: string; notify: string[] | null; orcpt: string | null }[] };
+      // Kept decoded (xtext +2B is "+"), to be encoded again when passed on.
+      assert.deepEqual(entry.envelope, { ret: 'HDRS', envid: 'env+42', smtpUtf8: true, requireTls: false, body: '8bitmime' });
+      assert.deepEqual(entry.recipients.map((r) => [r.recipient, r.notify, r.orcpt]), [
+        ['a@faraway.test', ['SUCCESS', 'FAILURE'], 'rfc822;first+tag@faraway.test'],
+        ['b@faraway.test', null, null],
+        ['someone@elsewhere.test', ['DELAY'], 'rfc822;fwd@example.com'],
+      ]);
+    } finally {
+      wire.close();
+    }
+  });
 });

@@ -426,7 +426,8 @@ export class SmtpEndpoint {
           return;
         }
       }
-      s.recipients.push({ address: to, targets });
+      const dsn = (address as { dsn?: { notify?: string[]; orcpt?: string } }).dsn;
+      s.recipients.push({ address: to, targets, ...(dsn?.notify ? { notify: dsn.notify } : {}), ...(dsn?.orcpt ? { orcpt: dsn.orcpt } : {}) });
       cb();
     } catch (err) {
       const e = asMailError(err, 'smtp');
@@ -464,12 +465,20 @@ export class SmtpEndpoint {
       const cipher = (session as { tlsOptions?: { name?: string; standardName?: string; version?: string } | false }).tlsOptions;
       const protocol = (this.role === 'lmtp' ? 'LMTP' : 'ESMTP') + (secure ? 'S' : '') + (s.account ? 'A' : '');
       const lmtp = this.role === 'lmtp';
+      const envelope = session.envelope as typeof session.envelope & { dsn?: { ret?: string; envid?: string }; smtpUtf8?: boolean; requireTLS?: boolean; bodyType?: string };
       const accepted = await acceptMessage(
         {
           queueId,
           source: SOURCES[this.role],
           sender,
           recipients,
+          envelope: {
+            ret: envelope.dsn?.ret === 'FULL' || envelope.dsn?.ret === 'HDRS' ? envelope.dsn.ret : null,
+            envid: envelope.dsn?.envid ?? null,
+            smtpUtf8: envelope.smtpUtf8 === true,
+            requireTls: envelope.requireTLS === true,
+            body: envelope.bodyType ?? null,
+          },
           bytes,
           received: {
             helo: session.hostNameAppearsAs || 'unknown',

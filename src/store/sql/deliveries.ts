@@ -70,19 +70,24 @@ export class SqlDeliveryStore implements DeliveryStore {
     const local: LocalOutcome[] = [];
     for (const target of request.local) local.push(await this.deliverLocal(tx, request, target, now));
     if (request.outbound && request.outbound.recipients.length > 0) {
-      const { sender, recipients, source, accountId } = request.outbound;
-      await tx.run('INSERT INTO queue (queue_id, sender, blob_hash, size, source, account_id, message_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
-        request.queueId,
-        sender,
-        blob.hash,
-        blob.size,
-        source,
-        accountId,
-        request.messageId,
-        now,
-      ]);
-      for (const recipient of new Set(recipients)) {
-        await tx.run("INSERT INTO queue_recipients (queue_id, recipient, status, next_attempt) VALUES (?, ?, 'queued', ?)", [request.queueId, recipient, now]);
+      const { sender, recipients, source, accountId, envelope: e } = request.outbound;
+      await tx.run(
+        `INSERT INTO queue (queue_id, sender, blob_hash, size, source, account_id, message_id, created_at, ret, envid, smtputf8, requiretls, body_type)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [request.queueId, sender, blob.hash, blob.size, source, accountId, request.messageId, now, e.ret, e.envid, e.smtpUtf8 ? 1 : 0, e.requireTls ? 1 : 0, e.body],
+      );
+      // One row per address: the first RCPT that led to it gives its DSN parameters.
+      const seen = new Set<string>();
+      for (const r of recipients) {
+        if (seen.has(r.address)) continue;
+        seen.add(r.address);
+        await tx.run("INSERT INTO queue_recipients (queue_id, recipient, status, next_attempt, notify, orcpt) VALUES (?, ?, 'queued', ?, ?, ?)", [
+          request.queueId,
+          r.address,
+          now,
+          r.notify ? r.notify.join(',') : null,
+          r.orcpt,
+        ]);
       }
     }
     return { local };

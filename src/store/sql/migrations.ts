@@ -228,6 +228,19 @@ export const migrations: Migration[] = [
       )`,
     ],
   },
+  {
+    version: 8,
+    name: 'queue: the MAIL and RCPT parameters delivery and DSNs need',
+    statements: () => [
+      `ALTER TABLE queue ADD COLUMN ret TEXT NULL`,
+      `ALTER TABLE queue ADD COLUMN envid TEXT NULL`,
+      `ALTER TABLE queue ADD COLUMN smtputf8 INTEGER NOT NULL DEFAULT 0`,
+      `ALTER TABLE queue ADD COLUMN requiretls INTEGER NOT NULL DEFAULT 0`,
+      `ALTER TABLE queue ADD COLUMN body_type TEXT NULL`,
+      `ALTER TABLE queue_recipients ADD COLUMN notify TEXT NULL`,
+      `ALTER TABLE queue_recipients ADD COLUMN orcpt TEXT NULL`,
+    ],
+  },
 ];
 
 export const LATEST_VERSION = migrations[migrations.length - 1]!.version;

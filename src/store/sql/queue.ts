@@ -9,8 +9,11 @@
 import type { QueueEntry, QueueRecipientStatus, QueueStore } from '../types.js';
 import type { SqlDriver } from './driver.js';
 
-interface QueueRow { queue_id: string; sender: string; blob_hash: string; size: number; source: string; account_id: number | null; message_id: string | null; held: number; created_at: number }
-interface RecipientRow { queue_id: string; recipient: string; status: QueueRecipientStatus; attempts: number; next_attempt: number; last_reply: string | null }
+interface QueueRow {
+  queue_id: string; sender: string; blob_hash: string; size: number; source: string; account_id: number | null; message_id: string | null; held: number; created_at: number;
+  ret: 'FULL' | 'HDRS' | null; envid: string | null; smtputf8: number; requiretls: number; body_type: string | null;
+}
+interface RecipientRow { queue_id: string; recipient: string; status: QueueRecipientStatus; attempts: number; next_attempt: number; last_reply: string | null; notify: string | null; orcpt: string | null }
 
 export class SqlQueueStore implements QueueStore {
   constructor(private readonly db: SqlDriver) {}
@@ -28,6 +31,7 @@ export class SqlQueueStore implements QueueStore {
         messageId: r.message_id,
         held: Number(r.held) === 1,
         createdAt: Number(r.created_at),
+        envelope: { ret: r.ret, envid: r.envid, smtpUtf8: Number(r.smtputf8) === 1, requireTls: Number(r.requiretls) === 1, body: r.body_type },
         recipients: [],
       });
     }
@@ -35,7 +39,15 @@ export class SqlQueueStore implements QueueStore {
     const ids = [...entries.keys()];
     const recipients = await this.db.all<RecipientRow>(`SELECT * FROM queue_recipients WHERE queue_id IN (${ids.map(() => '?').join(',')}) ORDER BY recipient`, ids);
     for (const r of recipients) {
-      entries.get(r.queue_id)!.recipients.push({ recipient: r.recipient, status: r.status, attempts: Number(r.attempts), nextAttempt: Number(r.next_attempt), lastReply: r.last_reply });
+      entries.get(r.queue_id)!.recipients.push({
+        recipient: r.recipient,
+        status: r.status,
+        attempts: Number(r.attempts),
+        nextAttempt: Number(r.next_attempt),
+        lastReply: r.last_reply,
+        notify: r.notify === null ? null : r.notify.split(','),
+        orcpt: r.orcpt,
+      });
     }
     return [...entries.values()];
   }
