@@ -1,6 +1,8 @@
 /*
- * `petrel queue list | show ID | delete ID`: the outbound queue, like mailq
- * and postsuper -d. (Delivery from the queue arrives with outbound mail.)
+ * `petrel queue list | show ID | delete ID | hold ID | release ID`: the
+ * outbound queue, like mailq and postsuper -d/-h/-H (a held message's ID
+ * ends in "!" in the list, as mailq marks it). (Delivery from the queue
+ * arrives with outbound mail; it leaves held messages alone.)
  */
 import { need, UsageError, type CommandContext } from './context.js';
 import { table } from './table.js';
@@ -11,7 +13,7 @@ export async function queue(ctx: CommandContext): Promise<number> {
     switch (action) {
       case 'list': {
         const entries = await store.queue.list();
-        const rows = entries.map((e) => [e.queueId, String(e.size), new Date(e.createdAt).toISOString(), `<${e.sender}>`, e.recipients.map((r) => `${r.recipient} (${r.status})`).join(', ')]);
+        const rows = entries.map((e) => [`${e.queueId}${e.held ? '!' : ''}`, String(e.size), new Date(e.createdAt).toISOString(), `<${e.sender}>`, e.recipients.map((r) => `${r.recipient} (${r.status})`).join(', ')]);
         for (const line of table(['QUEUE ID', 'SIZE', 'ARRIVED', 'SENDER', 'RECIPIENTS'], rows)) ctx.io.out(line);
         ctx.io.out(`-- ${entries.length} message${entries.length === 1 ? '' : 's'} in the queue`);
         return 0;
@@ -35,8 +37,18 @@ export async function queue(ctx: CommandContext): Promise<number> {
         ctx.io.out(`deleted ${rest[0]}`);
         return 0;
       }
+      case 'hold':
+      case 'release': {
+        need(rest, 1, `petrel queue ${action} ID`);
+        if (!(await store.queue.setHeld(rest[0]!, action === 'hold'))) {
+          ctx.io.err(`no queued message ${rest[0]}`);
+          return 1;
+        }
+        ctx.io.out(`${action === 'hold' ? 'held' : 'released'} ${rest[0]}`);
+        return 0;
+      }
       default:
-        throw new UsageError('usage: petrel queue list|show|delete');
+        throw new UsageError('usage: petrel queue list|show|delete|hold|release');
     }
   });
 }

@@ -194,6 +194,12 @@ export function runStoreContract(backend: string, open: StoreFactory): void {
         ['y@remote.test', 'queued', null, null],
       ]);
       assert.ok(await s.isBlobReferenced(blob(7).hash));
+      assert.equal(list[0]!.held, false);
+      assert.ok(await s.queue.setHeld('Q7', true));
+      assert.equal((await s.queue.get('Q7'))!.held, true);
+      assert.ok(await s.queue.setHeld('Q7', false));
+      assert.equal((await s.queue.get('Q7'))!.held, false);
+      assert.equal(await s.queue.setHeld('NOPE', true), false);
       assert.ok(await s.queue.remove('Q7'));
       assert.equal(await s.queue.get('Q7'), undefined);
       assert.equal(await s.isBlobReferenced(blob(7).hash), false);

@@ -513,6 +513,8 @@ export interface QueueStore {
   list(): Promise<QueueEntry[]>;
   get(queueId: string): Promise<QueueEntry | undefined>;
   remove(queueId: string): Promise<boolean>;
+  /** Holds a message (delivery leaves it alone) or releases it; false when there is no such message. */
+  setHeld(queueId: string, held: boolean): Promise<boolean>;
 }
 
 /** One RFC 5464 metadata entry: its name (lower case, `/private/...` or `/shared/...`) and value. */

@@ -337,6 +337,14 @@ describe('submission (587 STARTTLS, 465 implicit TLS)', () => {
         ['b@faraway.test', null, null],
         ['someone@elsewhere.test', ['DELAY'], 'rfc822;fwd@example.com'],
       ]);
+      // postsuper -h / -H: held, marked "!" in the list as mailq does, then released.
+      assert.equal((await petrel.cli(['queue', 'hold', id])).code, 0);
+      assert.match(await queueList(), new RegExp(`^${id}! `, 'm'));
+      assert.equal((await petrel.cli(['queue', 'release', id])).code, 0);
+      assert.match(await queueList(), new RegExp(`^${id} `, 'm'));
+      const missing = await petrel.cli(['queue', 'hold', 'NOSUCHID']);
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /no queued message NOSUCHID/);
     } finally {
       wire.close();
     }

@@ -63,4 +63,8 @@ export class SqlQueueStore implements QueueStore {
   async remove(queueId: string): Promise<boolean> {
     return (await this.db.run('DELETE FROM queue WHERE queue_id = ?', [queueId])) > 0;
   }
+
+  async setHeld(queueId: string, held: boolean): Promise<boolean> {
+    return (await this.db.run('UPDATE queue SET held = ? WHERE queue_id = ?', [held ? 1 : 0, queueId])) > 0;
+  }
 }
