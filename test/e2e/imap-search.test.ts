@@ -95,7 +95,7 @@ after(() => h.close());
 
 /** The harness's raw client, decoding replies as UTF-8 (the messages hold non-ASCII text), with SEARCH helpers. */
 class SearchWire extends Wire {
-  static async open(user: string, select = true): Promise<SearchWire> {
+  static async session(user: string, select = true): Promise<SearchWire> {
     const w = new SearchWire(tls.connect({ host: '127.0.0.1', port: h.port, rejectUnauthorized: false }), 'utf8');
     await w.until(/^\* OK .*\r\n/m);
     assert.match(await w.cmd('L', `LOGIN ${user}@example.com pw-${user}`), /^L OK/m);
@@ -115,7 +115,7 @@ class SearchWire extends Wire {
 describe('IMAP SEARCH keys', () => {
   let w: SearchWire;
   before(async () => {
-    w = await SearchWire.open('alice');
+    w = await SearchWire.session('alice');
   });
   after(() => w.close());
 
@@ -237,7 +237,7 @@ describe('IMAP SEARCH keys', () => {
   });
 
   it('a shared blob is found from every mailbox holding it, and only there', async () => {
-    const b = await SearchWire.open('bob');
+    const b = await SearchWire.session('bob');
     try {
       assert.equal(await b.search('SEARCH TEXT banana'), '1');
       assert.equal(await b.search('SEARCH TEXT zebra'), '');
@@ -250,7 +250,7 @@ describe('IMAP SEARCH keys', () => {
 describe('SORT and THREAD', () => {
   let w: SearchWire;
   before(async () => {
-    w = await SearchWire.open('alice');
+    w = await SearchWire.session('alice');
   });
   after(() => w.close());
 
@@ -311,7 +311,7 @@ describe('SORT and THREAD', () => {
 
 describe('ESEARCH and SEARCHRES', () => {
   it('RETURN (MIN MAX COUNT ALL) answers ESEARCH with the tag, UID with UID SEARCH', async () => {
-    const w = await SearchWire.open('alice');
+    const w = await SearchWire.session('alice');
     try {
       assert.match(await w.cmd('e1', 'SEARCH RETURN (MIN MAX COUNT) FROM bob'), /^\* ESEARCH \(TAG "e1"\) MIN 2 MAX 4 COUNT 2\r$/m);
       assert.match(await w.cmd('e2', 'UID SEARCH RETURN () NOT FROM bob'), /^\* ESEARCH \(TAG "e2"\) UID ALL 1,3,5\r$/m);
@@ -323,7 +323,7 @@ describe('ESEARCH and SEARCHRES', () => {
   });
 
   it('an IMAP4rev2 session gets ESEARCH for a plain SEARCH', async () => {
-    const w = await SearchWire.open('alice', false);
+    const w = await SearchWire.session('alice', false);
     try {
       assert.match(await w.cmd('en', 'ENABLE IMAP4rev2'), /^en OK/m);
       await w.cmd('S', 'SELECT INBOX');
@@ -339,7 +339,7 @@ describe('ESEARCH and SEARCHRES', () => {
   });
 
   it('SAVE keeps the result as $ for FETCH, STORE, SEARCH and UID commands; SELECT empties it', async () => {
-    const w = await SearchWire.open('alice');
+    const w = await SearchWire.session('alice');
     try {
       const saved = await w.cmd('v1', 'SEARCH RETURN (SAVE) FROM bob');
       assert.doesNotMatch(saved, /ESEARCH/, 'SAVE alone sends no ESEARCH');
@@ -382,7 +382,7 @@ describe('ESEARCH and SEARCHRES', () => {
 
 describe('APPEND', () => {
   it('a message stored by APPEND (through the committer) is searchable at once', async () => {
-    const w = await SearchWire.open('alice', false);
+    const w = await SearchWire.session('alice', false);
     try {
       const bytes = crlf(['From: draft@example.org', 'Subject: appended draft', '', 'Text only an APPEND carried: kumquat.', '']);
       w.sock.write(`ap APPEND Drafts (\\Draft) {${bytes.length}+}\r\n`);
@@ -421,7 +421,7 @@ describe('the commit worker thread', () => {
       await worker.close();
     }
     assert.ok(logger.lines.some((l) => / error petrel "search text failed" blob=e{64} reason=/.test(l)), logger.lines.filter((l) => / error /.test(l)).join('\n'));
-    const b = await SearchWire.open('bob');
+    const b = await SearchWire.session('bob');
     try {
       assert.equal(await b.search('SEARCH BODY only-in-the-worker'), '3');
       assert.equal(await b.search('SEARCH SUBJECT "the worker"'), '3');

@@ -21,6 +21,7 @@ import { SqliteDriver, openSqliteStore } from '../../src/store/sqlite/index.js';
 import type { DeliveryStore, MetadataStore } from '../../src/store/types.js';
 import { createMemoryLogger } from '../../src/telemetry/logger.js';
 import { openCertificateRegistry } from '../../src/tls/index.js';
+import { ImapWire } from './imap-wire.js';
 
 export interface ImapHarness {
   dir: string;
@@ -82,28 +83,8 @@ export async function startImap(options: HarnessOptions): Promise<ImapHarness> {
 }
 
 /** A raw TLS client: write bytes, wait for a pattern in what came back. */
-export class Wire {
-  buf = Buffer.alloc(0);
-  private waiters: Array<() => void> = [];
-  closed = false;
-  /** How replies are decoded for matching: latin1 keeps one character per octet (literal sizes); utf8 for text checks. */
-  constructor(
-    readonly sock: tls.TLSSocket,
-    readonly encoding: BufferEncoding = 'latin1',
-  ) {
-    sock.on('data', (d: Buffer) => {
-      this.buf = Buffer.concat([this.buf, d]);
-      for (const w of this.waiters.splice(0)) w();
-    });
-    sock.on('close', () => {
-      this.closed = true;
-      for (const w of this.waiters.splice(0)) w();
-    });
-    sock.on('error', () => {});
-  }
-  get text(): string {
-    return this.buf.toString(this.encoding);
-  }
+/** The raw client (support/imap-wire.ts) with the helpers these tests use: TLS connect and login, raw bytes, literals. */
+export class Wire extends ImapWire {
   static async connect(port: number): Promise<Wire> {
     const w = new Wire(tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }));
     await w.until(/^\* OK .*\r\n/m);
@@ -114,22 +95,6 @@ export class Wire {
     assert.match(await w.cmd('L', `LOGIN ${user}@example.com pw-${user}`), /^L OK/m);
     return w;
   }
-  async until(re: RegExp, timeoutMs = 5000, from = 0): Promise<void> {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      if (re.test(this.buf.subarray(from).toString(this.encoding))) return;
-      if (this.closed) throw new Error(`closed before ${re}; got:\n${this.text}`);
-      const left = end - Date.now();
-      if (left <= 0) throw new Error(`timeout waiting for ${re}; got:\n${this.text}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
-  }
   /** Sends raw bytes (which end one command) and waits for the tagged reply of tag. */
   async raw(tag: string, bytes: Buffer | string): Promise<string> {
     const start = this.buf.length;
@@ -137,7 +102,7 @@ export class Wire {
     await this.until(new RegExp(`^${tag} (OK|NO|BAD)[^\\r]*\\r\\n`, 'm'), 10_000, start);
     return this.buf.subarray(start).toString(this.encoding);
   }
-  cmd(tag: string, line: string): Promise<string> {
+  override cmd(tag: string, line: string): Promise<string> {
     return this.raw(tag, `${tag} ${line}\r\n`);
   }
   /** A command with synchronising literals: sends each part after the server's `+`. */
@@ -151,8 +116,5 @@ export class Wire {
     }
     await this.until(new RegExp(`^${tag} (OK|NO|BAD)[^\\r]*\\r\\n`, 'm'), 10_000, start);
     return this.buf.subarray(start).toString('latin1');
-  }
-  close(): void {
-    this.sock.destroy();
   }
 }

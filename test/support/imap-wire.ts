@@ -14,7 +14,11 @@ export class ImapWire {
   closed = false;
   private waiters: Array<() => void> = [];
 
-  constructor(readonly sock: import('node:net').Socket) {
+  /** How replies are decoded for matching: latin1 keeps one character per octet (literal sizes); utf8 for text checks. */
+  constructor(
+    readonly sock: import('node:net').Socket,
+    readonly encoding: BufferEncoding = 'latin1',
+  ) {
     sock.on('data', (d: Buffer) => {
       this.buf = Buffer.concat([this.buf, d]);
       for (const w of this.waiters.splice(0)) w();
@@ -40,12 +44,12 @@ export class ImapWire {
   }
 
   get text(): string {
-    return this.buf.toString('latin1');
+    return this.buf.toString(this.encoding);
   }
 
   /** Text received from offset on (use mark() to take an offset). */
   since(offset: number): string {
-    return this.buf.subarray(offset).toString('latin1');
+    return this.buf.subarray(offset).toString(this.encoding);
   }
 
   mark(): number {
