@@ -17,6 +17,9 @@ packages=(
   bind9            # named: a real authoritative DNS server for MX routing (and later DNSSEC/DANE) tests
   opendkim-tools   # opendkim-testmsg: OpenDKIM verifies the DKIM signatures Petrel makes
   iproute2         # ip: loopback up in the network namespaces some tests create (unshare, from util-linux)
+  bind9-utils      # dnssec-keygen, dnssec-signzone: signed test zones for DANE (TLSA with the AD bit)
+  bind9-dnsutils   # dig: checks that a test zone is served before a test relies on it
+  python3-aiosmtpd # scripted misbehaving receiving MXs for the outbound queue tests
 )
 
 missing=()

@@ -21,9 +21,23 @@ export interface MxRecord {
   priority: number;
 }
 
+/** A TLSA record (RFC 6698): certificate usage, selector, matching type, association data. */
+export interface TlsaRecord {
+  usage: number;
+  selector: number;
+  matchingType: number;
+  data: Buffer;
+}
+
+/**
+ * An answer. `authenticated` is the AD bit of a validating resolver's
+ * response (RFC 4035 section 3.2.3; RFC 6840 section 5.8): true only when
+ * the resolver validated the answer, or the denial, with DNSSEC. Absent
+ * means false (a client that cannot tell, such as Node's resolver).
+ */
 export type DnsAnswer<T> =
-  | { ok: true; records: T[] }
-  | { ok: false; kind: 'nxdomain' | 'nodata' | 'temporary'; detail: string };
+  | { ok: true; records: T[]; authenticated?: boolean }
+  | { ok: false; kind: 'nxdomain' | 'nodata' | 'temporary'; detail: string; authenticated?: boolean };
 
 export interface DnsClient {
   mx(name: string): Promise<DnsAnswer<MxRecord>>;
@@ -31,6 +45,10 @@ export interface DnsClient {
   a(name: string): Promise<DnsAnswer<string>>;
   /** IPv6 addresses (AAAA). */
   aaaa(name: string): Promise<DnsAnswer<string>>;
+  /** TXT records, each one's character-strings joined into one string (RFC 7208 section 3.3). */
+  txt(name: string): Promise<DnsAnswer<string>>;
+  /** TLSA records (RFC 6698), such as _25._tcp.mx.example.net. */
+  tlsa(name: string): Promise<DnsAnswer<TlsaRecord>>;
 }
 
 export interface DnsOptions {
@@ -62,6 +80,15 @@ export class NodeDnsClient implements DnsClient {
 
   aaaa(name: string): Promise<DnsAnswer<string>> {
     return this.ask(name, 'AAAA', () => this.resolver.resolve6(name));
+  }
+
+  txt(name: string): Promise<DnsAnswer<string>> {
+    return this.ask(name, 'TXT', async () => (await this.resolver.resolveTxt(name)).map((strings) => strings.join('')));
+  }
+
+  /** Node's resolver has no TLSA query: always temporary, so nothing relies on DANE through it. */
+  async tlsa(name: string): Promise<DnsAnswer<TlsaRecord>> {
+    return { ok: false, kind: 'temporary', detail: `TLSA lookup for ${name}: not supported by this resolver` };
   }
 
   private async ask<T>(name: string, type: string, query: () => Promise<T[]>): Promise<DnsAnswer<T>> {

@@ -6,25 +6,21 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { DnsAnswer, DnsClient, MxRecord } from './client.js';
+import type { DnsClient, MxRecord } from './client.js';
+import { fakeDns } from './fake-client.js';
 import { MAX_ADDRESSES_PER_HOST, MAX_MX_HOSTS, resolveRoute, type Route, type SelfIdentity } from './mx.js';
 
 type Zone = Record<string, { mx?: MxRecord[] | 'nxdomain' | 'temporary'; a?: string[] | 'temporary'; aaaa?: string[] | 'temporary' }>;
 
-/** A resolver answering from a table: a missing name is NXDOMAIN, a missing type NODATA. */
+/** The declarative fake resolver, with this file's question log. */
 function fake(zone: Zone, log: string[] = []): DnsClient {
-  const answer = <T>(name: string, type: string, value: T[] | 'nxdomain' | 'temporary' | undefined): DnsAnswer<T> => {
-    log.push(`${type} ${name}`);
-    if (!(name in zone) || value === 'nxdomain') return { ok: false, kind: 'nxdomain', detail: `${name} does not exist` };
-    if (value === 'temporary') return { ok: false, kind: 'temporary', detail: `${type} lookup for ${name} failed: ESERVFAIL` };
-    if (!value || value.length === 0) return { ok: false, kind: 'nodata', detail: `no ${type} record for ${name}` };
-    return { ok: true, records: value };
+  const dns = fakeDns(zone);
+  const record = <A extends unknown[], R>(f: (...a: A) => R) => (...a: A): R => {
+    const r = f(...a);
+    log.push(...dns.asked.splice(0));
+    return r;
   };
-  return {
-    mx: async (n) => answer(n, 'MX', zone[n]?.mx),
-    a: async (n) => answer(n, 'A', zone[n]?.a),
-    aaaa: async (n) => answer(n, 'AAAA', zone[n]?.aaaa),
-  };
+  return { mx: record(dns.mx), a: record(dns.a), aaaa: record(dns.aaaa), txt: record(dns.txt), tlsa: record(dns.tlsa) };
 }
 
 const nobody: SelfIdentity = { names: new Set(['mx.petrel.test']), addresses: new Set(['192.0.2.99']) };

@@ -241,6 +241,46 @@ export const migrations: Migration[] = [
       `ALTER TABLE queue_recipients ADD COLUMN orcpt TEXT NULL`,
     ],
   },
+  {
+    version: 9,
+    name: 'outbound delivery: attempts history, hold reasons, DSN state, MTA-STS policy cache',
+    statements: (d) => [
+      // Why a message is held (by the operator, or as poison after repeated processing failures).
+      `ALTER TABLE queue ADD COLUMN hold_reason TEXT NULL`,
+      // Consecutive attempts that failed inside Petrel (not a remote reply): a poison message is held after a few.
+      `ALTER TABLE queue ADD COLUMN failures INTEGER NOT NULL DEFAULT 0`,
+      // When the delay warning DSN went out, so it goes once.
+      `ALTER TABLE queue ADD COLUMN warned_at BIGINT NULL`,
+      // The enhanced status code of the last reply (5.1.1), the host that gave it, and when a final state was reached.
+      `ALTER TABLE queue_recipients ADD COLUMN status_code TEXT NULL`,
+      `ALTER TABLE queue_recipients ADD COLUMN remote_host TEXT NULL`,
+      `ALTER TABLE queue_recipients ADD COLUMN done_at BIGINT NULL`,
+      // A final state whose DSN (failure, or success to a peer without DSN) is still to be sent: 'failed', 'relayed', 'delivered'.
+      `ALTER TABLE queue_recipients ADD COLUMN dsn_pending TEXT NULL`,
+      `CREATE TABLE queue_attempts (
+        id ${id(d)},
+        queue_id TEXT NOT NULL REFERENCES queue(queue_id) ON DELETE CASCADE,
+        recipient TEXT NOT NULL,
+        attempted_at BIGINT NOT NULL,
+        outcome TEXT NOT NULL,
+        host TEXT NULL,
+        address TEXT NULL,
+        status_code TEXT NULL,
+        reply TEXT NULL
+      )`,
+      `CREATE INDEX queue_attempts_message ON queue_attempts (queue_id)`,
+      // RFC 8461 section 5: a policy is cached until max_age runs out, refreshed when the TXT id changes.
+      `CREATE TABLE mta_sts_policies (
+        domain TEXT PRIMARY KEY,
+        policy_id TEXT NOT NULL,
+        mode TEXT NOT NULL,
+        mx TEXT NOT NULL,
+        max_age BIGINT NOT NULL,
+        fetched_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL
+      )`,
+    ],
+  },
 ];
 
 export const LATEST_VERSION = migrations[migrations.length - 1]!.version;
