@@ -205,6 +205,92 @@ export function runStoreContract(backend: string, open: StoreFactory): void {
       assert.equal(await s.isBlobReferenced(blob(7).hash), false);
     }));
 
+    describe('outbound queue bookkeeping', () => {
+      const envelope = { ret: null, envid: null, smtpUtf8: false, requireTls: false, body: null };
+      const queue = (s: MetadataStore, n: number, to: string[]) =>
+        s.deliveries.commit([request([], n, { outbound: { sender: 'a@example.com', recipients: to.map((address) => ({ address, notify: null, orcpt: null })), source: 'submission', accountId: null, envelope } })]);
+      const result = (queueId: string, recipient: string, outcome: 'delivered' | 'deferred' | 'bounced', at: number, extra = {}) => ({
+        queueId, recipient, outcome, at, reply: `${outcome === 'delivered' ? '250 2.0.0' : outcome === 'deferred' ? '451 4.3.0' : '550 5.1.1'} reply`, statusCode: outcome === 'delivered' ? '2.0.0' : outcome === 'deferred' ? '4.3.0' : '5.1.1', host: 'mx.remote.test', address: '192.0.2.1', ...extra,
+      });
+
+      it('sweeps due messages in queue id order after a cursor, skipping held ones and ones not yet due', withStore(async (s) => {
+        for (const n of [1, 2, 3]) await queue(s, n, [`r${n}@remote.test`]);
+        await s.queue.setHeld('Q2', true, 'operator');
+        assert.deepEqual((await s.queue.due(Date.now() + 1000, '', 10)).map((e) => e.queueId), ['Q1', 'Q3']);
+        assert.deepEqual((await s.queue.due(Date.now() + 1000, 'Q1', 10)).map((e) => e.queueId), ['Q3']);
+        assert.deepEqual((await s.queue.due(Date.now() + 1000, '', 1)).map((e) => e.queueId), ['Q1']);
+        assert.deepEqual(await s.queue.due(0, '', 10), [], 'nothing is due before it was queued');
+        assert.equal((await s.queue.get('Q2'))!.holdReason, 'operator');
+        await s.queue.record([result('Q1', 'r1@remote.test', 'deferred', 1000, { nextAttempt: 9_999_999_999_999 })]);
+        assert.deepEqual((await s.queue.due(Date.now() + 1000, '', 10)).map((e) => e.queueId), ['Q3'], 'a deferred recipient waits for its next attempt');
+        const next = await s.queue.nextDue();
+        assert.ok(next !== null && next <= Date.now());
+      }));
+
+      it('records results with their history, and removes a message once every recipient is final and no DSN is owed', withStore(async (s) => {
+        await queue(s, 4, ['x@remote.test', 'y@remote.test']);
+        assert.deepEqual(await s.queue.record([result('Q4', 'x@remote.test', 'delivered', 1000), result('Q4', 'y@remote.test', 'deferred', 1000, { nextAttempt: 5000 })]), []);
+        let e = (await s.queue.get('Q4'))!;
+        assert.deepEqual(e.recipients.map((r) => [r.recipient, r.status, r.attempts, r.lastReply, r.statusCode, r.remoteHost, r.doneAt, r.nextAttempt]), [
+          ['x@remote.test', 'delivered', 1, '250 2.0.0 reply', '2.0.0', 'mx.remote.test', 1000, 1000],
+          ['y@remote.test', 'deferred', 1, '451 4.3.0 reply', '4.3.0', 'mx.remote.test', null, 5000],
+        ]);
+        assert.deepEqual((await s.queue.attempts('Q4')).map((a) => [a.recipient, a.outcome, a.address]), [['x@remote.test', 'delivered', '192.0.2.1'], ['y@remote.test', 'deferred', '192.0.2.1']]);
+        // The last recipient bounces and owes a DSN: the message stays until the DSN is sent.
+        assert.deepEqual(await s.queue.record([result('Q4', 'y@remote.test', 'bounced', 6000, { dsn: 'failed' })]), []);
+        e = (await s.queue.get('Q4'))!;
+        assert.equal(e.recipients[1]!.dsnPending, 'failed');
+        assert.deepEqual((await s.queue.dsnOwed(10)).map((q) => q.queueId), ['Q4']);
+        assert.deepEqual(await s.queue.due(Date.now() + 1000, '', 10), [], 'nothing pending');
+        assert.equal(await s.queue.dsnSent('Q4', ['y@remote.test']), true);
+        assert.equal(await s.queue.get('Q4'), undefined);
+        assert.deepEqual(await s.queue.attempts('Q4'), [], 'the history goes with the message');
+        assert.equal(await s.isBlobReferenced(blob(4).hash), false);
+        await queue(s, 5, ['z@remote.test']);
+        assert.deepEqual(await s.queue.record([result('Q5', 'z@remote.test', 'delivered', 1000)]), ['Q5'], 'done at once without a DSN');
+        assert.deepEqual(await s.queue.record([result('Q5', 'z@remote.test', 'delivered', 1000)]), [], 'a result for a message already removed is ignored');
+      }));
+
+      it('counts failures inside Petrel and holds a poison message with its error; release clears the count', withStore(async (s) => {
+        await queue(s, 6, ['p@remote.test']);
+        assert.equal(await s.queue.failed('Q6', 'blob unreadable', 5000, 3), false);
+        assert.equal(await s.queue.failed('Q6', 'blob unreadable', 6000, 3), false);
+        let e = (await s.queue.get('Q6'))!;
+        assert.equal(e.failures, 2);
+        assert.equal(e.recipients[0]!.nextAttempt, 6000);
+        assert.equal(e.recipients[0]!.status, 'queued', 'a failure of ours is not an attempt');
+        assert.equal(await s.queue.failed('Q6', 'blob unreadable', 7000, 3), true);
+        e = (await s.queue.get('Q6'))!;
+        assert.equal(e.held, true);
+        assert.equal(e.holdReason, 'poison: blob unreadable');
+        assert.ok(await s.queue.setHeld('Q6', false));
+        e = (await s.queue.get('Q6'))!;
+        assert.deepEqual([e.held, e.holdReason, e.failures], [false, null, 0]);
+        await s.queue.failed('Q6', 'x', 1, 3);
+        await s.queue.clearFailures('Q6');
+        assert.equal((await s.queue.get('Q6'))!.failures, 0);
+        await s.queue.markWarned('Q6', 1234);
+        assert.equal((await s.queue.get('Q6'))!.warnedAt, 1234);
+      }));
+
+      it('retries one message or flushes all now, spreads overdue deferred recipients, and counts the queue', withStore(async (s) => {
+        await queue(s, 7, ['a@one.test', 'b@two.test']);
+        await queue(s, 8, ['c@two.test']);
+        await s.queue.record([result('Q7', 'a@one.test', 'deferred', 10, { nextAttempt: 1e15 }), result('Q7', 'b@two.test', 'deferred', 10, { nextAttempt: 1e15 }), result('Q8', 'c@two.test', 'deferred', 10, { nextAttempt: 1e15 })]);
+        assert.equal(await s.queue.retryNow('Q7', 100), 2);
+        assert.deepEqual((await s.queue.get('Q7'))!.recipients.map((r) => r.nextAttempt), [100, 100]);
+        assert.equal(await s.queue.retryNow(null, 200), 1, 'flush moves what is not yet due');
+        assert.equal((await s.queue.get('Q8'))!.recipients[0]!.nextAttempt, 200);
+        assert.equal(await s.queue.spreadOverdue(1000, 600, () => 0.5), 3);
+        assert.deepEqual((await s.queue.get('Q7'))!.recipients.map((r) => r.nextAttempt), [1300, 1300], 'one time per message');
+        const stats = await s.queue.stats();
+        assert.equal(stats.messages, 2);
+        assert.equal(stats.recipients.deferred, 3);
+        assert.deepEqual(stats.domains, [{ domain: 'two.test', recipients: 2 }, { domain: 'one.test', recipients: 1 }]);
+        assert.ok(stats.oldest !== null);
+      }));
+    });
+
     it('rolls a failed batch back whole', withStore(async (s) => {
       await s.directory.addDomain({ name: 'example.com', ascii: 'example.com' });
       const a = await s.directory.addAccount({ domain: 'example.com', local: 'a', passwordHash: 'h', quotaBytes: 0 });

@@ -495,6 +495,29 @@ export interface DeliveryStore {
 
 export type QueueRecipientStatus = 'queued' | 'deferred' | 'delivered' | 'bounced';
 
+/** A DSN still owed for a recipient in a final state (RFC 3464 Action). */
+export type DsnOwed = 'failed' | 'relayed' | 'delivered';
+
+export interface QueueRecipient {
+  recipient: string;
+  status: QueueRecipientStatus;
+  attempts: number;
+  /** When the next attempt is due (queued, deferred). */
+  nextAttempt: number;
+  /** The last reply: the remote server's (deferred, delivered, bounced) or Petrel's own reason. */
+  lastReply: string | null;
+  /** Its enhanced status code (RFC 3463), such as 4.4.1 or 5.1.1. */
+  statusCode: string | null;
+  /** The host that gave the last reply, when a remote server did. */
+  remoteHost: string | null;
+  /** When it reached delivered or bounced. */
+  doneAt: number | null;
+  /** A DSN this final state still owes the sender. */
+  dsnPending: DsnOwed | null;
+  notify: string[] | null;
+  orcpt: string | null;
+}
+
 export interface QueueEntry {
   queueId: string;
   sender: string;
@@ -504,17 +527,98 @@ export interface QueueEntry {
   accountId: number | null;
   messageId: string | null;
   held: boolean;
+  /** Why it is held: the operator's hold, or the error that made it a poison message. */
+  holdReason: string | null;
+  /** Consecutive attempts that failed inside Petrel (not a remote reply). */
+  failures: number;
+  /** When the delay warning went out. */
+  warnedAt: number | null;
   createdAt: number;
   envelope: OutboundEnvelope;
-  recipients: { recipient: string; status: QueueRecipientStatus; attempts: number; nextAttempt: number; lastReply: string | null; notify: string[] | null; orcpt: string | null }[];
+  recipients: QueueRecipient[];
+}
+
+/** One recipient's part of one delivery attempt, as the attempts history keeps it. */
+export interface QueueAttempt {
+  recipient: string;
+  attemptedAt: number;
+  outcome: 'delivered' | 'deferred' | 'bounced';
+  host: string | null;
+  address: string | null;
+  statusCode: string | null;
+  reply: string | null;
+}
+
+/** What an attempt did for one recipient; recorded durably before anything depends on it. */
+export interface RecipientResult {
+  queueId: string;
+  recipient: string;
+  outcome: 'delivered' | 'deferred' | 'bounced';
+  at: number;
+  reply: string;
+  statusCode: string;
+  host?: string | null;
+  address?: string | null;
+  /** Deferred: when to try again. */
+  nextAttempt?: number;
+  /** The DSN this result owes (set by the engine from NOTIFY and the peer's DSN support). */
+  dsn?: DsnOwed | null;
+}
+
+export interface QueueStats {
+  messages: number;
+  held: number;
+  recipients: Record<QueueRecipientStatus, number>;
+  /** createdAt of the oldest message, or null when empty. */
+  oldest: number | null;
+  /** Pending recipients per destination domain, most first (at most 20). */
+  domains: { domain: string; recipients: number }[];
 }
 
 export interface QueueStore {
   list(): Promise<QueueEntry[]>;
   get(queueId: string): Promise<QueueEntry | undefined>;
   remove(queueId: string): Promise<boolean>;
-  /** Holds a message (delivery leaves it alone) or releases it; false when there is no such message. */
-  setHeld(queueId: string, held: boolean): Promise<boolean>;
+  /** Holds a message (delivery leaves it alone) or releases it (its failure count cleared); false when there is no such message. */
+  setHeld(queueId: string, held: boolean, reason?: string): Promise<boolean>;
+  /** The attempts history of a message, oldest first. */
+  attempts(queueId: string): Promise<QueueAttempt[]>;
+  /**
+   * Messages not held with a recipient due (queued or deferred, next
+   * attempt at or before now), in queue id order (time order) after the
+   * cursor, at most limit: one sweep of the scheduler reads forward.
+   */
+  due(now: number, after: string, limit: number): Promise<QueueEntry[]>;
+  /** The earliest next attempt of any pending recipient of a message not held, or null. */
+  nextDue(): Promise<number | null>;
+  /**
+   * Records results in one durable transaction: each recipient's state and
+   * an attempts row; a message left with nothing pending and no DSN owed
+   * is removed. The queue ids removed.
+   */
+  record(results: readonly RecipientResult[]): Promise<string[]>;
+  /** The DSNs for these recipients were sent: clears them, removing the message when it is done; true when it was removed. */
+  dsnSent(queueId: string, recipients: readonly string[]): Promise<boolean>;
+  /** Messages with a DSN owed, at most limit. */
+  dsnOwed(limit: number): Promise<QueueEntry[]>;
+  /**
+   * A failure inside Petrel for this message: counted, its pending
+   * recipients deferred to retryAt; at holdAfter failures the message is
+   * held with the error (a poison message). Whether it was held.
+   */
+  failed(queueId: string, error: string, retryAt: number, holdAfter: number): Promise<boolean>;
+  /** A successful attempt clears the failure count. */
+  clearFailures(queueId: string): Promise<void>;
+  markWarned(queueId: string, at: number): Promise<void>;
+  /** Makes pending recipients due now: one message (retry) or all (flush, null). The number of recipients. */
+  retryNow(queueId: string | null, now: number): Promise<number>;
+  /**
+   * Deferred recipients already overdue (a restart after downtime) spread
+   * uniformly over [now, now + window), so they do not all go at once.
+   * random in [0, 1) is injected. The number rescheduled.
+   */
+  spreadOverdue(now: number, window: number, random: () => number): Promise<number>;
+  stats(): Promise<QueueStats>;
 }
 
 /** One RFC 5464 metadata entry: its name (lower case, `/private/...` or `/shared/...`) and value. */
