@@ -154,4 +154,18 @@ describe('resolveRoute', () => {
     assert.ok(r.hosts.every((h) => h.addresses.length === MAX_ADDRESSES_PER_HOST));
     assert.equal(log.length, 1 + 2 * MAX_MX_HOSTS);
   });
+
+  it('says whether the MX answer and each host\'s addresses were DNSSEC-validated, which DANE needs', async () => {
+    const zone = {
+      'secure.test': { mx: [{ exchange: 'mx.secure.test', priority: 10 }, { exchange: 'mx.plain.test', priority: 20 }], secure: true },
+      'mx.secure.test': { a: ['192.0.2.1'], aaaa: [], secure: true },
+      'mx.plain.test': { a: ['192.0.2.2'] },
+    };
+    const r = await resolveRoute('secure.test', fakeDns(zone), nobody);
+    assert.ok(r.kind === 'hosts');
+    assert.equal(r.authenticated, true);
+    assert.deepEqual(r.hosts.map((h) => [h.name, h.authenticated]), [['mx.secure.test', true], ['mx.plain.test', false]]);
+    const plain = await resolveRoute('mx.plain.test', fakeDns(zone), nobody);
+    assert.ok(plain.kind === 'hosts' && plain.authenticated === false);
+  });
 });

@@ -20,7 +20,7 @@
  *   temporarily (SERVFAIL, timeout) where the result depends on it:
  *   temporary, 4.4.3; never bounce on a DNS outage.
  *
- * Exports: resolveRoute, Route, MxHost, SelfIdentity, MAX_MX_HOSTS,
+ * Exports: resolveRoute, addressesOf, Route, MxHost, SelfIdentity, MAX_MX_HOSTS,
  * MAX_ADDRESSES_PER_HOST.
  * Security: the domain comes from an envelope; the number of MX hosts and
  * addresses looked up and kept is bounded, so a hostile zone cannot make
@@ -38,10 +38,13 @@ export interface MxHost {
   preference: number;
   /** IPv6 first, then IPv4. */
   addresses: string[];
+  /** Both address lookups were DNSSEC-validated (the AD bit): DANE may be used for this host (RFC 7672 section 2.2.2). */
+  authenticated: boolean;
 }
 
 export type Route =
-  | { kind: 'hosts'; hosts: MxHost[] }
+  /** authenticated: the MX answer (or its denial, for an implicit MX) was DNSSEC-validated. */
+  | { kind: 'hosts'; hosts: MxHost[]; authenticated: boolean }
   | { kind: 'fail'; temporary: boolean; status: string; reason: string };
 
 /** Who "this host" is: its names (the [server] hostname) and addresses (its listeners', its interfaces'). */
@@ -74,12 +77,16 @@ function shuffleEqual<T extends { preference: number }>(list: T[], random: () =>
   return list;
 }
 
-/** A host's addresses, or why it has none ('temporary' when a lookup failed, 'none' when both answered empty). */
-async function addressesOf(dns: DnsClient, name: string): Promise<string[] | 'temporary' | 'none'> {
+/**
+ * A host's addresses (IPv6 first, then IPv4) and whether both lookups were
+ * validated, or why it has none ('temporary' when a lookup failed, 'none'
+ * when both answered empty).
+ */
+export async function addressesOf(dns: DnsClient, name: string): Promise<{ addresses: string[]; authenticated: boolean } | 'temporary' | 'none'> {
   const [v6, v4] = await Promise.all([dns.aaaa(name), dns.a(name)]);
   const records = (a: DnsAnswer<string>) => (a.ok ? a.records : []);
   const addresses = [...records(v6), ...records(v4)].slice(0, MAX_ADDRESSES_PER_HOST);
-  if (addresses.length > 0) return addresses;
+  if (addresses.length > 0) return { addresses, authenticated: v6.authenticated === true && v4.authenticated === true };
   const failed = (a: DnsAnswer<string>) => !a.ok && a.kind === 'temporary';
   return failed(v6) || failed(v4) ? 'temporary' : 'none';
 }
@@ -117,19 +124,19 @@ export async function resolveRoute(domain: string, dns: DnsClient, self: SelfIde
       selfPreference = c.preference;
       break;
     }
-    const addresses = await addressesOf(dns, c.name);
-    if (addresses === 'temporary') anyTemporary = true;
-    else if (addresses !== 'none') {
-      if (addresses.some((a) => self.addresses.has(a))) {
+    const found = await addressesOf(dns, c.name);
+    if (found === 'temporary') anyTemporary = true;
+    else if (found !== 'none') {
+      if (found.addresses.some((a) => self.addresses.has(a))) {
         selfPreference = c.preference;
         break;
       }
-      hosts.push({ ...c, addresses });
+      hosts.push({ ...c, ...found });
     }
   }
   // Hosts of the same preference as this host, found before it, go too.
   const kept = hosts.filter((h) => h.preference < selfPreference);
-  if (kept.length > 0) return { kind: 'hosts', hosts: kept };
+  if (kept.length > 0) return { kind: 'hosts', hosts: kept, authenticated: mx.authenticated === true };
   // A better MX whose address lookup failed may still take the mail: that is not a loop yet.
   if (anyTemporary) return temporary(`no address for the MX hosts of ${name} yet: a lookup failed`);
   if (selfPreference !== Infinity) return permanent('5.4.6', `mail for ${name} loops back to this host (it is an MX for ${name} with the best preference)`);
