@@ -668,6 +668,29 @@ export interface LearningStore {
   consumeLearningEvents(ids: readonly number[]): Promise<number>;
 }
 
+/** A cached MTA-STS policy (RFC 8461 section 5): as the policy host served it, with when it was fetched. */
+export interface MtaStsCachedPolicy {
+  /** The TXT record's id the policy was fetched for. */
+  id: string;
+  mode: 'enforce' | 'testing' | 'none';
+  /** Allowed MX patterns (lower-case A-labels, `*.` allowed as the left-most label); empty for mode none. */
+  mx: string[];
+  /** Seconds, capped at 31557600. */
+  maxAge: number;
+  /** Milliseconds since the epoch. */
+  fetchedAt: number;
+  /** fetchedAt + maxAge, in milliseconds. */
+  expiresAt: number;
+}
+
+/** The MTA-STS policy cache, one policy per domain (A-label), kept across restarts. */
+export interface MtaStsCache {
+  get(domain: string): Promise<MtaStsCachedPolicy | undefined>;
+  /** Replaces the domain's policy. */
+  put(domain: string, policy: MtaStsCachedPolicy): Promise<void>;
+  delete?(domain: string): Promise<void>;
+}
+
 export interface MetadataStore {
   readonly directory: DirectoryStore;
   readonly mailboxes: MailboxStore & MailboxAdmin;
@@ -677,6 +700,8 @@ export interface MetadataStore {
   readonly queue: QueueStore;
   readonly annotations: AnnotationStore;
   readonly learning: LearningStore;
+  /** The MTA-STS policy cache of outbound delivery. */
+  readonly mtaSts: MtaStsCache;
   /** The search queue, which the commit worker's indexer empties. */
   readonly searchQueue: SearchIndexQueue;
   /** Blob hashes still referenced by a message, the queue or a learning event (for blob garbage collection). */

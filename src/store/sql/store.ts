@@ -13,6 +13,7 @@ import { SqlLearningStore } from './learning.js';
 import { SqlMailboxStore } from './mailboxes.js';
 import { SqlMessageStore } from './messages.js';
 import { migrate } from './migrations.js';
+import { SqlMtaStsCache } from './mta-sts.js';
 import { SqlQueueStore } from './queue.js';
 import { SqlSearchQueue } from './search.js';
 import { SqlSubscriptionStore } from './subscriptions.js';
@@ -28,6 +29,7 @@ export async function openSqlStore(driver: SqlDriver, now: () => number = Date.n
     queue: new SqlQueueStore(driver),
     annotations: new SqlAnnotationStore(driver),
     learning: new SqlLearningStore(driver),
+    mtaSts: new SqlMtaStsCache(driver),
     searchQueue: new SqlSearchQueue(driver),
     async isBlobReferenced(hash: string): Promise<boolean> {
       const row = await driver.get(
