@@ -34,10 +34,16 @@ export interface TlsaRecord {
  * response (RFC 4035 section 3.2.3; RFC 6840 section 5.8): true only when
  * the resolver validated the answer, or the denial, with DNSSEC. Absent
  * means false (a client that cannot tell, such as Node's resolver).
+ *
+ * `ttl` (seconds), when the client knows it: for records the smallest TTL
+ * of the records and of the CNAMEs that led to them; for a denial the
+ * negative-caching TTL of RFC 2308 section 5 (the SOA's TTL or MINIMUM,
+ * whichever is smaller). Absent: unknown (Node's resolver), never on
+ * temporary failures.
  */
 export type DnsAnswer<T> =
-  | { ok: true; records: T[]; authenticated?: boolean }
-  | { ok: false; kind: 'nxdomain' | 'nodata' | 'temporary'; detail: string; authenticated?: boolean };
+  | { ok: true; records: T[]; authenticated?: boolean; ttl?: number }
+  | { ok: false; kind: 'nxdomain' | 'nodata' | 'temporary'; detail: string; authenticated?: boolean; ttl?: number };
 
 export interface DnsClient {
   mx(name: string): Promise<DnsAnswer<MxRecord>>;
