@@ -4,8 +4,9 @@
  * on request) and optionally written to disk in the layouts Petrel reads
  * (Let's Encrypt `live/` + `archive/` with symlinks, or plain PEM files).
  *
- * Exports: createTestCa, issueCertificate, writeLetsEncrypt, writePemPair,
- * makeTempDir, types TestCa, TestCertificate, IssueOptions.
+ * Exports: createTestCa (a root, or an intermediate with `issuer`),
+ * issueCertificate, writeLetsEncrypt, writePemPair, makeTempDir, types
+ * TestCa, TestCertificate, IssueOptions, CaOptions.
  *
  * Security: test only. Keys are generated per run and never leave the temp
  * directory the test names; nothing here is fit for production.
@@ -50,6 +51,8 @@ export interface IssueOptions {
   key?: KeyKind;
   /** Put the first name in the subject CN as well (default true). */
   commonName?: boolean;
+  /** List the names in a subjectAltName extension (default true); false leaves only the CN. */
+  subjectAltName?: boolean;
 }
 
 function algorithm(kind: KeyKind): webcrypto.RsaHashedKeyGenParams | webcrypto.EcKeyGenParams {
@@ -72,23 +75,43 @@ function keyPem(keys: KeyPair): string {
 
 const serial = (): string => '01' + randomBytes(15).toString('hex');
 
-export async function createTestCa(name = 'Petrel Test CA', kind: KeyKind = 'ecdsa'): Promise<TestCa> {
+export interface CaOptions {
+  /** Make an intermediate CA signed by this CA instead of a self-signed root. */
+  issuer?: TestCa;
+  notBefore?: Date;
+  notAfter?: Date;
+  /** basicConstraints cA (default true); false makes a "CA" no verifier should accept as an issuer. */
+  ca?: boolean;
+}
+
+export async function createTestCa(name = 'Petrel Test CA', kind: KeyKind = 'ecdsa', options: CaOptions = {}): Promise<TestCa> {
   const keys = await generate(kind);
-  const cert = await x509.X509CertificateGenerator.createSelfSigned(
-    {
-      serialNumber: serial(),
-      name: `CN=${name}`,
-      notBefore: new Date(Date.now() - DAY),
-      notAfter: new Date(Date.now() + 365 * DAY),
-      keys,
-      signingAlgorithm: signing(kind),
-      extensions: [
-        new x509.BasicConstraintsExtension(true, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      ],
-    },
-    crypto,
-  );
+  const validity = {
+    notBefore: options.notBefore ?? new Date(Date.now() - DAY),
+    notAfter: options.notAfter ?? new Date(Date.now() + 365 * DAY),
+  };
+  const extensions = [
+    new x509.BasicConstraintsExtension(options.ca ?? true, undefined, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+  ];
+  const cert = options.issuer
+    ? await x509.X509CertificateGenerator.create(
+        {
+          serialNumber: serial(),
+          subject: `CN=${name}`,
+          issuer: options.issuer.cert.subject,
+          ...validity,
+          publicKey: keys.publicKey,
+          signingKey: options.issuer.keys.privateKey,
+          signingAlgorithm: signing(options.issuer.kind),
+          extensions,
+        },
+        crypto,
+      )
+    : await x509.X509CertificateGenerator.createSelfSigned(
+        { serialNumber: serial(), name: `CN=${name}`, ...validity, keys, signingAlgorithm: signing(kind), extensions },
+        crypto,
+      );
   return { name, certPem: cert.toString('pem'), keyPem: keyPem(keys), cert, keys, kind };
 }
 
@@ -111,7 +134,7 @@ export async function issueCertificate(ca: TestCa, names: string[], options: Iss
         new x509.BasicConstraintsExtension(false, undefined, true),
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
         new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-        ...(names.length ? [new x509.SubjectAlternativeNameExtension(names.map((value) => ({ type: 'dns' as const, value })))] : []),
+        ...(names.length && options.subjectAltName !== false ? [new x509.SubjectAlternativeNameExtension(names.map((value) => ({ type: 'dns' as const, value })))] : []),
       ],
     },
     crypto,
