@@ -164,7 +164,8 @@ describe('CachingDnsClient', () => {
     const dns = new CachingDnsClient(counting(() => records(300)).client, { clock: clock() });
     const first = await dns.a('mx.example.net');
     if (first.ok) first.records.push('203.0.113.9');
-    assert.deepEqual((await dns.a('mx.example.net')).ok && (await dns.a('mx.example.net') as { records: string[] }).records, ['192.0.2.1']);
+    const second = await dns.a('mx.example.net');
+    assert.deepEqual(second.ok && second.records, ['192.0.2.1']);
   });
 
   it('clear() forgets every answer', async () => {
