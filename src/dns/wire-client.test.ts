@@ -236,22 +236,23 @@ describe('wire client: answers normalised', () => {
 });
 
 describe('wire client: CNAME chains inside the answer', () => {
-  const chain = (length: number, last: string) => Array.from({ length }, (_, i) => cname(i === 0 ? 'start.example.net' : `c${i}.example.net`, i === length - 1 ? last : `c${i + 1}.example.net`, 100 + i));
+  /** CNAMEs start -> c1 -> c2 ... -> last, `length` of them, TTLs 100, 101, ... */
+  const chain = (start: string, length: number, last: string) =>
+    Array.from({ length }, (_, i) => cname(i === 0 ? start : `c${i}.example.net`, i === length - 1 ? last : `c${i + 1}.example.net`, 100 + i));
 
   it('follows the chain to the records at its end, the TTL the smallest along it', async () => {
-    const server = await dnsServer((q) => [reply(q, { answers: [a('end.example.net', '192.0.2.7', 900), ...chain(3, 'end.example.net').reverse()] })]);
+    const server = await dnsServer((q) => [reply(q, { answers: [a('end.example.net', '192.0.2.7', 900), ...chain('start.example.net', 3, 'end.example.net').reverse()] })]);
     assert.deepEqual(await client([server.address]).a('start.example.net'), { ok: true, records: ['192.0.2.7'], authenticated: false, ttl: 100 });
   });
 
-  it(`a chain of ${MAX_CNAME_CHAIN} is followed; one longer is temporary`, async () => {
+  it(`a chain of ${MAX_CNAME_CHAIN} CNAMEs is followed; a longer one is temporary`, async () => {
     const server = await dnsServer((q) => {
-      const length = qname(q) === 'start.example.net' ? MAX_CNAME_CHAIN : MAX_CNAME_CHAIN + 1;
-      return [reply(q, { answers: [...chain(length, 'end.example.net'), a('end.example.net', '192.0.2.7')] })];
+      const length = qname(q) === 'long.example.net' ? MAX_CNAME_CHAIN + 1 : MAX_CNAME_CHAIN;
+      return [reply(q, { answers: [...chain(qname(q), length, 'end.example.net'), a('end.example.net', '192.0.2.7')] })];
     });
     const dns = client([server.address]);
     assert.equal((await dns.a('start.example.net')).ok, true);
-    server.asked.length = 0;
-    const long = await new WireDnsClient({ servers: [server.address], timeoutMs: 300, tries: 1 }).query('START.example.net', 'A');
+    const long = await dns.a('long.example.net');
     assert.match(!long.ok ? long.detail : '', new RegExp(`CNAME chain longer than ${MAX_CNAME_CHAIN}`));
   });
 

@@ -197,10 +197,7 @@ function extendedRcode(frames: Frame[]): number | string {
   return opt ? opt.ttl >>> 24 : 0;
 }
 
-/**
- * Reads `buf` as the answer to `query` (bytes made by encodeQuery).
- * qtype is the query's numeric type, taken from the query itself.
- */
+/** Reads `buf` as the answer to `query` (the bytes encodeQuery made, whose question and ID it must echo). */
 export function readResponse(buf: Buffer, query: Buffer): ReadResult {
   if (buf.length < HEADER_BYTES) return { kind: 'mismatch', reason: 'shorter than a DNS header' };
   if (buf.readUInt16BE(0) !== query.readUInt16BE(0)) return { kind: 'mismatch', reason: 'another message ID' };
