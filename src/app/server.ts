@@ -6,11 +6,14 @@
  *                   [shutdown] grace, answer idle clients 421, exit 0.
  *   SIGHUP          reload the configuration's reloadable parts and every
  *                   certificate.
+ *   SIGUSR2         look at the outbound queue now (`petrel queue flush`,
+ *                   `retry`, `release`), as postqueue -f wakes qmgr.
  *
  * Security: binds the configured addresses (loopback by default); writes
  * <data>/petrel.pid so `petrel cert reload` can signal this process.
  */
 import { rmSync, statfsSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { ImapEndpoint, MAX_CONNECTIONS_PER_USER_IP } from '../endpoints/imap/index.js';
 import { Pop3Endpoint } from '../endpoints/pop3/index.js';
@@ -27,6 +30,8 @@ import { openCertificateRegistry, type CertificateRegistry } from '../tls/index.
 import { openStores, type StoreContext } from './context.js';
 import { recoverAfterUncleanStop, writePidFile } from './recovery.js';
 import { WorkerCommitter } from './worker-committer.js';
+import { kickingCommitter, OutboundThread } from './outbound-thread.js';
+import type { Config } from '../config/schema.js';
 
 export type Role = SmtpRole | 'imap' | 'imaps' | 'pop3' | 'pop3s';
 
@@ -44,6 +49,8 @@ export interface RunningServer {
   events: MailboxEvents;
   /** Failed logins per client, shared by SMTP AUTH and IMAP: bans() and lift() for the administrator. */
   authFailures: AuthFailures;
+  /** The outbound queue's delivery thread, when [outbound] enabled. */
+  outbound: OutboundThread | undefined;
   reload(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -58,7 +65,25 @@ interface Endpoint {
 }
 
 /** Settings a reload cannot apply to a running process: listeners, identity, storage, certificate sources. */
-const RESTART_KEYS = ['hostname', 'data_dir', ...ROLES, 'tls', 'storage', 'directory', 'log'] as const;
+const RESTART_KEYS = ['hostname', 'data_dir', ...ROLES, 'tls', 'storage', 'directory', 'log', 'outbound', 'dns'] as const;
+
+/**
+ * Who "this host" is for MX loop detection: its names, and every address
+ * it listens on or has (RFC 5321 section 5.1: an MX that is us).
+ */
+function selfIdentity(config: Config): { names: string[]; addresses: string[] } {
+  const addresses = new Set<string>();
+  for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) addresses.add(i.address);
+  for (const role of ROLES) {
+    if (!config[role].enabled) continue;
+    for (const text of config[role].listen) {
+      const a = parseListen(text);
+      if (a.kind === 'tcp' && a.host !== '0.0.0.0' && a.host !== '::') addresses.add(a.host);
+    }
+  }
+  const names = [config.hostname, config.outbound.helo_name].filter((n) => n !== '').map((n) => n.toLowerCase());
+  return { names, addresses: [...addresses] };
+}
 
 /** A cached free-space check: MAIL answers 452 4.3.1 below the threshold. */
 function spaceChecker(dir: string, minimum: number): () => boolean {
@@ -105,7 +130,9 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
   await committer.start();
   // Every local delivery (SMTP, LMTP, APPEND) announced to IDLE and NOTIFY sessions once durable.
   const events = new MailboxEvents();
-  const publishing = publishDeliveries(committer, events);
+  // Local deliveries announced to IDLE; commits that queued remote recipients wake the outbound worker.
+  let outbound: OutboundThread | undefined;
+  const publishing = kickingCommitter(publishDeliveries(committer, events), () => outbound?.kick());
   // Failed logins of every protocol counted together; loopback and trusted networks (a webmail, a proxy) speak for many users and are never counted.
   // One user's sessions from one address, counted across the 143 and 993 listeners.
   const userSlots = new UserClientLimiter(MAX_CONNECTIONS_PER_USER_IP);
@@ -158,6 +185,33 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
     await stores.close();
     throw err;
   }
+  if (config.outbound.enabled) {
+    outbound = new OutboundThread(
+      {
+        database: stores.paths.database,
+        blobs: stores.paths.blobs,
+        fsync: config.storage.fsync,
+        hostname: config.hostname,
+        logLevel: config.log.level,
+        outbound: config.outbound,
+        dns: config.dns,
+        self: selfIdentity(config),
+      },
+      { directory: stores.directory, committer: publishing, log: logger.child({}, 'notice'), maxReceived: config.smtp.max_received_headers },
+      logger.child({}, 'outbound'),
+      (line) => process.stdout.write(`${line}\n`),
+    );
+    try {
+      await outbound.start();
+    } catch (err) {
+      await Promise.all(endpoints.map((e) => e.close(0)));
+      await blobs.close();
+      await committer.close();
+      certificates.close();
+      await stores.close();
+      throw err;
+    }
+  }
   writePidFile(stores.paths.pidFile, startedAt);
 
   return {
@@ -167,6 +221,7 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
     committer,
     events,
     authFailures,
+    outbound,
     async reload() {
       try {
         const fresh = loadConfig({ file: loaded.file, dataDir: loaded.dataDir });
@@ -187,6 +242,7 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
       const grace = config.shutdown.grace;
       logger.info('stopping', { grace_ms: grace });
       await Promise.all(endpoints.map((e) => e.close(grace)));
+      await outbound?.stop(grace);
       await blobs.close();
       await committer.close();
       certificates.close();

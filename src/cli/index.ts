@@ -36,7 +36,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   alias: { run: alias, help: 'alias add FROM TO... | list | remove FROM   (FROM @domain is the catch-all)' },
   cert: { run: cert, help: 'cert list | reload' },
   dkim: { run: dkim, help: 'dkim show DOMAIN [--json]                the TXT records of the domain\'s DKIM keys' },
-  queue: { run: queue, help: 'queue list | show ID | delete ID | hold ID | release ID' },
+  queue: { run: queue, help: 'queue list | show ID | stats | flush | retry ID | hold ID | release ID | delete ID' },
 };
 
 function usage(): string {

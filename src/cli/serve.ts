@@ -43,6 +43,10 @@ export async function serve(ctx: CommandContext): Promise<number> {
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGUSR2', () => {
+      logger.info('signal', { signal: 'SIGUSR2' });
+      server.outbound?.kick();
+    });
     process.on('SIGHUP', () => {
       logger.info('signal', { signal: 'SIGHUP' });
       void server.reload();

@@ -113,6 +113,60 @@ export const configSchema = z
       ed25519: key(z.boolean(), false, 'Also make an Ed25519 key for each new domain (dual signing, RFC 8463); receivers that do not know Ed25519 check the RSA signature.'),
     }),
 
+    dns: section('The DNS resolvers every lookup goes through: outbound MX routing, MTA-STS, DANE, and later sender authentication and the doctor.', {
+      resolvers: key(
+        z.array(z.string().refine((v) => /^(\[[0-9a-fA-F:.]+\]|[0-9.]+|[0-9a-fA-F:]+)(:\d{1,5})?$/.test(v) || /^\[[0-9a-fA-F:.]+\]:\d{1,5}$/.test(v), { message: 'must be an address with an optional port: "127.0.0.1", "127.0.0.1:5353", "[::1]:53"' })),
+        [],
+        'Resolver addresses, each "address" or "address:port" ("[v6]:port"). Empty means the system\'s (/etc/resolv.conf). For DANE, a validating resolver (one that sets the AD bit), such as a local unbound or BIND.',
+      ),
+      timeout: keyInput(duration, '5s', 'How long to wait for one resolver\'s answer before asking again.'),
+      tries: key(z.number().int().min(1).max(10), 2, 'Questions sent per lookup (over the resolvers in turn) before it counts as a temporary failure.'),
+    }),
+
+    outbound: section('The outbound queue: delivering mail for remote recipients, retries, bounces.', {
+      enabled: key(z.boolean(), true, 'Whether this process delivers the outbound queue. Off, mail is still queued (for another node, or until it is turned on).'),
+      port: key(z.number().int().min(1).max(65535), 25, 'The TCP port of remote MX hosts (Postfix\'s smtp_tcp_port). Only tests and unusual networks change it.'),
+      helo_name: key(z.union([z.literal(''), hostname]), '', 'The name sent in EHLO. Empty means hostname; it should be the name the sending address\'s PTR record gives.'),
+      min_backoff: keyInput(duration, '5m', 'The wait before the first retry; each further retry waits twice as long, up to max_backoff (Postfix\'s minimal_backoff_time).'),
+      max_backoff: keyInput(duration, '70m', 'The longest wait between two attempts (Postfix\'s maximal_backoff_time).'),
+      max_lifetime: keyInput(duration, '5d', 'How long a message may stay in the queue before it is returned to its sender as undeliverable.'),
+      bounce_lifetime: keyInput(duration, '5d', 'The same for bounces and other mail from the null sender, which nobody is told about when it fails.'),
+      delay_warning: keyInput(duration, '0', 'Send the sender one "still trying" notice when a message has waited this long (Postfix\'s delay_warning_time). 0 sends none.'),
+      destination_concurrency: key(z.number().int().min(1).max(1000), 20, 'Connections at once to one destination (a domain, a route, or the relay host).'),
+      destination_rate: key(z.number().int().min(0), 0, 'Messages per minute to one destination; 0 is no limit. A destination over its rate waits without blocking the others.'),
+      max_connections: key(z.number().int().min(1).max(10_000), 200, 'Outbound connections at once over all destinations.'),
+      messages_per_connection: key(z.number().int().min(1).max(10_000), 100, 'Messages sent over one connection before it is closed (a connection is also reused only while it stays idle under 2 seconds).'),
+      recipients_per_message: key(z.number().int().min(1).max(1000), 50, 'Recipients in one transaction to one destination; more go in further transactions (Postfix\'s default_destination_recipient_limit).'),
+      connect_timeout: keyInput(duration, '30s', 'How long to wait for a TCP connection to a remote host.'),
+      greeting_timeout: keyInput(duration, '5m', 'How long to wait for a remote host\'s greeting (RFC 5321 section 4.5.3.2).'),
+      reply_timeout: keyInput(duration, '10m', 'How long to wait for any reply, the one after the end of the message included (RFC 5321 gives 10 minutes for that one).'),
+      poison_after: key(z.number().int().min(1).max(100), 3, 'A message whose delivery fails this many times in a row inside Petrel (not a remote reply) is held with its error, so the queue keeps flowing.'),
+      restart_spread: keyInput(duration, '5m', 'At start, deferred messages whose retry time passed while Petrel was down are spread over this long instead of all going at once.'),
+      mta_sts: key(z.boolean(), true, 'Honour the MTA-STS policies of destination domains (RFC 8461): in enforce mode, only to the listed MX hosts, only over TLS with a valid certificate.'),
+      dane: key(z.boolean(), true, 'Honour DANE TLSA records (RFC 7672) for MX hosts reached through DNSSEC-validated answers. Needs a validating resolver in [dns] resolvers; without one it never applies.'),
+      relay: section('A smarthost: send all outbound mail through one relay host instead of to the MX hosts (when port 25 is blocked).', {
+        host: key(z.union([z.literal(''), hostname]), '', 'The relay host; empty means deliver to each domain\'s MX hosts.'),
+        port: key(z.number().int().min(1).max(65535), 587, 'Its port: 587 (STARTTLS) or 465 (implicit TLS, with security = "tls").'),
+        security: key(z.enum(['starttls', 'tls']), 'starttls', 'STARTTLS on a plain connection, or TLS from the first byte (port 465). TLS is always required and the certificate verified.'),
+        username: key(z.string(), '', 'The user name for SMTP AUTH; empty sends no AUTH.'),
+        password: key(z.string(), '', 'The password for SMTP AUTH; write "${RELAY_PASSWORD}" to take it from the environment.'),
+        ca_file: key(z.string(), '', 'A PEM file of extra CA certificates to trust for the relay (a private CA); empty means the system\'s.'),
+      }),
+      route: key(
+        z.array(
+          z.object({
+            domain: z.string().regex(/^\.?[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/, 'must be a domain, or ".example.net" for its subdomains'),
+            host: hostname.or(z.string().regex(/^[0-9a-fA-F:.]+$/)),
+            port: z.number().int().min(1).max(65535).default(25),
+            mx: z.boolean().default(false),
+            tls: z.enum(['opportunistic', 'required', 'none']).default('opportunistic'),
+          }).strict(),
+        ),
+        [],
+        'Per-domain routes, like Postfix\'s transport maps: [[outbound.route]] domain = "example.net", host = "10.0.0.5", port = 25, mx = false (connect to host itself; true looks up host\'s MX), tls = "opportunistic" | "required" | "none". A domain starting with "." matches its subdomains. Routes win over the relay.',
+      ),
+    }),
+
     storage: section('Where and how messages are stored.', {
       fsync: key(z.boolean(), true, 'fsync message files and the database before acknowledging. Turning this off risks losing acknowledged mail on a power cut; only for throwaway test instances.'),
     }),

@@ -27,7 +27,8 @@ import { checkLineEndings, countHeader, headerLength, newMessageId, receivedHead
 /** Largest header block accepted; larger is refused, not truncated. */
 export const MAX_HEADER_BYTES = 1024 * 1024;
 
-export type Source = 'mx' | 'submission' | 'lmtp';
+/** Where a message came from; 'local' is mail Petrel writes itself (DSNs). */
+export type Source = 'mx' | 'submission' | 'lmtp' | 'local';
 
 /** The envelope of a message whose client gave no MAIL parameters. */
 const NO_ENVELOPE: OutboundEnvelope = Object.freeze({ ret: null, envid: null, smtpUtf8: false, requireTls: false, body: null });
@@ -57,7 +58,8 @@ export interface Inbound {
   sender: string;
   recipients: AcceptRecipient[];
   bytes: Buffer;
-  received: Omit<ReceivedInfo, 'queueId' | 'date' | 'recipient'>;
+  /** The Received field's facts; absent for mail Petrel wrote itself, which gets none. */
+  received?: Omit<ReceivedInfo, 'queueId' | 'date' | 'recipient'>;
   /** Submitted mail gets a Message-ID and Date when it lacks them. */
   addMissingHeaders: boolean;
   /** The authenticated account, for submission. */
@@ -128,7 +130,7 @@ export async function acceptMessage(inbound: Inbound, committer: MessageCommitte
 
   let messageId = headerValue(headerText, 'message-id');
   const added: string[] = [];
-  if (inbound.addMissingHeaders) {
+  if (inbound.addMissingHeaders && inbound.received) {
     if (!messageId) {
       messageId = newMessageId(inbound.queueId, inbound.received.hostname);
       added.push(`Message-ID: ${messageId}\r\n`);
@@ -136,7 +138,7 @@ export async function acceptMessage(inbound: Inbound, committer: MessageCommitte
     if (!headerValue(headerText, 'date')) added.push(`Date: ${rfc5322Date(now)}\r\n`);
   }
   const single = inbound.recipients.length === 1 ? inbound.recipients[0]!.address : undefined;
-  const received = receivedHeader({ ...inbound.received, queueId: inbound.queueId, date: now, recipient: single });
+  const received = inbound.received ? receivedHeader({ ...inbound.received, queueId: inbound.queueId, date: now, recipient: single }) : '';
   // A message whose "header" has no blank line yet (just a body) still gets ours on top.
   bytes = Buffer.concat([Buffer.from(received + added.join(''), 'latin1'), bytes]);
 

@@ -68,7 +68,8 @@ async function signZone(dir: string, zone: string, spec: DnssecZone): Promise<st
   const ksk = await tool('dnssec-keygen', [...keygen, '-f', 'KSK', zone]);
   await tool('dnssec-keygen', [...keygen, zone]);
   const validity = spec.sign === 'expired' ? ['-P', '-s', signzoneTime(Date.now() - 10 * DAY), '-e', signzoneTime(Date.now() - DAY)] : ['-e', signzoneTime(Date.now() + 30 * DAY)];
-  await tool('dnssec-signzone', ['-q', '-S', '-K', dir, ...validity, '-o', zone, '-f', join(dir, `${zone}.signed`), join(dir, `${zone}.zone`)]);
+  // -d: the dsset- file goes to the temporary directory, not the working one.
+  await tool('dnssec-signzone', ['-q', '-S', '-K', dir, '-d', dir, ...validity, '-o', zone, '-f', join(dir, `${zone}.signed`), join(dir, `${zone}.zone`)]);
   if (spec.tamper) {
     const file = join(dir, `${zone}.signed`);
     const text = readFileSync(file, 'utf8');

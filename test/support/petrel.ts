@@ -62,6 +62,14 @@ export interface PetrelOptions {
   extraToml?: string;
   /** TOML lines placed inside [smtp]. */
   smtp?: string;
+  /**
+   * TOML lines placed inside [outbound]; giving them turns outbound delivery
+   * on. Without them the queue is not delivered: a test that queues remote
+   * mail must never send it anywhere but to the peers it starts.
+   */
+  outbound?: string;
+  /** TOML lines placed inside [dns]. By default every lookup goes to a closed loopback port (and fails), so no test asks a real resolver. */
+  dns?: string;
   hostname?: string;
   fsync?: boolean;
   /** [log] level; debug by default so tests can wait for any event. */
@@ -73,6 +81,8 @@ export interface PetrelOptions {
   ports?: Ports;
   /** Extra node options for `petrel serve` (benchmarks pass --cpu-prof). */
   nodeArgs?: string[];
+  /** Extra environment for `petrel serve` (NODE_EXTRA_CA_CERTS to trust a test CA). */
+  env?: Record<string, string>;
 }
 
 async function allocatePorts(): Promise<Ports> {
@@ -91,6 +101,7 @@ export class PetrelProcess {
     readonly ports: Ports,
     readonly hostname: string,
     readonly nodeArgs: string[] = [],
+    readonly env: Record<string, string> = {},
   ) {}
 
   static async create(options: PetrelOptions = {}): Promise<PetrelProcess> {
@@ -115,16 +126,18 @@ export class PetrelProcess {
         `[storage]\nfsync = ${options.fsync ?? true}`,
         `[shutdown]\ngrace = "5s"`,
         `[smtp]\n${options.smtp ?? ''}`,
+        `[outbound]\nenabled = ${options.outbound !== undefined}\n${options.outbound ?? ''}`,
+        `[dns]\n${options.dns ?? 'resolvers = ["127.0.0.1:9"]\ntimeout = "500ms"\ntries = 1'}`,
         options.extraToml ?? '',
       ].join('\n') + '\n',
     );
-    return new PetrelProcess(dataDir, configFile, ports, hostname, options.nodeArgs);
+    return new PetrelProcess(dataDir, configFile, ports, hostname, options.nodeArgs, options.env);
   }
 
   /** Starts `petrel serve` and waits until every listener is up. */
   async start(): Promise<void> {
     this.log = '';
-    const child = spawn(process.execPath, [...this.nodeArgs, '--import', TSX, MAIN, 'serve', '--config', this.configFile], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...this.nodeArgs, '--import', TSX, MAIN, 'serve', '--config', this.configFile], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env } });
     this.child = child;
     const onData = (d: Buffer) => {
       this.log += d.toString();

@@ -37,12 +37,17 @@ export interface ScriptedOptions {
   /** Bytes written in plaintext right after the 220 to STARTTLS, before the handshake. */
   afterStarttls?: string;
   host?: string;
+  /** A fixed port (several hosts on one port, as MX hosts are); 0 or absent picks a free one. */
+  port?: number;
 }
 
 export interface ScriptedSmtp {
   port: number;
   host: string;
   sessions: ScriptedSession[];
+  /** Connections open now, and the most ever open at once. */
+  readonly open: number;
+  readonly maxOpen: number;
   close(): Promise<void>;
 }
 
@@ -51,8 +56,12 @@ const DEFAULT_EHLO = ['PIPELINING', 'SIZE 10240000', '8BITMIME', 'SMTPUTF8', 'DS
 export async function startScriptedSmtp(options: ScriptedOptions = {}): Promise<ScriptedSmtp> {
   const sessions: ScriptedSession[] = [];
   const sockets = new Set<Socket>();
+  let maxOpen = 0;
   const server: Server = createServer((raw) => {
     sockets.add(raw);
+    // Replies are small separate writes: without this, Nagle holds each one back until the last is acknowledged.
+    raw.setNoDelay(true);
+    maxOpen = Math.max(maxOpen, sockets.size);
     raw.on('close', () => sockets.delete(raw));
     raw.on('error', () => {});
     const session: ScriptedSession = { lines: [], data: [], tls: false, servername: undefined };
@@ -60,6 +69,8 @@ export async function startScriptedSmtp(options: ScriptedOptions = {}): Promise<
     let socket: Socket = raw;
     let buffer = Buffer.alloc(0);
     let inData = false;
+    // Recipients accepted in the current transaction: DATA without one is refused, as real servers do.
+    let accepted = 0;
     const write = (text: string) => socket.write(`${text}\r\n`);
     const ehloLines = () => {
       const ext = [...(options.ehlo ?? DEFAULT_EHLO)];
@@ -68,11 +79,13 @@ export async function startScriptedSmtp(options: ScriptedOptions = {}): Promise<
     };
     const answer = (reply: string | 'silent' | 'drop' | undefined) => {
       if (reply === 'silent' || reply === undefined) return;
+      if (/^2/.test(reply) && /^RCPT/i.test(session.lines[session.lines.length - 1] ?? '')) accepted++;
       if (reply === 'drop') socket.destroy();
       else write(reply);
     };
     const onLine = (line: string) => {
       session.lines.push(line);
+      if (/^(MAIL|RSET)/i.test(line)) accepted = 0;
       const custom = options.handler?.(line, session);
       if (custom !== undefined) {
         if (/^DATA$/i.test(line) && /^354/.test(custom)) inData = true;
@@ -103,6 +116,7 @@ export async function startScriptedSmtp(options: ScriptedOptions = {}): Promise<
       }
       if (verb === 'STARTTLS') return write('502 5.5.1 STARTTLS not offered');
       if (verb === 'DATA') {
+        if (accepted === 0) return write('554 5.5.1 Error: no valid recipients');
         inData = true;
         return write('354 go ahead');
       }
@@ -110,14 +124,16 @@ export async function startScriptedSmtp(options: ScriptedOptions = {}): Promise<
         write('221 2.0.0 bye');
         return socket.end();
       }
-      return write('250 2.0.0 ok');
+      return answer('250 2.0.0 ok');
     };
     const onData = (chunk: Buffer) => {
       buffer = Buffer.concat([buffer, chunk]);
       for (;;) {
         if (inData) {
-          const end = buffer.indexOf('\r\n.\r\n');
-          if (end < 0) return;
+          // The data ends at CRLF . CRLF, or at once when it is empty.
+          const empty = buffer.subarray(0, 3).toString('latin1') === '.\r\n';
+          const end = empty ? -2 : buffer.indexOf('\r\n.\r\n');
+          if (end === -1) return;
           session.data.push(buffer.subarray(0, end + 5));
           buffer = buffer.subarray(end + 5);
           inData = false;
@@ -135,12 +151,18 @@ export async function startScriptedSmtp(options: ScriptedOptions = {}): Promise<
     if (options.greeting !== 'silent') write(options.greeting ?? '220 scripted.test ESMTP');
   });
   const host = options.host ?? '127.0.0.1';
-  server.listen(0, host);
+  server.listen(options.port ?? 0, host);
   await once(server, 'listening');
   return {
     port: (server.address() as { port: number }).port,
     host,
     sessions,
+    get open() {
+      return sockets.size;
+    },
+    get maxOpen() {
+      return maxOpen;
+    },
     async close() {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

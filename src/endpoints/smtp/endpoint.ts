@@ -161,6 +161,8 @@ export class SmtpEndpoint {
       allowInsecureAuth: false,
       disabledCommands: submission ? [] : ['AUTH'],
       hideDSN: false,
+      // RFC 8689: offered once TLS is on; the outbound queue honours it (only verified TLS to a server that offers it, else 5.7.30).
+      hideREQUIRETLS: deps.role === 'lmtp',
       // RFC 2034: announce ENHANCEDSTATUSCODES and let the library's own replies carry them too
       // (552 5.3.4 for SIZE at MAIL and at the end of DATA); ours already do.
       hideENHANCEDSTATUSCODES: false,

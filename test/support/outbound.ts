@@ -1,0 +1,79 @@
+/*
+ * Helpers for the outbound delivery tests: submit a message as a user with
+ * swaks (587 with STARTTLS and AUTH), learn its queue id from the reply,
+ * wait for the delivery log lines of that queue id, and read a user's
+ * INBOX over IMAPS with imapflow (where DSNs land).
+ *
+ * Exports: submit, waitForStatus, inboxSources, Submitted.
+ * Security: test only; loopback.
+ */
+import { ImapFlow } from 'imapflow';
+import type { PetrelProcess } from './petrel.js';
+import { swaks } from './tools.js';
+
+export interface Submitted {
+  queueId: string;
+  transcript: string;
+}
+
+/** Submits over 587; rejects when the server did not accept the message. */
+export async function submit(p: PetrelProcess, options: { user: string; password: string; from?: string; to: string[]; data?: string; extra?: string[] }): Promise<Submitted> {
+  const from = options.from ?? options.user;
+  const data = options.data ?? `From: ${from}\r\nTo: ${options.to.join(', ')}\r\nSubject: outbound test\r\nMessage-ID: <${Date.now()}.${Math.random().toString(36).slice(2)}@test>\r\n\r\nHello from the outbound test.\r\n`;
+  const r = await swaks([
+    '--server', `127.0.0.1:${p.ports.submission}`, '-tls', '--auth', 'PLAIN', '--auth-user', options.user, '--auth-password', options.password,
+    '--from', from, '--to', options.to.join(','), '--data', data, ...(options.extra ?? []),
+  ]);
+  const m = /<~ +250 2\.0\.0 Ok: queued as (\S+)/.exec(r.stdout);
+  if (!m) throw new Error(`not accepted:\n${r.stdout}\n${r.stderr}`);
+  return { queueId: m[1]!, transcript: r.stdout };
+}
+
+/** Waits for the outbound log line of this recipient with this status (sent, deferred, bounced). */
+export function waitForStatus(p: PetrelProcess, queueId: string, to: string, status: 'sent' | 'deferred' | 'bounced', timeoutMs = 20_000): Promise<void> {
+  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return p.waitForLog(new RegExp(`outbound ${status} queue=${escape(queueId)} to=<${escape(to)}>`), timeoutMs);
+}
+
+/** The raw messages in a user's INBOX, oldest first. */
+export async function inboxSources(p: PetrelProcess, user: string, password: string): Promise<string[]> {
+  const client = new ImapFlow({ host: '127.0.0.1', port: p.ports.imaps, secure: true, tls: { rejectUnauthorized: false }, auth: { user, pass: password }, logger: false });
+  await client.connect();
+  try {
+    const lock = await client.getMailboxLock('INBOX');
+    try {
+      const out: string[] = [];
+      for await (const m of client.fetch('1:*', { source: true })) out.push(m.source!.toString());
+      return out;
+    } finally {
+      lock.release();
+    }
+  } catch (err) {
+    if (/Invalid messageset|no messages/i.test(String(err))) return [];
+    throw err;
+  } finally {
+    await client.logout().catch(() => {});
+  }
+}
+
+/**
+ * Submits over 587 with nodemailer's SMTP client (STARTTLS, AUTH PLAIN),
+ * for MAIL parameters swaks does not send (REQUIRETLS); resolves with the
+ * queue id from the final reply.
+ */
+export async function submitWithNodemailer(p: PetrelProcess, options: { user: string; password: string; to: string[]; data: string; requireTls?: boolean }): Promise<string> {
+  const { default: SMTPConnection } = await import('nodemailer/lib/smtp-connection');
+  const c = new SMTPConnection({ host: '127.0.0.1', port: p.ports.submission, requireTLS: true, tls: { rejectUnauthorized: false }, logger: false });
+  await new Promise<void>((resolve, reject) => {
+    c.once('error', reject);
+    c.connect(() => resolve());
+  });
+  await new Promise<void>((resolve, reject) => c.login({ user: options.user, pass: options.password }, (err) => (err ? reject(err) : resolve())));
+  const info = await new Promise<{ response: string }>((resolve, reject) =>
+    c.send({ from: options.user, to: options.to, requireTLSExtensionEnabled: options.requireTls === true }, options.data, (err, i) => (err ? reject(err) : resolve(i!))),
+  );
+  c.quit();
+  const m = /queued as (\S+)/.exec(info.response);
+  if (!m) throw new Error(`no queue id in ${info.response}`);
+  return m[1]!;
+}
