@@ -94,11 +94,18 @@ it('indexes each delivery at once while deliveries are few', async () => {
   }
 });
 
+/** Polls cond every 20 ms until it holds or timeoutMs passes. */
+async function until(cond: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond()) && Date.now() < deadline) await sleep(20);
+}
+
 it('during a burst indexes once deliveries pause, and between deliveries past the backlog', async () => {
   const { store, blobs, inbox, deliver, queued, close } = await open('schedule');
   try {
     // A burst, scaled down: 2 deliveries every 50 ms over an eager rate of 10 a second.
-    const indexer = new SearchIndexer(store.searchQueue, blobs, createLogger({ write: () => {} }), { idleMs: 400, eagerRate: 10, backlog: 300 });
+    // The pause is long (1.5 s) next to the waits below, so a loaded machine (CI runs test files two at a time) cannot blur the two.
+    const indexer = new SearchIndexer(store.searchQueue, blobs, createLogger({ write: () => {} }), { idleMs: 1500, eagerRate: 10, backlog: 300 });
     await deliver(5);
     indexer.committed(5);
     await sleep(100);
@@ -111,17 +118,18 @@ it('during a burst indexes once deliveries pause, and between deliveries past th
       indexer.committed(2);
     }
     assert.equal(await queued(), 20, 'over the rate, indexing waits for a pause');
-    await sleep(800);
+    await until(async () => (await queued()) === 0, 6000);
     assert.equal(await queued(), 0, 'indexed once deliveries paused');
     assert.deepEqual(await store.messages.matchText(inbox.id, 'body', 'word13x'), [14]);
 
     // Past the backlog the index keeps up between deliveries, a chunk at a time, without a pause.
     await deliver(INDEX_CHUNK * 3);
+    const committedAt = Date.now();
     indexer.committed(INDEX_CHUNK * 3);
-    await sleep(100);
+    await until(async () => (await queued()) < 300, 1200);
     const left = await queued();
-    assert.ok(left > 0 && left < 300, `indexed down to the backlog limit without a pause (${left} left)`);
-    await sleep(800);
+    assert.ok(left > 0 && left < 300 && Date.now() - committedAt < 1500, `indexed down to the backlog limit without a pause (${left} left)`);
+    await until(async () => (await queued()) === 0, 6000);
     assert.equal(await queued(), 0);
     await indexer.stop();
   } finally {

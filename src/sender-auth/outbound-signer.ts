@@ -16,6 +16,7 @@
  * logged; the header is parsed with the bounded MIME parsers.
  * Standards: RFC 6376, RFC 8463; the field choice is dkim-sign.ts's.
  */
+import { createPrivateKey } from 'node:crypto';
 import { domainToAscii } from '../core/address.js';
 import { parseAddressList } from '../mime/address-list.js';
 import { readHeaderFields } from '../mime/header-fields.js';
@@ -63,7 +64,8 @@ export class OutboundSigner {
     const hit = this.cache.get(domain);
     if (hit && now - hit.at < KEY_CACHE_MS) return hit.keys;
     if (this.cache.size >= MAX_CACHED_DOMAINS) this.cache.clear();
-    const keys = this.keysOf(domain);
+    // Parsed once per cache period: parsing a PEM costs about as much as a signature.
+    const keys = this.keysOf(domain).then((list) => list.map((k) => ({ ...k, privateKey: typeof k.privateKey === 'string' ? createPrivateKey(k.privateKey) : k.privateKey })));
     this.cache.set(domain, { at: now, keys });
     keys.catch(() => this.cache.delete(domain));
     return keys;

@@ -120,6 +120,18 @@ describe('MTA-STS enforce end to end', () => {
     assert.ok(lines.includes('STARTTLS'));
     assert.ok(!lines.some((l) => l.startsWith('MAIL')), 'no plaintext fallback under enforce');
     assert.equal(peers.badcert!.sessions.length, 1, 'not tried again without TLS');
+    // The operator's view (mailq, postqueue -i): the reply, the next attempt in 5 minutes, and a retry on demand.
+    const shown = await p.cli(['queue', 'show', queueId]);
+    assert.match(shown.stdout, /<bob@badcert\.test>  deferred  attempts 1  next attempt /);
+    assert.match(shown.stdout, /certificate not trusted/);
+    assert.match(shown.stdout, /attempts:\n  \S+  <bob@badcert\.test>  deferred/);
+    const stats = await p.cli(['queue', 'stats', '--json']);
+    assert.equal((JSON.parse(stats.stdout) as { recipients: { deferred: number } }).recipients.deferred, 1);
+    const retry = await p.cli(['queue', 'retry', queueId]);
+    assert.match(retry.stdout, /1 recipient due now; the server was told/);
+    await p.waitForLog(new RegExp(`deferred queue=${queueId} to=<bob@badcert.test>[^\n]*\n(.*\n)*.*deferred queue=${queueId} to=<bob@badcert.test>`), 10_000);
+    assert.equal(peers.badcert!.sessions.length, 2, 'tried again at once');
+    assert.match((await p.cli(['queue', 'flush'])).stdout, /recipients? due now; the server was told/);
     assert.equal((await p.cli(['queue', 'delete', queueId])).code, 0);
   });
 

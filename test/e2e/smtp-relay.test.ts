@@ -327,7 +327,7 @@ describe('submission (587 STARTTLS, 465 implicit TLS)', () => {
       const done = await wire.cmd('From: user@example.com\r\nSubject: dsn\r\n\r\nhello\r\n.');
       assert.equal(done.code, 250, done.text);
       const id = /queued as (\S+)/.exec(done.text)![1]!;
-      const shown = await petrel.cli(['queue', 'show', id]);
+      const shown = await petrel.cli(['queue', 'show', id, '--json']);
       assert.equal(shown.code, 0, shown.stderr);
       const entry = JSON.parse(shown.stdout) as { envelope: unknown; recipients: { recipient: string; notify: string[] | null; orcpt: string | null }[] };
       // Kept decoded (xtext +2B is "+"), to be encoded again when passed on.

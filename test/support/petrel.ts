@@ -166,7 +166,7 @@ export class PetrelProcess {
 
   /** Runs the petrel CLI against this instance's configuration. */
   cli(args: string[], input?: string): Promise<RunResult> {
-    return run(process.execPath, ['--import', TSX, MAIN, ...args, '--config', this.configFile], { input, timeoutMs: 60_000 });
+    return run(process.execPath, ['--import', TSX, MAIN, ...args, '--config', this.configFile], { input, timeoutMs: 60_000, env: { ...process.env, ...this.env } });
   }
 
   async addUser(address: string, password: string, quota?: string): Promise<void> {

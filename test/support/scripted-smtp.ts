@@ -21,6 +21,8 @@ export interface ScriptedSession {
   tls: boolean;
   /** The SNI name the client sent. */
   servername: string | undefined;
+  /** The user who authenticated. */
+  authUser?: string;
 }
 
 /** The reply to a command line, or 'silent' (say nothing), or 'drop' (close). */
@@ -36,6 +38,10 @@ export interface ScriptedOptions {
   tls?: { key: string; cert: string };
   /** Bytes written in plaintext right after the 220 to STARTTLS, before the handshake. */
   afterStarttls?: string;
+  /** TLS from the first byte (port 465), with options.tls. */
+  implicitTls?: boolean;
+  /** AUTH PLAIN and LOGIN offered after TLS, with these credentials; MAIL before AUTH is refused. */
+  auth?: { user: string; pass: string };
   host?: string;
   /** A fixed port (several hosts on one port, as MX hosts are); 0 or absent picks a free one. */
   port?: number;
@@ -67,6 +73,7 @@ export async function startScriptedSmtp(options: ScriptedOptions = {}): Promise<
     const session: ScriptedSession = { lines: [], data: [], tls: false, servername: undefined };
     sessions.push(session);
     let socket: Socket = raw;
+    let loginUser: string | undefined;
     let buffer = Buffer.alloc(0);
     let inData = false;
     // Recipients accepted in the current transaction: DATA without one is refused, as real servers do.
@@ -75,6 +82,7 @@ export async function startScriptedSmtp(options: ScriptedOptions = {}): Promise<
     const ehloLines = () => {
       const ext = [...(options.ehlo ?? DEFAULT_EHLO)];
       if (options.tls && !session.tls) ext.push('STARTTLS');
+      if (options.auth && session.tls) ext.push('AUTH PLAIN LOGIN');
       return ['250-scripted.test', ...ext.slice(0, -1).map((e) => `250-${e}`), `250 ${ext[ext.length - 1]}`].join('\r\n');
     };
     const answer = (reply: string | 'silent' | 'drop' | undefined) => {
@@ -93,6 +101,30 @@ export async function startScriptedSmtp(options: ScriptedOptions = {}): Promise<
       }
       const verb = line.split(' ')[0]!.toUpperCase();
       if (verb === 'EHLO') return write(ehloLines());
+      if (loginUser !== undefined) {
+        // AUTH LOGIN: the user, then the password, each base64 on its own line.
+        if (loginUser === '') {
+          loginUser = Buffer.from(line, 'base64').toString();
+          return write('334 UGFzc3dvcmQ6');
+        }
+        const user = loginUser;
+        loginUser = undefined;
+        const ok = options.auth && user === options.auth.user && Buffer.from(line, 'base64').toString() === options.auth.pass;
+        if (ok) session.authUser = user;
+        return write(ok ? '235 2.7.0 Authentication successful' : '535 5.7.8 Authentication failed');
+      }
+      if (verb === 'AUTH' && options.auth) {
+        const [, mechanism, initial] = line.split(' ');
+        if (/^LOGIN$/i.test(mechanism ?? '')) {
+          loginUser = '';
+          return write('334 VXNlcm5hbWU6');
+        }
+        const [, user, pass] = Buffer.from(initial ?? '', 'base64').toString().split('\0');
+        const ok = user === options.auth.user && pass === options.auth.pass;
+        if (ok) session.authUser = user;
+        return write(ok ? '235 2.7.0 Authentication successful' : '535 5.7.8 Authentication failed');
+      }
+      if (verb === 'MAIL' && options.auth && !session.authUser) return write('530 5.7.0 Authentication required');
       if (verb === 'STARTTLS' && options.tls && !session.tls) {
         socket.removeListener('data', onData);
         write(`220 2.0.0 Ready to start TLS${options.afterStarttls ? `\r\n${options.afterStarttls}` : ''}`);
@@ -147,7 +179,13 @@ export async function startScriptedSmtp(options: ScriptedOptions = {}): Promise<
         onLine(line);
       }
     };
-    raw.on('data', onData);
+    if (options.implicitTls && options.tls) {
+      const secure = new TLSSocket(raw, { isServer: true, key: options.tls.key, cert: options.tls.cert, SNICallback: (name, cb) => ((session.servername = name), cb(null, undefined)) });
+      secure.on('error', () => {});
+      session.tls = true;
+      socket = secure;
+      secure.on('data', onData);
+    } else raw.on('data', onData);
     if (options.greeting !== 'silent') write(options.greeting ?? '220 scripted.test ESMTP');
   });
   const host = options.host ?? '127.0.0.1';
