@@ -197,11 +197,13 @@ export class OutboundEngine {
     let cursor = '';
     while (!this.stopping && this.active.size < MAX_ACTIVE) {
       const now = this.deps.now();
-      const due = await this.deps.store.due(now, cursor, SWEEP_BATCH);
-      for (const entry of due) if (!this.active.has(entry.queueId) && this.active.size < MAX_ACTIVE) this.admit(entry, now);
+      const ids = await this.deps.store.dueIds(now, cursor, SWEEP_BATCH);
+      // Only messages not in memory already are loaded: a sweep during a long run reads ids, not whole entries.
+      const fresh = ids.filter((id) => !this.active.has(id)).slice(0, MAX_ACTIVE - this.active.size);
+      for (const entry of fresh.length > 0 ? await this.deps.store.getMany(fresh) : []) if (!this.active.has(entry.queueId)) this.admit(entry, now);
       this.dispatch();
-      if (due.length < SWEEP_BATCH) break;
-      cursor = due[due.length - 1]!.queueId;
+      if (ids.length < SWEEP_BATCH) break;
+      cursor = ids[ids.length - 1]!;
     }
   }
 

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { dkimRecordValue, generateDkimKey } from './dkim-keys.js';
-import { dkimSignatures, type DkimSigningKey } from './dkim-sign.js';
+import { dkimSignatures, dkimSignaturesAsync, type DkimSigningKey } from './dkim-sign.js';
 
 const rsa = generateDkimKey('rsa-sha256', 's2026');
 const ed = generateDkimKey('ed25519-sha256', 's2026');
@@ -72,5 +72,21 @@ describe('DKIM signing', () => {
     assert.deepEqual(await verify(signatures + 'From: mallory@example.org\r\n' + MESSAGE), ['fail'], 'an added From');
     assert.deepEqual(await verify(signatures + MESSAGE.replace('MIME-Version', 'Subject: free money\r\nMIME-Version')), ['fail'], 'an added Subject');
     assert.deepEqual(await verify(signatures + 'X-Added: fine\r\n' + MESSAGE), ['pass'], 'an unsigned field may be added');
+  });
+
+  it('signs the same on the threadpool (dkimSignaturesAsync) as inline: both deterministic algorithms give identical fields', async () => {
+    const at = Date.parse('2026-11-28T10:00:00Z');
+    const message = Buffer.from(MESSAGE, 'latin1');
+    assert.equal(await dkimSignaturesAsync(message, [signing(rsa), signing(ed)], at), dkimSignatures(message, [signing(rsa), signing(ed)], at));
+  });
+
+  it('relaxed body canonicalization: tabs, runs of blanks, blanks at line ends and empty lines at the end all verify', async () => {
+    const body = 'a\tb  \t c \r\n\t\r\nd \t\r\n lone space\r\n\r\n\r\n';
+    const message = MESSAGE.slice(0, MESSAGE.indexOf('\r\n\r\n') + 4) + body;
+    assert.deepEqual(await verify(dkimSignatures(Buffer.from(message, 'latin1'), [signing(rsa)], Date.parse('2026-11-28T10:00:00Z')) + message), ['pass']);
+    // The same body with the blanks already squeezed signs to the same body hash.
+    const squeezed = MESSAGE.slice(0, MESSAGE.indexOf('\r\n\r\n') + 4) + 'a b c\r\n\r\nd\r\n lone space\r\n';
+    const bh = (m: string) => /bh=([^;]+);/.exec(dkimSignatures(Buffer.from(m, 'latin1'), [signing(rsa)], 0))![1];
+    assert.equal(bh(message), bh(squeezed));
   });
 });

@@ -20,7 +20,7 @@ import { createPrivateKey } from 'node:crypto';
 import { domainToAscii } from '../core/address.js';
 import { parseAddressList } from '../mime/address-list.js';
 import { readHeaderFields } from '../mime/header-fields.js';
-import { dkimSignatures, type DkimSigningKey } from './dkim-sign.js';
+import { dkimSignaturesAsync, type DkimSigningKey } from './dkim-sign.js';
 
 /** The keys of a hosted domain (A-label), or none. */
 export type SigningKeys = (domain: string) => Promise<DkimSigningKey[]>;
@@ -55,7 +55,8 @@ export class OutboundSigner {
     if (!domain) return { bytes: message, domain: undefined, selectors: [] };
     const keys = await this.keys(domain);
     if (keys.length === 0) return { bytes: message, domain, selectors: [] };
-    const signatures = dkimSignatures(message, keys, this.now());
+    // The private-key operations run on the threadpool: this thread keeps delivering meanwhile.
+    const signatures = await dkimSignaturesAsync(message, keys, this.now());
     return { bytes: Buffer.concat([Buffer.from(signatures, 'latin1'), message]), domain, selectors: keys.map((k) => k.selector) };
   }
 

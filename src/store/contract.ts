@@ -216,13 +216,14 @@ export function runStoreContract(backend: string, open: StoreFactory): void {
       it('sweeps due messages in queue id order after a cursor, skipping held ones and ones not yet due', withStore(async (s) => {
         for (const n of [1, 2, 3]) await queue(s, n, [`r${n}@remote.test`]);
         await s.queue.setHeld('Q2', true, 'operator');
-        assert.deepEqual((await s.queue.due(Date.now() + 1000, '', 10)).map((e) => e.queueId), ['Q1', 'Q3']);
-        assert.deepEqual((await s.queue.due(Date.now() + 1000, 'Q1', 10)).map((e) => e.queueId), ['Q3']);
-        assert.deepEqual((await s.queue.due(Date.now() + 1000, '', 1)).map((e) => e.queueId), ['Q1']);
-        assert.deepEqual(await s.queue.due(0, '', 10), [], 'nothing is due before it was queued');
+        assert.deepEqual(await s.queue.dueIds(Date.now() + 1000, '', 10), ['Q1', 'Q3']);
+        assert.deepEqual(await s.queue.dueIds(Date.now() + 1000, 'Q1', 10), ['Q3']);
+        assert.deepEqual(await s.queue.dueIds(Date.now() + 1000, '', 1), ['Q1']);
+        assert.deepEqual(await s.queue.dueIds(0, '', 10), [], 'nothing is due before it was queued');
+        assert.deepEqual((await s.queue.getMany(['Q3', 'Q1', 'NOPE'])).map((e) => [e.queueId, e.recipients.length]), [['Q1', 1], ['Q3', 1]]);
         assert.equal((await s.queue.get('Q2'))!.holdReason, 'operator');
         await s.queue.record([result('Q1', 'r1@remote.test', 'deferred', 1000, { nextAttempt: 9_999_999_999_999 })]);
-        assert.deepEqual((await s.queue.due(Date.now() + 1000, '', 10)).map((e) => e.queueId), ['Q3'], 'a deferred recipient waits for its next attempt');
+        assert.deepEqual(await s.queue.dueIds(Date.now() + 1000, '', 10), ['Q3'], 'a deferred recipient waits for its next attempt');
         const next = await s.queue.nextDue();
         assert.ok(next !== null && next <= Date.now());
       }));
@@ -241,7 +242,7 @@ export function runStoreContract(backend: string, open: StoreFactory): void {
         e = (await s.queue.get('Q4'))!;
         assert.equal(e.recipients[1]!.dsnPending, 'failed');
         assert.deepEqual((await s.queue.dsnOwed(10)).map((q) => q.queueId), ['Q4']);
-        assert.deepEqual(await s.queue.due(Date.now() + 1000, '', 10), [], 'nothing pending');
+        assert.deepEqual(await s.queue.dueIds(Date.now() + 1000, '', 10), [], 'nothing pending');
         assert.equal(await s.queue.dsnSent('Q4', ['y@remote.test']), true);
         assert.equal(await s.queue.get('Q4'), undefined);
         assert.deepEqual(await s.queue.attempts('Q4'), [], 'the history goes with the message');

@@ -584,11 +584,14 @@ export interface QueueStore {
   /** The attempts history of a message, oldest first. */
   attempts(queueId: string): Promise<QueueAttempt[]>;
   /**
-   * Messages not held with a recipient due (queued or deferred, next
-   * attempt at or before now), in queue id order (time order) after the
-   * cursor, at most limit: one sweep of the scheduler reads forward.
+   * The ids of messages not held with a recipient due (queued or deferred,
+   * next attempt at or before now), in queue id order (time order) after
+   * the cursor, at most limit: one sweep of the scheduler reads forward and
+   * loads only the messages it does not hold already.
    */
-  due(now: number, after: string, limit: number): Promise<QueueEntry[]>;
+  dueIds(now: number, after: string, limit: number): Promise<string[]>;
+  /** These messages, with their recipients (missing ids are left out). */
+  getMany(queueIds: readonly string[]): Promise<QueueEntry[]>;
   /** The earliest next attempt of any pending recipient of a message not held, or null. */
   nextDue(): Promise<number | null>;
   /**

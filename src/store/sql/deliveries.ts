@@ -66,7 +66,9 @@ export class SqlDeliveryStore implements DeliveryStore {
     const now = this.now();
     const { blob } = request;
     await tx.run('INSERT INTO blobs (hash, size, mime, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING', [blob.hash, blob.size, blob.index, now]);
-    await insertSearchKeys(tx, blob.hash, blob.search ?? NO_SEARCH_KEYS);
+    // Only a message that lands in a mailbox can be searched: mail only queued for remote recipients is not indexed
+    // (a later local copy of the same bytes adds the keys then; insertSearchKeys keeps the first).
+    if (request.local.length > 0) await insertSearchKeys(tx, blob.hash, blob.search ?? NO_SEARCH_KEYS);
     const local: LocalOutcome[] = [];
     for (const target of request.local) local.push(await this.deliverLocal(tx, request, target, now));
     if (request.outbound && request.outbound.recipients.length > 0) {

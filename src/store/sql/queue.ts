@@ -108,14 +108,25 @@ export class SqlQueueStore implements QueueStore {
     return rows.map((r) => ({ recipient: r.recipient, attemptedAt: Number(r.attempted_at), outcome: r.outcome, host: r.host, address: r.address, statusCode: r.status_code, reply: r.reply }));
   }
 
-  async due(now: number, after: string, limit: number): Promise<QueueEntry[]> {
-    const rows = await this.db.all<QueueRow>(
-      `SELECT q.* FROM queue q WHERE q.queue_id > ? AND q.held = 0
-         AND EXISTS (SELECT 1 FROM queue_recipients r WHERE r.queue_id = q.queue_id AND r.${PENDING} AND r.next_attempt <= ?)
+  async dueIds(now: number, after: string, limit: number): Promise<string[]> {
+    const rows = await this.db.all<{ queue_id: string }>(
+      // "|| ''" and "+ 0" keep the (status, next_attempt) index out of the subquery: with it, SQLite scanned every due
+      // recipient for each message (17 ms per sweep step at 20,000 messages instead of 0.6); the primary key is the right path.
+      `SELECT q.queue_id FROM queue q WHERE q.queue_id > ? AND q.held = 0
+         AND EXISTS (SELECT 1 FROM queue_recipients r WHERE r.queue_id = q.queue_id AND r.status || '' IN ('queued', 'deferred') AND r.next_attempt + 0 <= ?)
        ORDER BY q.queue_id LIMIT ?`,
       [after, now, limit],
     );
-    return this.load(rows);
+    return rows.map((r) => r.queue_id);
+  }
+
+  async getMany(queueIds: readonly string[]): Promise<QueueEntry[]> {
+    const out: QueueEntry[] = [];
+    for (let i = 0; i < queueIds.length; i += 500) {
+      const chunk = queueIds.slice(i, i + 500);
+      out.push(...(await this.load(await this.db.all<QueueRow>(`SELECT * FROM queue WHERE queue_id IN (${chunk.map(() => '?').join(',')}) ORDER BY queue_id`, chunk))));
+    }
+    return out;
   }
 
   async nextDue(): Promise<number | null> {
