@@ -61,7 +61,10 @@ export async function inboxSources(p: PetrelProcess, user: string, password: str
  * for MAIL parameters swaks does not send (REQUIRETLS); resolves with the
  * queue id from the final reply.
  */
-export async function submitWithNodemailer(p: PetrelProcess, options: { user: string; password: string; to: string[]; data: string; requireTls?: boolean }): Promise<string> {
+export async function submitWithNodemailer(
+  p: PetrelProcess,
+  options: { user: string; password: string; to: string[]; data: string; requireTls?: boolean; dsn?: { ret?: 'FULL' | 'HDRS'; envid?: string; notify?: string[]; orcpt?: string } },
+): Promise<string> {
   const { default: SMTPConnection } = await import('nodemailer/lib/smtp-connection');
   const c = new SMTPConnection({ host: '127.0.0.1', port: p.ports.submission, requireTLS: true, tls: { rejectUnauthorized: false }, logger: false });
   await new Promise<void>((resolve, reject) => {
@@ -70,7 +73,7 @@ export async function submitWithNodemailer(p: PetrelProcess, options: { user: st
   });
   await new Promise<void>((resolve, reject) => c.login({ user: options.user, pass: options.password }, (err) => (err ? reject(err) : resolve())));
   const info = await new Promise<{ response: string }>((resolve, reject) =>
-    c.send({ from: options.user, to: options.to, requireTLSExtensionEnabled: options.requireTls === true }, options.data, (err, i) => (err ? reject(err) : resolve(i!))),
+    c.send({ from: options.user, to: options.to, requireTLSExtensionEnabled: options.requireTls === true, dsn: options.dsn }, options.data, (err, i) => (err ? reject(err) : resolve(i!))),
   );
   c.quit();
   const m = /queued as (\S+)/.exec(info.response);
