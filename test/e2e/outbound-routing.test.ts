@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { WireDnsClient } from '../../src/dns/wire-client.js';
 import { startBind, type BindServer } from '../support/bind.js';
-import { inboxSources, submit, waitForStatus } from '../support/outbound.js';
+import { inboxSources, submit, submitWithNodemailer, waitForStatus } from '../support/outbound.js';
 import { freePort, PetrelProcess } from '../support/petrel.js';
 import { startScriptedSmtp, type ScriptedSmtp } from '../support/scripted-smtp.js';
 import { hasTool, requireTools } from '../support/tools.js';
@@ -133,6 +133,34 @@ describe('outbound delivery by MX routing, against BIND and SMTP peers on loopba
     assert.match(dsn, /Diagnostic-Code: smtp; ?550 5\.1\.1 <nobody@reject\.test>: Recipient address rejected/);
     assert.match(dsn, /Remote-MTA: dns; ?mx\.reject\.test/);
     assert.match(dsn, /Subject: outbound test/, 'the original comes back');
+  });
+
+  it('the DSN honours RET=HDRS, ENVID and ORCPT: headers only, Original-Envelope-Id, Original-Recipient', async (t) => {
+    if (!requireTools(t, 'named', 'swaks')) return;
+    const before = (await inboxSources(p, USER, PASSWORD)).length;
+    const data = 'From: alice@example.com\r\nTo: nobody@reject.test\r\nSubject: headers only please\r\n\r\nThis body must not come back.\r\n';
+    const queueId = await submitWithNodemailer(p, { user: USER, password: PASSWORD, to: ['nobody@reject.test'], data, dsn: { ret: 'HDRS', envid: 'my-envelope-7', notify: ['FAILURE'], orcpt: 'rfc822;team@example.com' } });
+    await waitForStatus(p, queueId, 'nobody@reject.test', 'bounced');
+    let inbox: string[] = [];
+    for (let i = 0; i < 50 && inbox.length <= before; i++) {
+      inbox = await inboxSources(p, USER, PASSWORD);
+      if (inbox.length <= before) await new Promise((r) => setTimeout(r, 100));
+    }
+    const dsn = inbox[inbox.length - 1]!.replace(/\r\n[ \t]+/g, ' ');
+    assert.match(dsn, /Original-Envelope-Id: my-envelope-7/);
+    assert.match(dsn, /Original-Recipient: rfc822; ?team@example\.com/);
+    assert.match(dsn, /Content-Type: text\/rfc822-headers/);
+    assert.match(dsn, /Subject: headers only please/);
+    assert.doesNotMatch(dsn, /This body must not come back/);
+  });
+
+  it('NOTIFY=NEVER: a bounce sends no DSN', async (t) => {
+    if (!requireTools(t, 'named', 'swaks')) return;
+    const before = (await inboxSources(p, USER, PASSWORD)).length;
+    const queueId = await submitWithNodemailer(p, { user: USER, password: PASSWORD, to: ['nobody@reject.test'], data: 'From: alice@example.com\r\nSubject: never tell me\r\n\r\nx\r\n', dsn: { notify: ['NEVER'] } });
+    await waitForStatus(p, queueId, 'nobody@reject.test', 'bounced');
+    await p.waitForLog(new RegExp(`removed queue=${queueId}`));
+    assert.equal((await inboxSources(p, USER, PASSWORD)).length, before);
   });
 
   it('a null MX bounces at once with 5.1.10 without connecting anywhere', async (t) => {
