@@ -41,6 +41,7 @@
  */
 import type { TLSSocket } from 'node:tls';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import { parseEnhancedStatus } from '../../mime/dsn.js';
 import type { OutboundEnvelope } from '../../store/types.js';
 
 export interface TlsPolicy {
@@ -218,12 +219,9 @@ class PetrelSmtpConnection extends SMTPConnection {
 
 const internals = (c: PetrelSmtpConnection) => c as unknown as Internals;
 
-/** The enhanced status code in a reply, or one derived from its basic code (RFC 3463). */
+/** The enhanced status code in a reply, or one derived from its basic code (RFC 3463); fallback when it is no reply. */
 export function statusOf(reply: string, fallback: string): string {
-  const m = /^([245])\d\d[ -]([245]\.\d{1,3}\.\d{1,3})\b/.exec(reply);
-  if (m) return m[2]!;
-  const basic = /^([245])\d\d/.exec(reply);
-  return basic ? `${basic[1]}.0.0` : fallback;
+  return parseEnhancedStatus(reply) ?? fallback;
 }
 
 /** One line for logs and DSNs: the reply's lines joined. */
