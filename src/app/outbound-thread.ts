@@ -13,7 +13,7 @@
  * Security: see outbound-worker.ts.
  */
 import type { Worker } from 'node:worker_threads';
-import { spawnWorker } from '../core/worker.js';
+import { spawnWorker, workerReady } from '../core/worker.js';
 import type { CommitItem, MessageCommitter } from '../delivery/committer.js';
 import { deliverNotice, type Notice, type NoticeDeps } from '../pipeline/notice.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -40,21 +40,7 @@ export class OutboundThread {
   /** Starts the worker and waits until it has opened its store and begun. */
   async start(): Promise<void> {
     const worker = this.spawn();
-    await new Promise<void>((resolve, reject) => {
-      const onMessage = (m: Reply) => {
-        if ('ready' in m) done(null);
-        else if ('fatal' in m) done(new Error(m.fatal));
-      };
-      const onExit = (code: number) => done(new Error(`outbound worker exited with code ${code} while starting`));
-      const done = (err: Error | null) => {
-        worker.off('message', onMessage);
-        worker.off('exit', onExit);
-        if (err) reject(err);
-        else resolve();
-      };
-      worker.on('message', onMessage);
-      worker.on('exit', onExit);
-    });
+    await workerReady(worker, 'outbound worker');
   }
 
   private spawn(): Worker {

@@ -164,6 +164,14 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
     return smtp;
   };
   const listening: Listening[] = [];
+  /** Undoes the start when a listener or the outbound worker cannot start. */
+  const abandon = async () => {
+    await Promise.all(endpoints.map((e) => e.close(0)));
+    await blobs.close();
+    await committer.close();
+    certificates.close();
+    await stores.close();
+  };
   try {
     for (const role of ROLES) {
       const section = config[role];
@@ -178,11 +186,7 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
       }
     }
   } catch (err) {
-    await Promise.all(endpoints.map((e) => e.close(0)));
-    await blobs.close();
-    await committer.close();
-    certificates.close();
-    await stores.close();
+    await abandon();
     throw err;
   }
   if (config.outbound.enabled) {
@@ -204,11 +208,7 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
     try {
       await outbound.start();
     } catch (err) {
-      await Promise.all(endpoints.map((e) => e.close(0)));
-      await blobs.close();
-      await committer.close();
-      certificates.close();
-      await stores.close();
+      await abandon();
       throw err;
     }
   }

@@ -12,7 +12,7 @@
  * Security: see commit-worker.ts.
  */
 import type { Worker } from 'node:worker_threads';
-import { spawnWorker } from '../core/worker.js';
+import { spawnWorker, workerReady } from '../core/worker.js';
 import type { CommitItem, MessageCommitter } from '../delivery/committer.js';
 import type { AtomicDeliveryResult, DeliveryResult } from '../store/types.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -52,21 +52,7 @@ export class WorkerCommitter implements MessageCommitter {
   /** Starts the worker now and waits until it has opened its stores. */
   async start(): Promise<void> {
     const worker = this.worker ?? this.spawnWorker();
-    await new Promise<void>((resolve, reject) => {
-      const onMessage = (m: Reply) => {
-        if ('ready' in m) done(null);
-        else if ('fatal' in m) done(new Error(m.fatal));
-      };
-      const onExit = (code: number) => done(new Error(`commit worker exited with code ${code} while starting`));
-      const done = (err: Error | null) => {
-        worker.off('message', onMessage);
-        worker.off('exit', onExit);
-        if (err) reject(err);
-        else resolve();
-      };
-      worker.on('message', onMessage);
-      worker.on('exit', onExit);
-    });
+    await workerReady(worker, 'commit worker');
   }
 
   private spawnWorker(): Worker {

@@ -16,13 +16,11 @@ import { after, before, describe, it } from 'node:test';
 import { subjectPublicKeyInfo } from '../../src/sender-auth/dane-der.js';
 import { startDnssecBind, type DnssecBind } from '../support/bind-dnssec.js';
 import { createTestCa, issueCertificate } from '../support/certs.js';
-import { submit, waitForStatus } from '../support/outbound.js';
-import { freePort, PetrelProcess } from '../support/petrel.js';
+import { SENDER as USER, SENDER_PASSWORD as PASSWORD, startSender, submit, waitForStatus } from '../support/outbound.js';
+import { freePort, type PetrelProcess } from '../support/petrel.js';
 import { startScriptedSmtp, type ScriptedSmtp } from '../support/scripted-smtp.js';
 import { hasTool, requireTools } from '../support/tools.js';
 
-const USER = 'alice@example.com';
-const PASSWORD = 'alice-pw';
 const TOOLS = ['named', 'dnssec-keygen', 'dnssec-signzone', 'swaks'];
 
 /** "3 1 1 <hex>": DANE-EE, SubjectPublicKeyInfo, SHA-256. */
@@ -54,13 +52,10 @@ describe('DANE for outbound delivery, through a validating BIND', () => {
       'bogus.test': { sign: 'valid', records: `@ IN MX 10 mx.bogus.test.\nmx IN A 127.0.0.53\n_${port}._tcp.mx IN TLSA ${tlsaFor(good.certPem)}`, tamper: [tlsaFor(good.certPem).slice(-8).toUpperCase(), '00000000'] },
       'plain.test': { sign: 'none', records: `@ IN MX 10 mx.plain.test.\nmx IN A 127.0.0.54\n_${port}._tcp.mx IN TLSA ${tlsaFor(unrelated.certPem)}` },
     });
-    p = await PetrelProcess.create({
+    p = await startSender({
       outbound: `port = ${port}\nconnect_timeout = "2s"\nmta_sts = false`,
       dns: `resolvers = ["${dns.resolver}"]\ntimeout = "2s"\ntries = 1`,
     });
-    await p.addDomain('example.com');
-    await p.addUser(USER, PASSWORD);
-    await p.start();
   });
   after(async () => {
     await p?.stop();

@@ -18,13 +18,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startBind, type BindServer } from '../support/bind.js';
-import { submit, submitWithNodemailer, waitForStatus } from '../support/outbound.js';
-import { freePort, PetrelProcess } from '../support/petrel.js';
+import { SENDER as USER, SENDER_PASSWORD as PASSWORD, startSender, submit, submitWithNodemailer, waitForStatus } from '../support/outbound.js';
+import { freePort, type PetrelProcess } from '../support/petrel.js';
 import { requireSmtpPeer, smtpPeerUnavailable, startSmtpPeer, type PeerScript, type SmtpPeer } from '../support/smtp-peer.js';
 import { hasTool, requireTools } from '../support/tools.js';
 
-const USER = 'alice@example.com';
-const PASSWORD = 'alice-pw';
 const FULL = { pipelining: true, dsn: true, '8bitmime': true, smtputf8: true, size: 10_485_760, enhancedstatuscodes: true };
 
 describe('outbound delivery against misbehaving MX hosts (aiosmtpd)', () => {
@@ -57,13 +55,10 @@ describe('outbound delivery against misbehaving MX hosts (aiosmtpd)', () => {
         `mx.mute IN A ${scripts.mute!.host}`,
       ].join('\n'),
     });
-    p = await PetrelProcess.create({
+    p = await startSender({
       outbound: `port = ${port}\nmin_backoff = "1s"\nmax_backoff = "2s"\nconnect_timeout = "2s"\ngreeting_timeout = "1s"\nreply_timeout = "2s"`,
       dns: `resolvers = ["${bind.address}"]\ntimeout = "1s"\ntries = 1`,
     });
-    await p.addDomain('example.com');
-    await p.addUser(USER, PASSWORD);
-    await p.start();
   });
   after(async () => {
     await p?.stop();

@@ -8,18 +8,15 @@
  * the sender's INBOX with Postfix's reply in the DSN.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { WireDnsClient } from '../../src/dns/wire-client.js';
 import { startBind, type BindServer } from '../support/bind.js';
-import { inboxSources, submit, waitForStatus } from '../support/outbound.js';
-import { freePort, PetrelProcess } from '../support/petrel.js';
+import { dkimZoneLines, inboxSources, SENDER as USER, SENDER_PASSWORD as PASSWORD, startSender, submit, useResolver, waitForStatus } from '../support/outbound.js';
+import { freePort, type PetrelProcess } from '../support/petrel.js';
 import { PostfixInstance, postfixUnavailable } from '../support/postfix.js';
 import { requireTools } from '../support/tools.js';
 
-const USER = 'alice@example.com';
-const PASSWORD = 'alice-pw';
 
 describe('outbound delivery to a real Postfix MX', () => {
   let bind: BindServer | undefined;
@@ -31,16 +28,14 @@ describe('outbound delivery to a real Postfix MX', () => {
     const port = await freePort();
     postfix = await PostfixInstance.createReceivingMx({ domains: ['postfix.test'], host: '127.0.0.81', port, myhostname: 'mx.postfix.test', mailboxes: ['ann@postfix.test'] });
     await postfix.start();
-    p = await PetrelProcess.create({ outbound: `port = ${port}\nconnect_timeout = "2s"\nmta_sts = false`, dns: 'resolvers = ["127.0.0.1:9"]' });
-    await p.addDomain('example.com');
-    await p.addUser(USER, PASSWORD);
-    const keys = JSON.parse((await p.cli(['dkim', 'show', 'example.com', '--json'])).stdout) as { name: string; strings: string[] }[];
-    bind = await startBind({
-      test: 'postfix IN MX 10 mx.postfix.test.\nmx.postfix IN A 127.0.0.81',
-      'example.com': keys.map((k) => `${k.name}. IN TXT ( ${k.strings.map((s) => `"${s}"`).join(' ')} )`).join('\n'),
+    p = await startSender({
+      outbound: `port = ${port}\nconnect_timeout = "2s"\nmta_sts = false`,
+      // The zone publishes the DKIM key made at domain add: BIND starts between that and Petrel's start.
+      beforeStart: async (created) => {
+        bind = await startBind({ test: 'postfix IN MX 10 mx.postfix.test.\nmx.postfix IN A 127.0.0.81', 'example.com': await dkimZoneLines(created) });
+        useResolver(created, bind.address);
+      },
     });
-    writeFileSync(p.configFile, readFileSync(p.configFile, 'utf8').replace('resolvers = ["127.0.0.1:9"]', `resolvers = ["${bind.address}"]\ntimeout = "1s"\ntries = 1`));
-    await p.start();
   });
   after(async () => {
     await p?.stop();

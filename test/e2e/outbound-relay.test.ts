@@ -14,13 +14,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startBind, type BindServer } from '../support/bind.js';
 import { createTestCa, issueCertificate, makeTempDir } from '../support/certs.js';
-import { submit, waitForStatus } from '../support/outbound.js';
-import { freePort, PetrelProcess } from '../support/petrel.js';
+import { SENDER as USER, SENDER_PASSWORD as PASSWORD, startSender, submit, waitForStatus } from '../support/outbound.js';
+import { freePort, type PetrelProcess } from '../support/petrel.js';
 import { startScriptedSmtp, type ScriptedSmtp } from '../support/scripted-smtp.js';
 import { hasTool, requireTools } from '../support/tools.js';
 
-const USER = 'alice@example.com';
-const PASSWORD = 'alice-pw';
 
 describe('smarthost and routes', () => {
   let bind: BindServer | undefined;
@@ -58,11 +56,8 @@ describe('smarthost and routes', () => {
   });
 
   async function petrel(outbound: string, routes = ''): Promise<PetrelProcess> {
-    const p = await PetrelProcess.create({ outbound, dns: `resolvers = ["${bind!.address}"]\ntimeout = "1s"\ntries = 1`, extraToml: routes, env: { RELAY_PASSWORD: 's3cret' } });
+    const p = await startSender({ outbound, dns: `resolvers = ["${bind!.address}"]\ntimeout = "1s"\ntries = 1`, extraToml: routes, env: { RELAY_PASSWORD: 's3cret' } });
     processes.push(p);
-    await p.addDomain('example.com');
-    await p.addUser(USER, PASSWORD);
-    await p.start();
     return p;
   }
 

@@ -15,13 +15,11 @@ import { after, before, describe, it } from 'node:test';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { WireDnsClient } from '../../src/dns/wire-client.js';
 import { startBind, type BindServer } from '../support/bind.js';
-import { inboxSources, submit, submitWithNodemailer, waitForStatus } from '../support/outbound.js';
-import { freePort, PetrelProcess } from '../support/petrel.js';
+import { dkimZoneLines, inboxSources, SENDER as USER, SENDER_PASSWORD as PASSWORD, startSender, submit, submitWithNodemailer, useResolver, waitForStatus } from '../support/outbound.js';
+import { freePort, type PetrelProcess } from '../support/petrel.js';
 import { startScriptedSmtp, type ScriptedSmtp } from '../support/scripted-smtp.js';
 import { hasTool, requireTools } from '../support/tools.js';
 
-const USER = 'alice@example.com';
-const PASSWORD = 'alice-pw';
 
 describe('outbound delivery by MX routing, against BIND and SMTP peers on loopback', () => {
   let bind: BindServer | undefined;
@@ -53,22 +51,15 @@ describe('outbound delivery by MX routing, against BIND and SMTP peers on loopba
     peers.mx2 = await startScriptedSmtp({ host: '127.0.0.22', port });
     peers.reject = await startScriptedSmtp({ host: '127.0.0.24', port, handler: (l) => (/^RCPT TO:<nobody@/.test(l) ? '550 5.1.1 <nobody@reject.test>: Recipient address rejected: User unknown' : undefined) });
     peers.later = await startScriptedSmtp({ host: '127.0.0.25', port, afterData: () => (++attemptsAtLater === 1 ? '451 4.3.0 come back later' : '250 2.0.0 queued at last') });
-    p = await PetrelProcess.create({
+    p = await startSender({
       outbound: `port = ${port}\nmin_backoff = "1s"\nmax_backoff = "2s"\nconnect_timeout = "2s"`,
-      dns: 'resolvers = ["127.0.0.1:0"]',
+      // The zone publishes the DKIM key made at domain add: BIND starts between that and Petrel's start.
+      beforeStart: async (created) => {
+        await created.addUser('bob@example.com', 'bob-pw');
+        bind = await startBind({ test: zone.join('\n'), 'example.com': await dkimZoneLines(created) });
+        useResolver(created, bind.address);
+      },
     });
-    await p.addDomain('example.com');
-    await p.addUser(USER, PASSWORD);
-    await p.addUser('bob@example.com', 'bob-pw');
-    const key = JSON.parse((await p.cli(['dkim', 'show', 'example.com', '--json'])).stdout) as { name: string; strings: string[] }[];
-    bind = await startBind({
-      test: zone.join('\n'),
-      'example.com': key.map((k) => `${k.name}. IN TXT ( ${k.strings.map((s) => `"${s}"`).join(' ')} )`).join('\n'),
-    });
-    // The resolver is only known now: rewrite the [dns] section before the first start.
-    const { readFileSync, writeFileSync } = await import('node:fs');
-    writeFileSync(p.configFile, readFileSync(p.configFile, 'utf8').replace('resolvers = ["127.0.0.1:0"]', `resolvers = ["${bind.address}"]\ntimeout = "1s"\ntries = 1`));
-    await p.start();
   });
   after(async () => {
     await p?.stop();

@@ -18,13 +18,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startBind, type BindServer } from '../support/bind.js';
 import { createTestCa, issueCertificate, makeTempDir } from '../support/certs.js';
-import { submit, submitWithNodemailer, waitForStatus } from '../support/outbound.js';
-import { freePort, PetrelProcess } from '../support/petrel.js';
+import { SENDER as USER, SENDER_PASSWORD as PASSWORD, startSender, submit, submitWithNodemailer, waitForStatus } from '../support/outbound.js';
+import { freePort, type PetrelProcess } from '../support/petrel.js';
 import { startScriptedSmtp, type ScriptedSmtp } from '../support/scripted-smtp.js';
 import { hasTool, requireTools } from '../support/tools.js';
 
-const USER = 'alice@example.com';
-const PASSWORD = 'alice-pw';
 const POLICY_HOST = '127.0.0.31';
 
 function rootOrSkip(t: { skip(m: string): void }): boolean {
@@ -83,14 +81,11 @@ describe('MTA-STS enforce end to end', () => {
         `mta-sts.unlisted IN A ${POLICY_HOST}`,
       ].join('\n'),
     });
-    p = await PetrelProcess.create({
+    p = await startSender({
       outbound: `port = ${port}\nconnect_timeout = "2s"`,
       dns: `resolvers = ["${bind.address}"]\ntimeout = "1s"\ntries = 1`,
       env: { NODE_EXTRA_CA_CERTS: caFile },
     });
-    await p.addDomain('example.com');
-    await p.addUser(USER, PASSWORD);
-    await p.start();
   });
   after(async () => {
     await p?.stop();

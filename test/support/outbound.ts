@@ -4,11 +4,13 @@
  * wait for the delivery log lines of that queue id, and read a user's
  * INBOX over IMAPS with imapflow (where DSNs land).
  *
- * Exports: submit, waitForStatus, inboxSources, Submitted.
+ * Exports: submit, submitWithNodemailer, waitForStatus, inboxSources,
+ * startSender, dkimZoneLines, useResolver, SENDER, SENDER_PASSWORD, Submitted.
  * Security: test only; loopback.
  */
 import { ImapFlow } from 'imapflow';
-import type { PetrelProcess } from './petrel.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { PetrelProcess, type PetrelOptions } from './petrel.js';
 import { swaks } from './tools.js';
 
 export interface Submitted {
@@ -79,4 +81,35 @@ export async function submitWithNodemailer(
   const m = /queued as (\S+)/.exec(info.response);
   if (!m) throw new Error(`no queue id in ${info.response}`);
   return m[1]!;
+}
+
+/** The sending user every outbound test submits as. */
+export const SENDER = 'alice@example.com';
+export const SENDER_PASSWORD = 'alice-pw';
+
+/**
+ * A Petrel that delivers its outbound queue, with example.com and its
+ * user alice@example.com: created, set up before the first start with
+ * beforeStart (a DNS zone that needs the DKIM key, say), then started.
+ */
+export async function startSender(options: PetrelOptions & { beforeStart?: (p: PetrelProcess) => Promise<void> }): Promise<PetrelProcess> {
+  const { beforeStart, ...create } = options;
+  const p = await PetrelProcess.create(create);
+  await p.addDomain('example.com');
+  await p.addUser(SENDER, SENDER_PASSWORD);
+  await beforeStart?.(p);
+  await p.start();
+  return p;
+}
+
+/** The zone lines publishing example.com's DKIM keys, for a test BIND (one TXT record of several strings each). */
+export async function dkimZoneLines(p: PetrelProcess): Promise<string> {
+  const keys = JSON.parse((await p.cli(['dkim', 'show', 'example.com', '--json'])).stdout) as { name: string; strings: string[] }[];
+  return keys.map((k) => `${k.name}. IN TXT ( ${k.strings.map((s) => `"${s}"`).join(' ')} )`).join('\n');
+}
+
+/** Points a created (not yet started) Petrel's [dns] at a resolver known only after creation. */
+export function useResolver(p: PetrelProcess, address: string): void {
+  const text = readFileSync(p.configFile, 'utf8').replace(/\[dns\]\n(?:[^[\n][^\n]*\n)*/, `[dns]\nresolvers = ["${address}"]\ntimeout = "1s"\ntries = 1\n`);
+  writeFileSync(p.configFile, text);
 }

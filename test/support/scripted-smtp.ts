@@ -54,6 +54,8 @@ export interface ScriptedSmtp {
   /** Connections open now, and the most ever open at once. */
   readonly open: number;
   readonly maxOpen: number;
+  /** The most transactions (MAIL to the reply after the data) ever in progress at once, over all connections. */
+  readonly maxTransactions: number;
   close(): Promise<void>;
 }
 
@@ -63,6 +65,8 @@ export async function startScriptedSmtp(options: ScriptedOptions = {}): Promise<
   const sessions: ScriptedSession[] = [];
   const sockets = new Set<Socket>();
   let maxOpen = 0;
+  let inTransaction = 0;
+  let maxTransactions = 0;
   const server: Server = createServer((raw) => {
     sockets.add(raw);
     // Replies are small separate writes: without this, Nagle holds each one back until the last is acknowledged.
@@ -78,6 +82,12 @@ export async function startScriptedSmtp(options: ScriptedOptions = {}): Promise<
     let inData = false;
     // Recipients accepted in the current transaction: DATA without one is refused, as real servers do.
     let accepted = 0;
+    let transaction = false;
+    const endTransaction = () => {
+      if (transaction) inTransaction--;
+      transaction = false;
+    };
+    raw.on('close', endTransaction);
     const write = (text: string) => socket.write(`${text}\r\n`);
     const ehloLines = () => {
       const ext = [...(options.ehlo ?? DEFAULT_EHLO)];
@@ -94,6 +104,11 @@ export async function startScriptedSmtp(options: ScriptedOptions = {}): Promise<
     const onLine = (line: string) => {
       session.lines.push(line);
       if (/^(MAIL|RSET)/i.test(line)) accepted = 0;
+      if (/^MAIL/i.test(line) && !transaction) {
+        transaction = true;
+        maxTransactions = Math.max(maxTransactions, ++inTransaction);
+      }
+      if (/^(RSET|QUIT)/i.test(line)) endTransaction();
       const custom = options.handler?.(line, session);
       if (custom !== undefined) {
         if (/^DATA$/i.test(line) && /^354/.test(custom)) inData = true;
@@ -169,6 +184,7 @@ export async function startScriptedSmtp(options: ScriptedOptions = {}): Promise<
           session.data.push(buffer.subarray(0, end + 5));
           buffer = buffer.subarray(end + 5);
           inData = false;
+          endTransaction();
           answer(options.afterData ? options.afterData(session) : '250 2.0.0 queued as SCRIPTED');
           continue;
         }
@@ -200,6 +216,9 @@ export async function startScriptedSmtp(options: ScriptedOptions = {}): Promise<
     },
     get maxOpen() {
       return maxOpen;
+    },
+    get maxTransactions() {
+      return maxTransactions;
     },
     async close() {
       for (const s of sockets) s.destroy();
