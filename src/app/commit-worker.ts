@@ -17,7 +17,8 @@
  *   in:  { id, item: CommitItem }   out: { id, result } | { id, error }
  *   in:  { id, items: CommitItem[] } (all or nothing)   out: { id, atomic } | { id, error }
  *   in:  { close: true }            finishes what is in flight, closes, exits
- *   out: { log: { event, fields } }  an error of the search indexer, for the main thread's log
+ *   out: { log: { level?, event, fields } }  a line of the search indexer or the blob collector
+ *                                    (an error unless level says info), for the main thread's log
  *
  * Security: messages come from our own main thread only.
  */
@@ -27,6 +28,8 @@ import { SearchIndexer } from '../delivery/search-indexer.js';
 import { FileBlobStore } from '../store/blob/files.js';
 import { SqlDeliveryStore } from '../store/sql/deliveries.js';
 import { SqlSearchQueue } from '../store/sql/search.js';
+import { SqlBlobGarbage } from '../store/sql/blob-garbage.js';
+import { BlobCollector } from '../delivery/blob-collector.js';
 import { SqliteDriver } from '../store/sqlite/driver.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
 
@@ -34,6 +37,8 @@ export interface CommitWorkerOptions {
   database: string;
   blobs: string;
   fsync: boolean;
+  /** Blob garbage collection ([storage] gc_interval, gc_grace); off when absent. */
+  gc?: { intervalMs: number; graceMs: number };
 }
 
 export type CommitWorkerRequest = { id: number; item: CommitItem } | { id: number; items: CommitItem[] } | { close: true };
@@ -55,9 +60,18 @@ async function main(): Promise<void> {
   const indexer = new SearchIndexer(new SqlSearchQueue(driver), blobs, indexerLog);
   // Errors are reported to the main thread, which logs them with the queue id.
   const committer = new Committer(blobs, new SqlDeliveryStore(driver, Date.now), createLogger({ write: () => {} }), (messages) => indexer.committed(messages));
+  // Message files nothing uses any more, removed here, on the thread that writes them (see delivery/blob-collector.ts).
+  const gcLog: Logger = {
+    ...createLogger({ write: () => {} }),
+    info: (event, fields) => port.postMessage({ log: { level: 'info', event, fields: Object.fromEntries(Object.entries(fields ?? {}).map(([k, v]) => [k, String(v)])) } }),
+    error: indexerLog.error,
+  };
+  const collector = options.gc
+    ? new BlobCollector(new SqlBlobGarbage(driver), (hash) => committer.isPinned(hash) || blobs.isWriting(hash), (hash) => blobs.removeSync(hash), { ...options.gc, slice: 500 }, gcLog)
+    : undefined;
   port.on('message', (message: CommitWorkerRequest) => {
     if ('close' in message) {
-      void Promise.all([committer.idle(), indexer.stop()]).then(async () => {
+      void Promise.all([committer.idle(), indexer.stop(), collector?.stop()]).then(async () => {
         blobs.close();
         await driver.close();
         port.close();
@@ -81,6 +95,7 @@ async function main(): Promise<void> {
   port.postMessage({ ready: true });
   // Blobs left queued by a previous run, or stored before the search index existed.
   indexer.run();
+  collector?.start();
 }
 
 if (parentPort) void main().catch((err: unknown) => {

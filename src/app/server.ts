@@ -126,7 +126,10 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
   );
   await certificates.setHostedDomains(await stores.directory.hostedNames());
   // Message files and the delivery transaction live on their own thread.
-  const committer = new WorkerCommitter({ database: stores.paths.database, blobs: stores.paths.blobs, fsync: config.storage.fsync }, logger.child({}, 'commit'));
+  const committer = new WorkerCommitter(
+    { database: stores.paths.database, blobs: stores.paths.blobs, fsync: config.storage.fsync, gc: { intervalMs: config.storage.gc_interval, graceMs: config.storage.gc_grace } },
+    logger.child({}, 'commit'),
+  );
   await committer.start();
   // Every local delivery (SMTP, LMTP, APPEND) announced to IDLE and NOTIFY sessions once durable.
   const events = new MailboxEvents();

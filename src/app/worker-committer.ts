@@ -25,7 +25,7 @@ type Reply =
   | { ready: true }
   | { fatal: string }
   /** An error line of the worker's background work (the search indexer), logged here. */
-  | { log: { event: string; fields: Record<string, string> } };
+  | { log: { level?: 'info'; event: string; fields: Record<string, string> } };
 
 interface Waiting {
   /** The reply's payload: a DeliveryResult for commit(), an AtomicDeliveryResult for commitAll(). */
@@ -59,7 +59,7 @@ export class WorkerCommitter implements MessageCommitter {
     const worker = spawn(this.options);
     worker.on('message', (reply: Reply) => {
       if ('fatal' in reply) this.logger.error('commit worker failed', { reason: reply.fatal });
-      if ('log' in reply) this.logger.error(reply.log.event, reply.log.fields);
+      if ('log' in reply) (reply.log.level === 'info' ? this.logger.info : this.logger.error)(reply.log.event, reply.log.fields);
       if (!('id' in reply)) return;
       const w = this.waiting.get(reply.id);
       if (!w) return;

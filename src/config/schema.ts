@@ -169,6 +169,8 @@ export const configSchema = z
 
     storage: section('Where and how messages are stored.', {
       fsync: key(z.boolean(), true, 'fsync message files and the database before acknowledging. Turning this off risks losing acknowledged mail on a power cut; only for throwaway test instances.'),
+      gc_interval: keyInput(duration, '10s', 'How often a slice of 500 message files is checked for ones nothing uses any more (expunged everywhere, delivered out of the queue), which are removed with their rows.'),
+      gc_grace: keyInput(duration, '1h', 'Message files stored more recently than this are not checked yet.'),
     }),
 
     shutdown: section('Stopping.', {

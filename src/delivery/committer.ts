@@ -87,6 +87,8 @@ export class Committer implements MessageCommitter {
   /** Messages accepted by commit() and not yet answered. */
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
+  /** Blobs written for messages whose transaction has not ended: the garbage collector leaves them alone. */
+  private readonly pinned = new Map<string, number>();
   batches = 0;
 
   constructor(
@@ -97,11 +99,28 @@ export class Committer implements MessageCommitter {
     private readonly afterCommit: (messages: number) => void = () => {},
   ) {}
 
+  /** A message being committed uses this blob (from its write until its transaction ends). */
+  isPinned(hash: string): boolean {
+    return this.pinned.has(hash);
+  }
+
+  private pin(hash: string): void {
+    this.pinned.set(hash, (this.pinned.get(hash) ?? 0) + 1);
+  }
+
+  private unpin(hash: string): void {
+    const n = (this.pinned.get(hash) ?? 1) - 1;
+    if (n <= 0) this.pinned.delete(hash);
+    else this.pinned.set(hash, n);
+  }
+
   commit(item: CommitItem): Promise<DeliveryResult> {
     this.inFlight++;
+    let pinned: string | undefined;
     const answered = new Promise<DeliveryResult>((resolve, reject) => {
       this.blobs.put(item.bytes).then(
         (hash) => {
+          this.pin((pinned = hash));
           this.ready.push({ request: { ...item.request, blob: { hash, size: item.bytes.length, index: item.index, search: searchKeysOf(item, this.logger) } }, resolve, reject });
           this.schedule();
         },
@@ -112,6 +131,7 @@ export class Committer implements MessageCommitter {
       );
     });
     const settle = () => {
+      if (pinned) this.unpin(pinned);
       if (--this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
     };
     answered.then(settle, settle);
@@ -120,7 +140,10 @@ export class Committer implements MessageCommitter {
 
   commitAll(items: readonly CommitItem[]): Promise<AtomicDeliveryResult> {
     this.inFlight++;
-    const answered = Promise.all(items.map((item) => this.blobs.put(item.bytes))).then(
+    const pinned: string[] = [];
+    // Each blob is pinned as soon as it is written, not when the last of the group is.
+    const put = (bytes: Buffer) => this.blobs.put(bytes).then((hash) => (this.pin(hash), pinned.push(hash), hash));
+    const answered = Promise.all(items.map((item) => put(item.bytes))).then(
       (hashes) =>
         new Promise<AtomicDeliveryResult>((resolve, reject) => {
           const requests = items.map((item, i) => ({ ...item.request, blob: { hash: hashes[i]!, size: item.bytes.length, index: item.index, search: searchKeysOf(item, this.logger) } }));
@@ -133,6 +156,7 @@ export class Committer implements MessageCommitter {
       },
     );
     const settle = () => {
+      for (const hash of pinned) this.unpin(hash);
       if (--this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
     };
     answered.then(settle, settle);

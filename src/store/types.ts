@@ -694,6 +694,29 @@ export interface MtaStsCache {
   delete?(domain: string): Promise<void>;
 }
 
+/**
+ * Blobs nothing uses any more: a message expunged from every mailbox, an
+ * outbound message delivered and removed, a learning event consumed.
+ * The collector (delivery/blob-collector.ts) reads a slice at a time and
+ * forgets them; it runs on the thread that writes blobs.
+ */
+export interface BlobGarbage {
+  /**
+   * Of the blobs after `after` in hash order, at most `limit` looked at,
+   * those unreferenced and stored at or before `storedBefore`; `last` is the
+   * last hash looked at, or null when the scan reached the end.
+   */
+  unreferenced(after: string, limit: number, storedBefore: number): Promise<{ hashes: string[]; last: string | null }>;
+  /**
+   * In one transaction, for each hash: skipped when keep(hash) says so,
+   * otherwise its rows (blob, search keys, full-text row) are deleted if
+   * it is still unreferenced, and then removeFile(hash) is called, inside
+   * the transaction, so that no commit can reference it in between. The
+   * hashes forgotten.
+   */
+  forget(hashes: readonly string[], keep: (hash: string) => boolean, removeFile: (hash: string) => void): Promise<string[]>;
+}
+
 export interface MetadataStore {
   readonly directory: DirectoryStore;
   readonly mailboxes: MailboxStore & MailboxAdmin;
@@ -709,5 +732,6 @@ export interface MetadataStore {
   readonly searchQueue: SearchIndexQueue;
   /** Blob hashes still referenced by a message, the queue or a learning event (for blob garbage collection). */
   isBlobReferenced(hash: string): Promise<boolean>;
+  readonly blobGarbage: BlobGarbage;
   close(): Promise<void>;
 }

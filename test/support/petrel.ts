@@ -68,6 +68,8 @@ export interface PetrelOptions {
    * mail must never send it anywhere but to the peers it starts.
    */
   outbound?: string;
+  /** TOML lines placed inside [storage] (after fsync). */
+  storage?: string;
   /** TOML lines placed inside [dns]. By default every lookup goes to a closed loopback port (and fails), so no test asks a real resolver. */
   dns?: string;
   hostname?: string;
@@ -123,7 +125,7 @@ export class PetrelProcess {
         `[imaps]\nlisten = ["127.0.0.1:${ports.imaps}"]`,
         `[pop3]\nlisten = ["127.0.0.1:${ports.pop3}"]`,
         `[pop3s]\nlisten = ["127.0.0.1:${ports.pop3s}"]`,
-        `[storage]\nfsync = ${options.fsync ?? true}`,
+        `[storage]\nfsync = ${options.fsync ?? true}\n${options.storage ?? ''}`,
         `[shutdown]\ngrace = "5s"`,
         `[smtp]\n${options.smtp ?? ''}`,
         `[outbound]\nenabled = ${options.outbound !== undefined}\n${options.outbound ?? ''}`,

@@ -141,6 +141,12 @@ function renameFile(from: string, to: string): Promise<void> {
 export class FileBlobStore implements BlobStore {
   /** Puts in progress, by hash, until durable: a second put of the same bytes waits for the first. */
   private readonly writing = new Map<string, Promise<void>>();
+  /**
+   * Blobs whose put finished in this turn of the event loop: their caller
+   * has not had the microtask to take note of them yet (see isWriting).
+   */
+  private readonly justWritten = new Set<string>();
+  private clearScheduled = false;
   /** Open descriptors of the 256 fan-out directories, kept for their fsyncs. */
   private readonly dirFds = new Map<string, number>();
   /** Makes temporary names unique within this process; 'wx' refuses any clash. */
@@ -172,7 +178,17 @@ export class FileBlobStore implements BlobStore {
   private store(bytes: Buffer, hash: string): Promise<void> {
     const running = this.writing.get(hash);
     if (running) return running;
-    const done = this.writeDurably(bytes, hash).finally(() => this.writing.delete(hash));
+    const done = this.writeDurably(bytes, hash).finally(() => {
+      this.writing.delete(hash);
+      this.justWritten.add(hash);
+      if (!this.clearScheduled) {
+        this.clearScheduled = true;
+        setImmediate(() => {
+          this.clearScheduled = false;
+          this.justWritten.clear();
+        });
+      }
+    });
     this.writing.set(hash, done);
     return done;
   }
@@ -254,5 +270,19 @@ export class FileBlobStore implements BlobStore {
 
   async remove(hash: string): Promise<void> {
     await fs.rm(this.pathOf(hash), { force: true });
+  }
+
+  /**
+   * A put of this blob is being written now, or finished in this turn of
+   * the event loop (its caller notes the hash in a microtask that may not
+   * have run yet; by the next turn it has).
+   */
+  isWriting(hash: string): boolean {
+    return this.writing.has(hash) || this.justWritten.has(hash);
+  }
+
+  /** Removes the file at once (the garbage collector does it inside its transaction); absent is fine. */
+  removeSync(hash: string): void {
+    rmSync(this.pathOf(hash), { force: true });
   }
 }

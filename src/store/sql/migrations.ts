@@ -281,6 +281,12 @@ export const migrations: Migration[] = [
       )`,
     ],
   },
+  {
+    version: 10,
+    name: 'blob garbage collection: the queue found by blob',
+    // The collector asks, for every stored blob, whether a message, a queued message or a learning event still uses it.
+    statements: () => [`CREATE INDEX queue_blob ON queue (blob_hash)`],
+  },
 ];
 
 export const LATEST_VERSION = migrations[migrations.length - 1]!.version;

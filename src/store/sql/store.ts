@@ -6,6 +6,7 @@
  */
 import type { MetadataStore } from '../types.js';
 import { SqlAnnotationStore } from './annotations.js';
+import { SqlBlobGarbage } from './blob-garbage.js';
 import { SqlDeliveryStore } from './deliveries.js';
 import { SqlDirectoryStore } from './directory.js';
 import type { SqlDriver } from './driver.js';
@@ -38,6 +39,7 @@ export async function openSqlStore(driver: SqlDriver, now: () => number = Date.n
       );
       return row !== undefined;
     },
+    blobGarbage: new SqlBlobGarbage(driver),
     close: () => driver.close(),
   };
 }
