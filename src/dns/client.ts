@@ -1,8 +1,9 @@
 /*
- * The DNS client port every lookup goes through (outbound MX routing now;
- * sender authentication and the doctor later), and its implementation on
- * Node's c-ares resolver with the servers the operator configured
- * (`[dns] resolvers`; empty: the system's /etc/resolv.conf).
+ * The DNS client port every lookup goes through (outbound MX routing,
+ * MTA-STS and DANE now; sender authentication and the doctor later). Its
+ * implementation is wire-client.ts (Petrel's own, on the resolvers the
+ * operator configured, `[dns] resolvers`), behind cache.ts; Node's
+ * resolver cannot tell the AD bit nor ask for TLSA, so it is not used.
  *
  * Answers are normalised into three outcomes the mail logic can act on
  * without knowing resolver error codes: records; `nxdomain` / `nodata` (the
@@ -10,11 +11,10 @@
  * (SERVFAIL, REFUSED, timeout, no server reachable: ask again later, never
  * bounce on it).
  *
- * Exports: DnsClient, DnsAnswer, MxRecord, NodeDnsClient, DnsOptions.
- * Security: names come from envelopes (sender-chosen); they are only ever
- * passed to the resolver, and every lookup is bounded by timeout x tries.
+ * Exports: DnsClient, DnsAnswer, MxRecord, TlsaRecord, DnsOptions.
+ * Security: names come from envelopes (sender-chosen); implementations only
+ * ever pass them to the resolver, and bound every lookup by timeout x tries.
  */
-import { Resolver } from 'node:dns/promises';
 
 export interface MxRecord {
   exchange: string;
@@ -63,49 +63,4 @@ export interface DnsOptions {
   /** Per try, in milliseconds. */
   timeoutMs: number;
   tries: number;
-}
-
-/** c-ares error codes that mean the name or type does not exist. */
-const ABSENT: Record<string, 'nxdomain' | 'nodata'> = { ENOTFOUND: 'nxdomain', ENODATA: 'nodata' };
-
-export class NodeDnsClient implements DnsClient {
-  private readonly resolver: Resolver;
-
-  constructor(options: DnsOptions) {
-    this.resolver = new Resolver({ timeout: options.timeoutMs, tries: options.tries });
-    if (options.servers.length > 0) this.resolver.setServers([...options.servers]);
-  }
-
-  mx(name: string): Promise<DnsAnswer<MxRecord>> {
-    return this.ask(name, 'MX', () => this.resolver.resolveMx(name));
-  }
-
-  a(name: string): Promise<DnsAnswer<string>> {
-    return this.ask(name, 'A', () => this.resolver.resolve4(name));
-  }
-
-  aaaa(name: string): Promise<DnsAnswer<string>> {
-    return this.ask(name, 'AAAA', () => this.resolver.resolve6(name));
-  }
-
-  txt(name: string): Promise<DnsAnswer<string>> {
-    return this.ask(name, 'TXT', async () => (await this.resolver.resolveTxt(name)).map((strings) => strings.join('')));
-  }
-
-  /** Node's resolver has no TLSA query: always temporary, so nothing relies on DANE through it. */
-  async tlsa(name: string): Promise<DnsAnswer<TlsaRecord>> {
-    return { ok: false, kind: 'temporary', detail: `TLSA lookup for ${name}: not supported by this resolver` };
-  }
-
-  private async ask<T>(name: string, type: string, query: () => Promise<T[]>): Promise<DnsAnswer<T>> {
-    try {
-      const records = await query();
-      return records.length > 0 ? { ok: true, records } : { ok: false, kind: 'nodata', detail: `no ${type} record for ${name}` };
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? '';
-      const absent = ABSENT[code];
-      if (absent) return { ok: false, kind: absent, detail: absent === 'nxdomain' ? `${name} does not exist` : `no ${type} record for ${name}` };
-      return { ok: false, kind: 'temporary', detail: `${type} lookup for ${name} failed: ${code || (err instanceof Error ? err.message : String(err))}` };
-    }
-  }
 }

@@ -1,13 +1,13 @@
 /*
  * MX routing against a real BIND serving test zones, through the DNS client
- * the server uses (Node's resolver pointed at the configured server): MX
+ * the server uses (Petrel's wire client pointed at the configured server): MX
  * order and addresses, implicit MX, null MX, NXDOMAIN, MX to this host, and
  * a server that refuses (recursion off, a name outside its zones) or does
  * not answer, which must defer and never bounce.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { NodeDnsClient } from '../../src/dns/client.js';
+import { WireDnsClient } from '../../src/dns/wire-client.js';
 import { resolveRoute, type Route, type SelfIdentity } from '../../src/dns/mx.js';
 import { startBind, type BindServer } from '../support/bind.js';
 import { freePorts } from '../support/petrel.js';
@@ -18,7 +18,7 @@ const summary = (r: Route) => (r.kind === 'hosts' ? r.hosts.map((h) => `${h.pref
 
 describe('MX routing against a real BIND', () => {
   let bind: BindServer | undefined;
-  let dns: NodeDnsClient;
+  let dns: WireDnsClient;
 
   before(async () => {
     if (!hasTool('named')) return;
@@ -41,7 +41,7 @@ describe('MX routing against a real BIND', () => {
         'nothing IN TXT "no address here"',
       ].join('\n'),
     });
-    dns = new NodeDnsClient({ servers: [bind.address], timeoutMs: 1000, tries: 1 });
+    dns = new WireDnsClient({ servers: [bind.address], timeoutMs: 1000, tries: 1 });
   });
   after(() => bind?.stop());
 
@@ -68,7 +68,7 @@ describe('MX routing against a real BIND', () => {
     if (!requireTools(t, 'named')) return;
     const [silent] = await freePorts(1);
     const started = Date.now();
-    const r = await resolveRoute('multi.route.test', new NodeDnsClient({ servers: [`127.0.0.1:${silent}`], timeoutMs: 300, tries: 1 }), self);
+    const r = await resolveRoute('multi.route.test', new WireDnsClient({ servers: [`127.0.0.1:${silent}`], timeoutMs: 300, tries: 1 }), self);
     assert.deepEqual(summary(r), 'temp 4.4.3');
     assert.ok(Date.now() - started < 5000);
   });
