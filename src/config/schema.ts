@@ -156,14 +156,16 @@ export const configSchema = z
         z.array(
           z.object({
             domain: z.string().regex(/^\.?[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/, 'must be a domain, or ".example.net" for its subdomains'),
-            host: hostname.or(z.string().regex(/^[0-9a-fA-F:.]+$/)),
+            host: hostname.or(z.string().regex(/^[0-9a-fA-F:.]+$/)).optional(),
             port: z.number().int().min(1).max(65535).default(25),
             mx: z.boolean().default(false),
             tls: z.enum(['opportunistic', 'required', 'none']).default('opportunistic'),
+            concurrency: z.number().int().min(1).max(1000).optional(),
+            rate: z.number().int().min(0).optional(),
           }).strict(),
         ),
         [],
-        'Per-domain routes, like Postfix\'s transport maps: [[outbound.route]] domain = "example.net", host = "10.0.0.5", port = 25, mx = false (connect to host itself; true looks up host\'s MX), tls = "opportunistic" | "required" | "none". A domain starting with "." matches its subdomains. Routes win over the relay.',
+        'Per-domain routes, like Postfix\'s transport maps: [[outbound.route]] domain = "example.net", host = "10.0.0.5", port = 25, mx = false (connect to host itself; true looks up host\'s MX), tls = "opportunistic" | "required" (verified against host) | "none", and optionally concurrency and rate (messages a minute) for that destination. Without host, the domain keeps its own MX hosts (and MTA-STS, DANE) with just those limits. A domain starting with "." matches its subdomains. Routes win over the relay.',
       ),
     }),
 

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { AttemptJob, AttemptOutcome, AttemptReport } from '../delivery/smtp/attempt.js';
-import { nexthopFor } from '../delivery/smtp/nexthop.js';
+import { nexthopFor, type RouteRule } from '../delivery/smtp/nexthop.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
 import type { MetadataStore, OutboundRecipient } from '../store/types.js';
 import { silentLogger } from '../telemetry/logger.js';
@@ -37,7 +37,7 @@ const outcome = (address: string, kind: AttemptOutcome['outcome'], reply: string
 });
 const all = (kind: AttemptOutcome['outcome'], reply: string, extra: Partial<AttemptOutcome> = {}): Script => (job) => ({ answered: true, outcomes: job.recipients.map((r) => outcome(r.address, kind, reply, extra)) });
 
-async function setup(script: Script, options: Partial<EngineOptions> = {}, prepare?: () => Promise<Buffer>) {
+async function setup(script: Script, options: Partial<EngineOptions> = {}, prepare?: () => Promise<Buffer>, routes: RouteRule[] = []) {
   const dir = mkdtempSync(join(tmpdir(), 'petrel-engine-'));
   dirs.push(dir);
   const clock = { now: 1_800_000_000_000 };
@@ -47,7 +47,7 @@ async function setup(script: Script, options: Partial<EngineOptions> = {}, prepa
   const engine = new OutboundEngine({ ...OPTIONS, ...options }, {
     store: store.queue,
     prepare: prepare ?? (async () => Buffer.from('Subject: x\r\n\r\nbody\r\n')),
-    nexthop: (domain) => nexthopFor(domain, [], undefined),
+    nexthop: (domain) => nexthopFor(domain, routes, undefined),
     attempt: async (job, nexthop) => {
       const domain = nexthop.kind === 'mx' ? nexthop.domain : nexthop.host;
       attempts.push({ queueId: job.queueId, domain, recipients: job.recipients.map((r) => r.address), at: clock.now });
@@ -267,6 +267,30 @@ describe('outbound queue manager', () => {
     const times = (await Promise.all(ids.map((id) => s.store.queue.get(id)))).map((e) => e!.recipients[0]!.nextAttempt);
     assert.ok(times.every((t) => t >= s.clock.now && t < s.clock.now + 5 * MIN), 'rescheduled within restart_spread');
     assert.equal(s.attempts.length, 0, 'none sent at once');
+    await done(s);
+  });
+
+  it('a route can give one destination its own concurrency', async () => {
+    let running = 0;
+    let most = 0;
+    const release: (() => void)[] = [];
+    const s = await setup(async (job, domain) => {
+      running++;
+      most = Math.max(most, running);
+      await new Promise<void>((r) => release.push(r));
+      running--;
+      return all('delivered', '250 ok')(job, domain);
+    }, { destinationConcurrency: 20 }, undefined, [{ domain: 'careful.test', port: 25, mx: false, tls: 'opportunistic', concurrency: 1 }]);
+    for (let i = 0; i < 5; i++) await s.queue([`u${i}@careful.test`]);
+    await s.engine.start();
+    await until(() => running === 1);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(running, 1, 'one at a time');
+    while ((await s.store.queue.list()).length > 0) {
+      release.splice(0).forEach((r) => r());
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal(most, 1);
     await done(s);
   });
 });

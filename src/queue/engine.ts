@@ -261,13 +261,14 @@ export class OutboundEngine {
           if (dest.running === 0) this.destinations.delete(key);
           continue;
         }
-        if (dest.running >= this.options.destinationConcurrency) continue;
+        if (dest.running >= (dest.nexthop.limits?.concurrency ?? this.options.destinationConcurrency)) continue;
         if (dest.nextStart > now) {
           wake = Math.min(wake, dest.nextStart);
           continue;
         }
         const job = dest.jobs.shift()!;
-        if (this.options.destinationRate > 0) dest.nextStart = Math.max(now, dest.nextStart) + 60_000 / this.options.destinationRate;
+        const rate = dest.nexthop.limits?.rate ?? this.options.destinationRate;
+        if (rate > 0) dest.nextStart = Math.max(now, dest.nextStart) + 60_000 / rate;
         started = true;
         void this.run(dest, job);
       }

@@ -6,7 +6,7 @@
  * per-destination concurrency and rate: every recipient with the same
  * next hop shares one destination.
  *
- * Exports: nexthopFor, Nexthop, RouteRule, RelaySettings.
+ * Exports: nexthopFor, Nexthop, RouteRule, RelaySettings, DestinationLimits.
  * Security: the domain comes from an envelope; it is only compared and
  * looked up. Routes and the relay are operator configuration.
  */
@@ -14,11 +14,22 @@
 export interface RouteRule {
   /** "example.net", or ".example.net" for every subdomain of it. */
   domain: string;
-  host: string;
+  /** Absent: the domain's own MX hosts, with this rule's limits. */
+  host?: string;
   port: number;
   /** true: look up the host's MX records; false: connect to the host itself (Postfix's [host]). */
   mx: boolean;
   tls: 'opportunistic' | 'required' | 'none';
+  /** Limits of this destination instead of [outbound] destination_concurrency and destination_rate. */
+  concurrency?: number;
+  rate?: number;
+}
+
+/** Per-destination limits that differ from the defaults. */
+export interface DestinationLimits {
+  concurrency?: number;
+  /** Messages a minute; 0 no limit. */
+  rate?: number;
 }
 
 export interface RelaySettings {
@@ -33,7 +44,7 @@ export interface RelaySettings {
 
 export type Nexthop =
   /** The recipient domain's MX hosts on the outbound port, with MTA-STS and DANE. */
-  | { kind: 'mx'; key: string; domain: string }
+  | { kind: 'mx'; key: string; domain: string; limits?: DestinationLimits }
   /** A route or the relay: a fixed host (or its MX hosts), TLS as configured. */
   | {
       kind: 'host';
@@ -48,6 +59,7 @@ export type Nexthop =
       auth?: { user: string; pass: string };
       ca?: string;
       relay: boolean;
+      limits?: DestinationLimits;
     };
 
 const canonical = (d: string) => d.toLowerCase().replace(/\.$/, '');
@@ -62,10 +74,13 @@ export function nexthopFor(domain: string, routes: readonly RouteRule[], relay: 
   const d = canonical(domain);
   // An exact rule wins over a subdomain rule, whatever their order.
   const rule = routes.find((r) => !r.domain.startsWith('.') && matches(r.domain, d)) ?? routes.find((r) => r.domain.startsWith('.') && matches(r.domain, d));
-  if (rule) {
+  const limits = rule && (rule.concurrency !== undefined || rule.rate !== undefined) ? { concurrency: rule.concurrency, rate: rule.rate } : undefined;
+  if (rule?.host) {
     const host = canonical(rule.host).replace(/^\[(.*)\]$/, '$1');
-    return { kind: 'host', key: `route:${host}:${rule.port}:${rule.mx ? 'mx' : 'host'}`, domain: d, host, port: rule.port, mx: rule.mx, tls: rule.tls, implicitTls: false, relay: false };
+    return { kind: 'host', key: `route:${host}:${rule.port}:${rule.mx ? 'mx' : 'host'}`, domain: d, host, port: rule.port, mx: rule.mx, tls: rule.tls, implicitTls: false, relay: false, limits };
   }
+  // A rule without a host only changes the limits: the domain keeps its MX hosts, its own destination.
+  if (rule) return { kind: 'mx', key: `mx:${d}`, domain: d, limits };
   if (relay && relay.host) {
     const host = canonical(relay.host);
     return {
