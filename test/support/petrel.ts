@@ -7,7 +7,7 @@
  * Security: test only; everything listens on 127.0.0.1.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -100,7 +100,7 @@ export class PetrelProcess {
   constructor(
     readonly dataDir: string,
     readonly configFile: string,
-    readonly ports: Ports,
+    public ports: Ports,
     readonly hostname: string,
     readonly nodeArgs: string[] = [],
     readonly env: Record<string, string> = {},
@@ -133,11 +133,38 @@ export class PetrelProcess {
         options.extraToml ?? '',
       ].join('\n') + '\n',
     );
-    return new PetrelProcess(dataDir, configFile, ports, hostname, options.nodeArgs, options.env);
+    const process_ = new PetrelProcess(dataDir, configFile, ports, hostname, options.nodeArgs, options.env);
+    process_.portsChosen = options.ports !== undefined;
+    return process_;
   }
 
-  /** Starts `petrel serve` and waits until every listener is up. */
+  /** The caller gave the ports: a clash at start is theirs to handle. */
+  private portsChosen = false;
+
+  /**
+   * Starts `petrel serve` and waits until every listener is up. A port
+   * taken between its allocation and the start (by another test file
+   * running at the same time: any socket may get it as its ephemeral
+   * port) makes the start fail with EADDRINUSE: then the listeners move to
+   * new free ports and the start is tried again, a few times.
+   */
   async start(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.startOnce();
+        return;
+      } catch (err) {
+        if (this.portsChosen || attempt >= 3 || !/EADDRINUSE/.test(String(err))) throw err;
+        const fresh = await allocatePorts();
+        let text = readFileSync(this.configFile, 'utf8');
+        for (const role of Object.keys(fresh) as (keyof Ports)[]) text = text.replace(`127.0.0.1:${this.ports[role]}"`, `127.0.0.1:${fresh[role]}"`);
+        writeFileSync(this.configFile, text);
+        this.ports = fresh;
+      }
+    }
+  }
+
+  private async startOnce(): Promise<void> {
     this.log = '';
     const child = spawn(process.execPath, [...this.nodeArgs, '--import', TSX, MAIN, 'serve', '--config', this.configFile], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env } });
     this.child = child;
