@@ -57,11 +57,13 @@
  *   header at its first line that is not a field.
  * - ENVID characters outside printable ASCII (RFC 3461 section 4.4 allows
  *   no others) become "?", as do non-ASCII characters of a remote reply in
- *   a classic report. A word of a reply longer than a line can hold is cut
- *   with a fold, which reads back as a space.
+ *   a classic report; a U-label host name is written as A-labels. A word
+ *   (of a reply, or an address) over 900 octets is cut with a fold, which
+ *   reads back as a space.
  */
 import libmime from 'libmime';
 import { createHash } from 'node:crypto';
+import { domainToAscii } from '../core/address.js';
 
 export type DsnKind = 'failure' | 'delay' | 'success';
 export type DsnAction = 'failed' | 'delayed' | 'delivered' | 'relayed' | 'expanded';
@@ -121,8 +123,8 @@ const MAX_LINE_OCTETS = 998;
 /** RFC 5322 section 2.1.1 recommends 78 characters a header line; text is wrapped the same way. */
 const FOLD_WIDTH = 78;
 const TEXT_WIDTH = 76;
-/** A word longer than this (in code points, at most 4 octets each) is cut so that no line passes 998 octets. */
-const MAX_WORD_CHARS = 240;
+/** A word longer than this is cut so that, with a field name or an indent before it, no line passes 998 octets. */
+const MAX_WORD_OCTETS = 900;
 /** An SMTP reply line is at most 512 octets (RFC 5321 section 4.5.3.1.5); a long multi-line reply still fits. */
 const MAX_DIAGNOSTIC_CHARS = 8 * 1024;
 /** A path is at most 256 octets (RFC 5321 section 4.5.3.1.3); longer values are cut so a field fits a line. */
@@ -479,9 +481,19 @@ function cleanValue(text: string, max = MAX_VALUE_CHARS): string {
   return clean.length <= max ? clean : Array.from(clean).slice(0, max).join('');
 }
 
-/** A host name for `dns;` fields: only the characters of names and address literals. */
+/**
+ * A host name for `dns;` fields, which are ASCII (RFC 3464 section 2.1.2 (c)):
+ * a U-label name as its A-labels, then only the characters of names and
+ * address literals.
+ */
 function cleanHost(host: string): string {
-  return host.replace(/[^A-Za-z0-9.:_[\]-]/g, '').slice(0, MAX_HOST_CHARS);
+  const ascii = NON_ASCII.test(host) ? (domainToAscii(host) ?? host) : host;
+  return ascii.replace(/[^A-Za-z0-9.:_[\]-]/g, '').slice(0, MAX_HOST_CHARS);
+}
+
+/** Our queue IDs are short ASCII words; anything else becomes "?", so the 7-bit parts stay 7-bit. */
+function queueIdOf(queueId: string): string {
+  return queueId.replace(/[^\x21-\x7e]/g, '?').slice(0, 64);
 }
 
 /** Printable ASCII, as RFC 3461 section 4.4 requires of an ENVID; anything else becomes "?". */
@@ -568,17 +580,24 @@ function fold(name: string, segments: readonly string[]): string[] {
   return lines;
 }
 
-/** The words of a text (split at spaces), each at most MAX_WORD_CHARS code points. */
+/** The words of a text (split at spaces), each at most MAX_WORD_OCTETS, cut between code points. */
 function cutWords(text: string): string[] {
   const words: string[] = [];
   for (const word of text.split(' ')) {
     if (word === '') continue;
-    if (word.length <= MAX_WORD_CHARS) {
+    if (octets(word) <= MAX_WORD_OCTETS) {
       words.push(word);
       continue;
     }
-    const chars = Array.from(word);
-    for (let i = 0; i < chars.length; i += MAX_WORD_CHARS) words.push(chars.slice(i, i + MAX_WORD_CHARS).join(''));
+    let piece = '';
+    for (const ch of word) {
+      if (octets(piece) + octets(ch) > MAX_WORD_OCTETS) {
+        words.push(piece);
+        piece = '';
+      }
+      piece += ch;
+    }
+    if (piece !== '') words.push(piece);
   }
   return words;
 }
@@ -653,7 +672,7 @@ function statusBody(input: DsnInput, global: boolean): Buffer {
   if (input.envid !== null) perMessage.push(...fold('Original-Envelope-Id', [cleanEnvid(input.envid)]));
   perMessage.push(...fold('Reporting-MTA', [`dns; ${cleanHost(input.reportingMta)}`]));
   perMessage.push(`Arrival-Date: ${formatDate(input.arrivalDate)}`);
-  if (input.queueId) perMessage.push(...fold('X-Petrel-Queue-ID', [cleanValue(input.queueId)]));
+  if (input.queueId) perMessage.push(...fold('X-Petrel-Queue-ID', [queueIdOf(input.queueId)]));
   const groups = [perMessage, ...input.recipients.map((r) => recipientFields(r, global))];
   return Buffer.from(groups.map((group) => group.map((line) => `${line}\r\n`).join('')).join('\r\n'), 'utf8');
 }
@@ -697,7 +716,7 @@ function humanText(input: DsnInput, returned: Returned, global: boolean): string
   const out: string[] = [`This is the mail system at ${host}.`, ''];
   out.push(...wrap(INTRO[input.kind], '', ''), '');
   if (input.kind !== 'success') {
-    const queue = input.queueId ? ` and give the queue ID ${cleanValue(input.queueId, 64)}` : '';
+    const queue = input.queueId ? ` and give the queue ID ${queueIdOf(input.queueId)}` : '';
     out.push(...wrap(`If you need help, write to the postmaster of ${host}${queue}.`, '', ''), '');
   }
   for (const r of input.recipients) out.push(...recipientText(r, global), '');
@@ -709,7 +728,8 @@ function humanText(input: DsnInput, returned: Returned, global: boolean): string
 function recipientText(r: DsnRecipientReport, global: boolean): string[] {
   const rcpt = cleanValue(r.finalRecipient);
   const orcpt = parseOrcpt(r.orcpt);
-  const was = orcpt !== null && orcpt.address !== rcpt ? ` (you wrote to <${orcpt.address}>)` : '';
+  const mailType = orcpt !== null && (orcpt.type === 'rfc822' || orcpt.type === 'utf-8');
+  const was = mailType && orcpt.address !== rcpt ? ` (you wrote to <${orcpt.address}>)` : '';
   const lines = wrap(`<${rcpt}>${was}: ${actionText(r)}`, '', '    ');
   const diagnostic = diagnosticText(r);
   const host = r.remoteMta ? cleanHost(r.remoteMta) : '';
