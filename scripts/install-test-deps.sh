@@ -20,6 +20,7 @@ packages=(
   bind9-utils      # dnssec-keygen, dnssec-signzone: signed test zones for DANE (TLSA with the AD bit)
   bind9-dnsutils   # dig: checks that a test zone is served before a test relies on it
   python3-aiosmtpd # scripted misbehaving receiving MXs for the outbound queue tests
+  pebble           # an ACME test CA (and pebble-challtestsrv) for certificate issuance tests
 )
 
 missing=()

@@ -77,6 +77,36 @@ export const configSchema = z
     imaps: listener('IMAP over implicit TLS. Standard port 993.', true, ['127.0.0.1:1993']),
     pop3: listener('POP3 with STLS: users download their INBOX; no USER/PASS/AUTH before TLS. Standard port 110.', true, ['127.0.0.1:1110']),
     pop3s: listener('POP3 over implicit TLS. Standard port 995.', true, ['127.0.0.1:1995']),
+    http: listener('HTTP: ACME HTTP-01 challenges, and a redirect of everything else to HTTPS. Standard port 80.', true, ['127.0.0.1:8080']),
+    https: listener('HTTPS: the MTA-STS policy of each domain, Thunderbird autoconfig and Outlook autodiscover, a health endpoint; the certificate chosen by SNI like every TLS listener. Standard port 443.', true, ['127.0.0.1:8443']),
+
+    network: section('How the Internet reaches this host: what `petrel dns plan` publishes and `petrel doctor` checks against.', {
+      public_ipv4: key(z.array(z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, 'must be an IPv4 address')), [], 'The public IPv4 addresses mail arrives at and leaves from. Empty: the non-private addresses of this host\'s interfaces.'),
+      public_ipv6: key(z.array(z.string().regex(/^[0-9a-fA-F:]+$/, 'must be an IPv6 address')), [], 'The public IPv6 addresses, likewise. Empty: the global addresses of this host\'s interfaces.'),
+    }),
+
+    domains: section('What every hosted domain publishes: client names, DMARC, MTA-STS and TLS reports (`petrel dns plan` prints the records; the HTTPS listener serves the MTA-STS policy and client autoconfiguration).', {
+      client_host: key(z.string().regex(/^$|^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/, 'must be a DNS label such as mail, or empty'), 'mail', 'The label of the name users configure in their mail clients: "mail" means mail.<domain> (which gets its own certificate). Empty means the server\'s hostname for every domain.'),
+      dmarc_policy: key(z.enum(['none', 'quarantine', 'reject']), 'none', 'The DMARC policy `petrel dns plan` proposes: start at none and read the reports, then quarantine, then reject.'),
+      dmarc_rua: key(z.string(), '', 'Where DMARC aggregate reports go (an address). Empty: postmaster@<domain>. An address at another domain needs that domain\'s authorisation record (the plan prints it).'),
+      tls_rpt_rua: key(z.string(), '', 'Where TLS reports (RFC 8460) go (an address). Empty: postmaster@<domain>.'),
+      mta_sts_mode: key(z.enum(['none', 'testing', 'enforce']), 'testing', 'The MTA-STS mode served to senders (RFC 8461): testing first, enforce once TLS reports are clean.'),
+      mta_sts_max_age: keyInput(duration, '7d', 'How long senders may cache the MTA-STS policy (max_age).'),
+    }),
+
+    acme: section('Certificates from an ACME CA such as Let\'s Encrypt, for the host and each domain\'s client, mta-sts, autoconfig and autodiscover names, renewed before expiry and served without a restart.', {
+      enabled: key(z.boolean(), false, 'Obtain and renew certificates automatically.'),
+      directory_url: key(z.string().url(), 'https://acme-v02.api.letsencrypt.org/directory', 'The CA\'s ACME directory.'),
+      email: key(z.string(), '', 'The contact address given to the CA for expiry notices. Empty: postmaster@<hostname>.'),
+      challenge: key(z.enum(['http-01', 'dns-01']), 'http-01', 'How names are proven: http-01 through the [http] listener on port 80, or dns-01 through RFC 2136 updates (needed for wildcards, or when port 80 is closed).'),
+      renew_before: keyInput(duration, '30d', 'Renew a certificate this long before it expires (with some hours of random jitter).'),
+      dns_update: section('DNS-01: RFC 2136 dynamic updates signed with TSIG, to the server that is primary for the domains.', {
+        server: key(z.string(), '', 'The DNS server that accepts updates, "address:port" (53 by default).'),
+        key_name: key(z.string(), '', 'The TSIG key name, as in the server\'s configuration.'),
+        key_secret: key(z.string(), '', 'The TSIG secret (base64); write "${TSIG_SECRET}" to take it from the environment.'),
+        algorithm: key(z.enum(['hmac-sha256', 'hmac-sha512']), 'hmac-sha256', 'The TSIG algorithm.'),
+      }),
+    }),
 
     tls: section('Certificates for every TLS listener, chosen by SNI.', {
       certs_dir: key(z.string(), '', 'A directory in the Let\'s Encrypt layout (live/<name>/fullchain.pem and privkey.pem). Empty means <data_dir>/certs; /etc/letsencrypt works as is.'),

@@ -292,6 +292,20 @@ export function runStoreContract(backend: string, open: StoreFactory): void {
       }));
     });
 
+    it('keeps the ACME account per directory and serves HTTP-01 challenges until they expire', withStore(async (s) => {
+      assert.equal(await s.acme.account('https://ca.test/dir'), undefined);
+      await s.acme.saveAccount('https://ca.test/dir', { accountKey: 'KEY', accountUrl: null, email: 'a@b.test' });
+      await s.acme.saveAccount('https://ca.test/dir', { accountKey: 'KEY', accountUrl: 'https://ca.test/acct/1', email: 'a@b.test' });
+      assert.deepEqual(await s.acme.account('https://ca.test/dir'), { accountKey: 'KEY', accountUrl: 'https://ca.test/acct/1', email: 'a@b.test' });
+      const t = Date.now();
+      await s.acme.setChallenge('tok1', 'tok1.thumb', t + 60_000);
+      assert.equal(await s.acme.challenge('tok1', t), 'tok1.thumb');
+      assert.equal(await s.acme.challenge('tok1', t + 60_000), undefined, 'expired');
+      assert.equal(await s.acme.challenge('nope', t), undefined);
+      await s.acme.removeChallenge('tok1');
+      assert.equal(await s.acme.challenge('tok1', t), undefined);
+    }));
+
     it('rolls a failed batch back whole', withStore(async (s) => {
       await s.directory.addDomain({ name: 'example.com', ascii: 'example.com' });
       const a = await s.directory.addAccount({ domain: 'example.com', local: 'a', passwordHash: 'h', quotaBytes: 0 });

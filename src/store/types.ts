@@ -717,6 +717,20 @@ export interface BlobGarbage {
   forget(hashes: readonly string[], keep: (hash: string) => boolean, removeFile: (hash: string) => void): Promise<string[]>;
 }
 
+/**
+ * ACME state shared by the server and the CLI: the account per CA
+ * directory, and the HTTP-01 key authorizations the [http] listener serves
+ * at /.well-known/acme-challenge/<token> while a validation runs.
+ */
+export interface AcmeStore {
+  account(directoryUrl: string): Promise<{ accountKey: string; accountUrl: string | null; email: string | null } | undefined>;
+  saveAccount(directoryUrl: string, account: { accountKey: string; accountUrl: string | null; email: string | null }): Promise<void>;
+  /** The key authorization for a token, if it is set and not expired. */
+  challenge(token: string, now: number): Promise<string | undefined>;
+  setChallenge(token: string, keyAuthorization: string, expiresAt: number): Promise<void>;
+  removeChallenge(token: string): Promise<void>;
+}
+
 export interface MetadataStore {
   readonly directory: DirectoryStore;
   readonly mailboxes: MailboxStore & MailboxAdmin;
@@ -733,5 +747,6 @@ export interface MetadataStore {
   /** Blob hashes still referenced by a message, the queue or a learning event (for blob garbage collection). */
   isBlobReferenced(hash: string): Promise<boolean>;
   readonly blobGarbage: BlobGarbage;
+  readonly acme: AcmeStore;
   close(): Promise<void>;
 }

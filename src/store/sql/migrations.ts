@@ -287,6 +287,26 @@ export const migrations: Migration[] = [
     // The collector asks, for every stored blob, whether a message, a queued message or a learning event still uses it.
     statements: () => [`CREATE INDEX queue_blob ON queue (blob_hash)`],
   },
+  {
+    version: 11,
+    name: 'ACME: the account and the HTTP-01 challenges in progress',
+    statements: (d) => [
+      // The server's HTTP listener answers challenges that the CLI (petrel cert issue) or the server's renewal put here.
+      `CREATE TABLE acme_challenges (
+        token TEXT PRIMARY KEY,
+        key_authorization TEXT NOT NULL,
+        expires_at BIGINT NOT NULL
+      )`,
+      `CREATE TABLE acme_accounts (
+        id ${id(d)},
+        directory_url TEXT NOT NULL UNIQUE,
+        account_key TEXT NOT NULL,
+        account_url TEXT NULL,
+        email TEXT NULL,
+        created_at BIGINT NOT NULL
+      )`,
+    ],
+  },
 ];
 
 export const LATEST_VERSION = migrations[migrations.length - 1]!.version;

@@ -5,6 +5,7 @@
  * Security: see the repositories.
  */
 import type { MetadataStore } from '../types.js';
+import { SqlAcmeStore } from './acme.js';
 import { SqlAnnotationStore } from './annotations.js';
 import { SqlBlobGarbage } from './blob-garbage.js';
 import { SqlDeliveryStore } from './deliveries.js';
@@ -40,6 +41,7 @@ export async function openSqlStore(driver: SqlDriver, now: () => number = Date.n
       return row !== undefined;
     },
     blobGarbage: new SqlBlobGarbage(driver),
+    acme: new SqlAcmeStore(driver, now),
     close: () => driver.close(),
   };
 }
