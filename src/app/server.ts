@@ -17,6 +17,8 @@ import { networkInterfaces } from 'node:os';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { ImapEndpoint, MAX_CONNECTIONS_PER_USER_IP } from '../endpoints/imap/index.js';
 import { Pop3Endpoint } from '../endpoints/pop3/index.js';
+import { HttpEndpoint } from '../endpoints/http/endpoint.js';
+import { publishedFor } from './published.js';
 import { SmtpEndpoint, type SmtpRole } from '../endpoints/smtp/endpoint.js';
 import { MailboxEvents, publishDeliveries } from '../mailbox/events.js';
 import { AuthFailures } from '../net/auth-failures.js';
@@ -33,7 +35,7 @@ import { WorkerCommitter } from './worker-committer.js';
 import { kickingCommitter, OutboundThread } from './outbound-thread.js';
 import type { Config } from '../config/schema.js';
 
-export type Role = SmtpRole | 'imap' | 'imaps' | 'pop3' | 'pop3s';
+export type Role = SmtpRole | 'imap' | 'imaps' | 'pop3' | 'pop3s' | 'http' | 'https';
 
 export interface Listening {
   role: Role;
@@ -56,7 +58,7 @@ export interface RunningServer {
 }
 
 const SMTP_ROLES: SmtpRole[] = ['mx', 'submission', 'submissions', 'lmtp'];
-const ROLES: Role[] = [...SMTP_ROLES, 'imap', 'imaps', 'pop3', 'pop3s'];
+const ROLES: Role[] = [...SMTP_ROLES, 'imap', 'imaps', 'pop3', 'pop3s', 'http', 'https'];
 
 /** What the server needs of every protocol endpoint. */
 interface Endpoint {
@@ -155,7 +157,20 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
   const endpoints: Endpoint[] = [];
   // Message bytes for FETCH and RETR, read on their own thread; the commit worker is the only writer.
   const blobs = new BlobReadThread(stores.paths.blobs);
+  const published = publishedFor(config);
   const create = (role: Role): Endpoint => {
+    if (role === 'http' || role === 'https') {
+      return new HttpEndpoint({
+        secure: role === 'https',
+        hostname: config.hostname,
+        hosted: (domain) => stores.directory.isHosted(domain),
+        challenge: (token) => stores.store.acme.challenge(token, Date.now()),
+        mtaSts: published.mtaSts,
+        services: published.services,
+        certificates,
+        logger,
+      });
+    }
     if (role === 'imap' || role === 'imaps') {
       return new ImapEndpoint({ security: role === 'imap' ? 'starttls' : 'implicit', directory: stores.directory, store: stores.store, blobs, committer: publishing, events, authFailures, userSlots, certificates, logger });
     }

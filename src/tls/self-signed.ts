@@ -47,7 +47,8 @@ export function selfSignedNames(hostname: string, domains: Iterable<string>): st
   add(hostname);
   for (const domain of domains) {
     add(domain);
-    add(`mail.${domain}`);
+    // The names clients and senders reach the domain's services by (mail, MTA-STS, autoconfiguration).
+    for (const label of ['mail', 'mta-sts', 'autoconfig', 'autodiscover']) add(`${label}.${domain}`);
   }
   if (out.size === 0) out.add('localhost');
   return [...out];

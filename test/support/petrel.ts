@@ -55,6 +55,8 @@ export interface Ports {
   imaps: number;
   pop3: number;
   pop3s: number;
+  http: number;
+  https: number;
 }
 
 export interface PetrelOptions {
@@ -88,8 +90,8 @@ export interface PetrelOptions {
 }
 
 async function allocatePorts(): Promise<Ports> {
-  const [mx, submission, submissions, lmtp, imap, imaps, pop3, pop3s] = await freePorts(8);
-  return { mx: mx!, submission: submission!, submissions: submissions!, lmtp: lmtp!, imap: imap!, imaps: imaps!, pop3: pop3!, pop3s: pop3s! };
+  const [mx, submission, submissions, lmtp, imap, imaps, pop3, pop3s, http, https] = await freePorts(10);
+  return { mx: mx!, submission: submission!, submissions: submissions!, lmtp: lmtp!, imap: imap!, imaps: imaps!, pop3: pop3!, pop3s: pop3s!, http: http!, https: https! };
 }
 
 export class PetrelProcess {
@@ -125,6 +127,8 @@ export class PetrelProcess {
         `[imaps]\nlisten = ["127.0.0.1:${ports.imaps}"]`,
         `[pop3]\nlisten = ["127.0.0.1:${ports.pop3}"]`,
         `[pop3s]\nlisten = ["127.0.0.1:${ports.pop3s}"]`,
+        `[http]\nlisten = ["127.0.0.1:${ports.http}"]`,
+        `[https]\nlisten = ["127.0.0.1:${ports.https}"]`,
         `[storage]\nfsync = ${options.fsync ?? true}\n${options.storage ?? ''}`,
         `[shutdown]\ngrace = "5s"`,
         `[smtp]\n${options.smtp ?? ''}`,
