@@ -12,6 +12,7 @@ import { cert } from './cert.js';
 import { configCheck } from './config.js';
 import { commandContext, UsageError, type CommandContext } from './context.js';
 import { dkim } from './dkim.js';
+import { dns } from './dns.js';
 import { domain } from './domain.js';
 import { init } from './init.js';
 import { processIo, type Io } from './io.js';
@@ -36,6 +37,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   alias: { run: alias, help: 'alias add FROM TO... | list | remove FROM   (FROM @domain is the catch-all)' },
   cert: { run: cert, help: 'cert list | reload' },
   dkim: { run: dkim, help: 'dkim show DOMAIN [--json]                the TXT records of the domain\'s DKIM keys' },
+  dns: { run: dns, help: 'dns plan DOMAIN [--json]                 every record the domain and the mail host must publish' },
   queue: { run: queue, help: 'queue list | show ID | stats | flush | retry ID | hold ID | release ID | delete ID' },
 };
 

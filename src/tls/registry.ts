@@ -210,6 +210,10 @@ export async function openCertificateRegistry(
       cb(null, ctx);
     },
     contextFor,
+    certificateFor(servername: string | undefined): string {
+      const snap = current();
+      return (selectFor(snap.index, servername, now()) ?? snap.fallback).certPem;
+    },
     serverOptions(protocol: TlsProtocol): tls.TlsOptions {
       const fallback = current().fallback;
       return {

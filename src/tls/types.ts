@@ -71,6 +71,8 @@ export interface CertificateRegistry {
   sniCallback(servername: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void): void;
   /** The context for a name (undefined or unknown: the default certificate's). */
   contextFor(servername: string | undefined): tls.SecureContext;
+  /** The certificate chain (PEM, leaf first) served for a name, as contextFor chooses it (DANE TLSA records, the doctor). */
+  certificateFor(servername: string | undefined): string;
   /**
    * Options to pass to tls.createServer, new tls.TLSSocket(..., {isServer:true})
    * and smtp-server: SNICallback, the default key/cert (and its secureContext),

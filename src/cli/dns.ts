@@ -1,0 +1,69 @@
+/*
+ * `petrel dns plan DOMAIN [--json]`: every record the domain (and the
+ * mail host) must publish, with the real values, as zone-file lines or
+ * JSON (dns/plan.ts). `petrel domain add` prints the same plan.
+ *
+ * Security: operator command; prints public keys and hashes only.
+ */
+import { createHash, X509Certificate } from 'node:crypto';
+import { acmeIssuer, publicAddresses } from '../app/addresses.js';
+import type { StoreContext } from '../app/context.js';
+import { publishedFor } from '../app/published.js';
+import type { Config } from '../config/schema.js';
+import { domainToAscii } from '../core/address.js';
+import { planDomain, planZoneText, type Plan } from '../dns/plan.js';
+import { subjectPublicKeyInfo } from '../sender-auth/dane-der.js';
+import { openCertificateRegistry } from '../tls/index.js';
+import { silentLogger } from '../telemetry/logger.js';
+import { need, UsageError, type CommandContext } from './context.js';
+
+/** SHA-256 of the SubjectPublicKeyInfo of the certificate served for name, hex (a DANE 3 1 1 record's data). */
+async function servedKeyHash(stores: StoreContext, config: Config): Promise<string> {
+  const registry = await openCertificateRegistry(
+    { certsDir: stores.paths.certs, certificates: config.tls.certificate, defaultName: config.tls.default_name || undefined, selfSignedDir: stores.paths.selfSigned, hostname: config.hostname },
+    silentLogger,
+    { watch: false, hostedDomains: await stores.directory.hostedNames() },
+  );
+  try {
+    const leaf = new X509Certificate(registry.certificateFor(config.hostname));
+    return createHash('sha256').update(subjectPublicKeyInfo(leaf.raw)).digest('hex');
+  } finally {
+    registry.close();
+  }
+}
+
+/** The plan for a hosted domain (an A-label or a Unicode name). */
+export async function domainPlan(stores: StoreContext, config: Config, name: string): Promise<Plan> {
+  const domain = domainToAscii(name);
+  if (!domain || !(await stores.directory.isHosted(domain))) throw new UsageError(`${name} is not a hosted domain (petrel domain add ${name})`);
+  const published = publishedFor(config);
+  const { ipv4, ipv6 } = publicAddresses(config);
+  const keys = await stores.directory.dkimKeys(domain);
+  return planDomain({
+    domain,
+    hostname: config.hostname,
+    heloName: config.outbound.helo_name || config.hostname,
+    ipv4,
+    ipv6,
+    clientHost: published.clientHost(domain),
+    dkim: keys.map((k) => ({ selector: k.selector, algorithm: k.algorithm, publicKey: k.publicKey })),
+    dmarc: { policy: config.domains.dmarc_policy, rua: published.dmarcRua(domain) },
+    tlsRptRua: published.tlsRptRua(domain),
+    mtaSts: published.mtaSts(domain),
+    services: published.services(domain),
+    tlsa: { current: await servedKeyHash(stores, config) },
+    caa: acmeIssuer(config),
+  });
+}
+
+export async function dns(ctx: CommandContext): Promise<number> {
+  const [action, ...rest] = ctx.args;
+  if (action !== 'plan') throw new UsageError('usage: petrel dns plan DOMAIN [--json]');
+  need(rest, 1, 'petrel dns plan DOMAIN [--json]');
+  return ctx.withStores(async (stores, { config }) => {
+    const plan = await domainPlan(stores, config, rest[0]!);
+    if (ctx.options.json) ctx.io.out(JSON.stringify(plan, null, 2));
+    else ctx.io.out(planZoneText(plan).trimEnd());
+    return 0;
+  });
+}
