@@ -4,7 +4,8 @@
  * ../shared/TESTING.md describes. Started in the foreground in a temporary
  * directory; stop() kills it and removes the directory.
  *
- * Exports: startBind, BindServer, and for other harnesses (bind-dnssec.ts)
+ * Exports: startBind, BindServer, BindOptions (TSIG keys and zones that
+ * take RFC 2136 updates), and for other harnesses (bind-dnssec.ts)
  * runNamed and zoneText.
  * Security: listens on loopback only, on a free port.
  */
@@ -74,12 +75,23 @@ export async function runNamed(config: string, port: number, probeZone: string):
   };
 }
 
+export interface BindOptions {
+  /** TSIG keys named.conf declares (secret in base64). */
+  keys?: { name: string; algorithm: 'hmac-sha256' | 'hmac-sha512'; secret: string }[];
+  /** zone -> the statements of its update-policy (e.g. 'grant petrel-acme zonesub TXT;'): that zone takes dynamic updates. */
+  updatePolicy?: Record<string, string>;
+}
+
 /** zones: zone name -> the zone file's records after its SOA and NS (which are written here). */
-export async function startBind(zones: Record<string, string>): Promise<BindServer> {
+export async function startBind(zones: Record<string, string>, options: BindOptions = {}): Promise<BindServer> {
   const dir = mkdtempSync(join(tmpdir(), 'petrel-bind-'));
   const [port] = await freePorts(1);
+  const keyConfig = (options.keys ?? []).map((k) => `key "${k.name}" { algorithm ${k.algorithm}; secret "${k.secret}"; };`).join('\n');
   const zoneConfig = Object.keys(zones)
-    .map((zone) => `zone "${zone}" { type primary; file "${join(dir, `${zone}.zone`)}"; };`)
+    .map((zone) => {
+      const policy = options.updatePolicy?.[zone];
+      return `zone "${zone}" { type primary; file "${join(dir, `${zone}.zone`)}";${policy ? ` update-policy { ${policy} };` : ''} };`;
+    })
     .join('\n');
   for (const [zone, records] of Object.entries(zones)) writeFileSync(join(dir, `${zone}.zone`), zoneText(zone, records));
   writeFileSync(
@@ -92,6 +104,7 @@ export async function startBind(zones: Record<string, string>): Promise<BindServ
   recursion no;
   dnssec-validation no;
 };
+${keyConfig}
 ${zoneConfig}
 `,
   );
