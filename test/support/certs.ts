@@ -53,6 +53,8 @@ export interface IssueOptions {
   commonName?: boolean;
   /** List the names in a subjectAltName extension (default true); false leaves only the CN. */
   subjectAltName?: boolean;
+  /** IP addresses for the subjectAltName too (a listener reached as https://127.0.0.1:port). */
+  ipAddresses?: string[];
 }
 
 function algorithm(kind: KeyKind): webcrypto.RsaHashedKeyGenParams | webcrypto.EcKeyGenParams {
@@ -134,7 +136,14 @@ export async function issueCertificate(ca: TestCa, names: string[], options: Iss
         new x509.BasicConstraintsExtension(false, undefined, true),
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
         new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-        ...(names.length && options.subjectAltName !== false ? [new x509.SubjectAlternativeNameExtension(names.map((value) => ({ type: 'dns' as const, value })))] : []),
+        ...((names.length || options.ipAddresses?.length) && options.subjectAltName !== false
+          ? [
+              new x509.SubjectAlternativeNameExtension([
+                ...names.map((value) => ({ type: 'dns' as const, value })),
+                ...(options.ipAddresses ?? []).map((value) => ({ type: 'ip' as const, value })),
+              ]),
+            ]
+          : []),
       ],
     },
     crypto,

@@ -112,9 +112,10 @@ describe('state files', () => {
 describe('withLock', () => {
   it('a lock held by a live process refuses a second writer; the lock goes when the holder is done', async () => {
     const paths = livePaths(join(tmp.dir, 'locks'), 'held.example');
+    assert.equal(paths.lock, join(tmp.dir, 'locks', 'live', '.held.example.petrel-acme.lock'));
     const child = spawn('sleep', ['30']);
     try {
-      await mkdir(paths.dir, { recursive: true });
+      await mkdir(join(tmp.dir, 'locks', 'live'), { recursive: true });
       await writeFile(paths.lock, JSON.stringify({ pid: child.pid, at: Date.now() }));
       await assert.rejects(withLock(paths, async () => 'ran'), new RegExp(`pid ${child.pid}`));
     } finally {
@@ -127,7 +128,7 @@ describe('withLock', () => {
 
   it('a lock older than LOCK_STALE_MS, or of an earlier process with our pid (a container restart), is stale', async () => {
     const paths = livePaths(join(tmp.dir, 'locks'), 'stale.example');
-    await mkdir(paths.dir, { recursive: true });
+    await mkdir(join(tmp.dir, 'locks', 'live'), { recursive: true });
     await writeFile(paths.lock, JSON.stringify({ pid: process.pid, at: Date.now() - process.uptime() * 1000 - 10_000 }));
     assert.equal(await withLock(paths, async () => 1), 1);
     await writeFile(paths.lock, JSON.stringify({ pid: 1, at: Date.now() - 3 * 3_600_000 }));

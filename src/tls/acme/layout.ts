@@ -16,10 +16,11 @@
  * the chain lands); a crash in between leaves a pair the manager sees as
  * inconsistent and reissues at its next run.
  *
- * A lock file (O_EXCL, holding pid and time) keeps two processes (the
- * server's scheduler and `petrel cert renew`) from writing one
- * certificate at once; a lock whose process is gone, or older than
- * LOCK_STALE_MS, is taken over.
+ * A lock file (live/.<name>.petrel-acme.lock, O_EXCL, holding pid and
+ * time; the registry skips dot files) keeps two processes (the server's
+ * scheduler and `petrel cert renew`) from writing one certificate at
+ * once; a lock whose process is gone, or older than LOCK_STALE_MS, is
+ * taken over.
  *
  * Exports: LivePaths, livePaths, isSafeLineageName, writeFileAtomic,
  * readCapped, readState, writeState, withLock, listLineages,
@@ -42,7 +43,7 @@ export const FULLCHAIN_FILE = 'fullchain.pem';
 export const PRIVKEY_FILE = 'privkey.pem';
 export const NEXT_PRIVKEY_FILE = 'next-privkey.pem';
 export const STATE_FILE = 'petrel-acme.json';
-const LOCK_FILE = '.petrel-acme.lock';
+const LOCK_SUFFIX = '.petrel-acme.lock';
 
 export interface LivePaths {
   dir: string;
@@ -67,7 +68,8 @@ export function livePaths(certsDir: string, name: string): LivePaths {
     privkey: join(dir, PRIVKEY_FILE),
     nextPrivkey: join(dir, NEXT_PRIVKEY_FILE),
     state: join(dir, STATE_FILE),
-    lock: join(dir, LOCK_FILE),
+    // Beside the lineage, not in it: a first order that fails leaves no directory the registry would try to load.
+    lock: join(certsDir, 'live', `.${name}${LOCK_SUFFIX}`),
   };
 }
 
@@ -185,7 +187,7 @@ function lockHeld(holder: { pid?: number; at?: number }): boolean {
  * clock, whatever clock the manager was given: they concern processes.
  */
 export async function withLock<T>(paths: LivePaths, fn: () => Promise<T>): Promise<T> {
-  await mkdir(paths.dir, { recursive: true, mode: 0o700 });
+  await mkdir(dirname(paths.lock), { recursive: true, mode: 0o700 });
   const content = JSON.stringify({ pid: process.pid, at: Date.now() });
   for (let attempt = 0; ; attempt++) {
     try {
