@@ -15,8 +15,10 @@
  * root; renewal only when due (a fake clock), keeping the key, and a
  * reissue when the names change; DANE rollover (nothing changes until the
  * next key's TLSA is said to be visible, then the served key is the former
- * next key and a new next key exists); a name the CA cannot validate fails
- * with the CA's reason, backs off, and leaves nothing behind.
+ * next key and a new next key exists); the scheduler driving renewDue and
+ * a due renewal rolling over by itself when told the next key's TLSA is
+ * visible; a name the CA cannot validate fails with the CA's reason,
+ * backs off, and leaves nothing behind.
  */
 import assert from 'node:assert/strict';
 import { createHash, X509Certificate } from 'node:crypto';
@@ -31,7 +33,7 @@ import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import type { MetadataStore } from '../../src/store/types.js';
 import { createMemoryLogger, silentLogger } from '../../src/telemetry/index.js';
 import { openCertificateRegistry, type CertificateRegistry } from '../../src/tls/index.js';
-import { AcmeManager, type AcmeManagerOptions, type CertificateRequest } from '../../src/tls/acme/index.js';
+import { AcmeManager, startRenewalScheduler, type AcmeManagerOptions, type CertificateRequest } from '../../src/tls/acme/index.js';
 import { startBind, type BindServer } from '../support/bind.js';
 import { makeTempDir } from '../support/certs.js';
 import { startChallengeResponder, startPebble, type ChallengeResponder, type PebbleServer } from '../support/pebble.js';
@@ -239,6 +241,31 @@ describe('ACME issuance against pebble', () => {
     assert.equal(status.consistent, true);
     const peer = await served(env!.registry, 'mta-sts.acme.test', env!.root);
     assert.equal(sha256(peer.publicKey.export({ type: 'spki', format: 'der' })), keys.next, 'TLSA 3 1 1 of the former next key matches what is served');
+  });
+
+  it('the scheduler runs renewDue; with nextKeyPublished, a due renewal rolls over by itself once the next key\'s TLSA is visible', async (t) => {
+    if (!requireTools(t, 'pebble', 'named')) return;
+    const before = (await manager().status('wild.acme.test'))!;
+    const asked: string[] = [];
+    const m = manager({
+      clock: { now: () => before.notAfter.getTime() - RENEW_BEFORE + 1 },
+      nextKeyPublished: async (name, spki) => (asked.push(`${name} ${spki}`), true),
+      settings: { directoryUrl: env!.pebble.directoryUrl, email: 'hostmaster@acme.test', challenge: 'dns-01', renewBeforeMs: RENEW_BEFORE },
+    });
+    const outcomes: unknown[] = [];
+    const scheduler = startRenewalScheduler({ job: async () => outcomes.push(...(await m.renewDue([WILD]))), logger: silentLogger, firstDelayMs: 60_000 });
+    try {
+      await scheduler.runNow();
+    } finally {
+      await scheduler.stop();
+    }
+    assert.equal(outcomes.length, 1);
+    const [renewed] = outcomes as Awaited<ReturnType<AcmeManager['renewDue']>>;
+    assert.ok(renewed?.outcome === 'renewed' && renewed.result.rolledOver, JSON.stringify(renewed));
+    assert.deepEqual(asked, [`wild.acme.test ${before.dane.next}`]);
+    assert.equal((await manager().status('wild.acme.test'))!.dane.current, before.dane.next);
+    const peer = await served(env!.registry, 'x.wild.acme.test', env!.root);
+    assert.equal(sha256(peer.publicKey.export({ type: 'spki', format: 'der' })), before.dane.next);
   });
 
   it('a name the CA cannot validate fails with the CA\'s reason, backs off, and leaves no challenge or file behind', async (t) => {
