@@ -22,16 +22,18 @@
  * An answer counts only if it carries a TSIG record that verifies with our
  * key over our request's MAC, within the fudge. An unsigned answer (no
  * TSIG, or the empty MAC a server sends when it could not check ours,
- * BADSIG or BADKEY) is never success: over UDP the wait goes on for a
- * signed one (it may be forged), and at the end its RCODE is reported as
- * unauthenticated. A signed answer that does not verify is ignored the
- * same way.
+ * BADSIG or BADKEY), or one whose TSIG does not verify, is never success.
+ * Over UDP, where it may be forged, the wait goes on for a signed one, and
+ * at the timeout its RCODE is reported as unauthenticated; over TCP the
+ * one answer decides, reported the same way.
  *
  * Exports: DnsUpdater, DnsUpdaterOptions, dnsUpdaterFromConfig,
  * DnsUpdateError, DnsUpdateErrorCode, parseTsigKey, TsigKey,
- * TsigAlgorithm, UpdateOperation, UpdateRecord, encodeUpdate,
+ * TsigAlgorithm, TsigFields, UpdateOperation, UpdateRecord, encodeUpdate,
  * appendTsig, computeTsigMac, verifyTsig, TsigVerification, ParsedTsig,
- * readUpdateReply, UpdateReply, updateOutcome, RCODE_NAMES, TSIG_FUDGE_SECONDS.
+ * readUpdateReply, UpdateReply, updateOutcome, RCODE_NAMES,
+ * TSIG_FUDGE_SECONDS. DnsUpdater has the shape of tls/acme's
+ * Dns01Publisher (addTxt, removeTxt).
  *
  * Security: the TSIG secret is a credential: it is held as bytes, never
  * logged, and only ever used as an HMAC key. Replies come from the
@@ -40,8 +42,8 @@
  * exchange is bounded by its timeout, and MACs are compared in constant
  * time. Names sent are checked (nameProblem); updates go only to the
  * configured server.
- * Standards: RFC 2136 (sections 2.2 header, 2.3 zone, 2.5.1 add, 2.5.2
- * delete an RRset, 2.5.3 delete a name, 2.5.4 delete one RR, 2.2 RCODEs),
+ * Standards: RFC 2136 (sections 2.2 header and RCODEs, 2.3 zone, 2.5.1
+ * add, 2.5.2 delete an RRset, 2.5.3 delete a name, 2.5.4 delete one RR),
  * RFC 8945 (4.2 TSIG record, 4.3.1 request MAC, 4.3.2 DNS message, 4.3.3
  * TSIG variables, 5.1 signing requests, 5.3.2 unsigned error answers, 5.4
  * client processing: unsigned or invalid answers are not acceptable, 5.4.3
