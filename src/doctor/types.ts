@@ -16,6 +16,7 @@
  */
 import type { DnsAnswer, DnsClient } from '../dns/client.js';
 import type { QueryType, RecordData } from '../dns/wire-codec.js';
+import type { MtaStsPolicyFetcher } from '../sender-auth/mta-sts.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -68,6 +69,12 @@ export interface DomainFacts {
   /** Where DMARC aggregate reports should go, and TLS reports. */
   dmarcRua: string;
   tlsRptRua: string;
+  /**
+   * The client services offered and their ports (app/published.ts services()), when known: the SRV check (K01) then
+   * also says which records should be `0 0 0 .` and which port each should name; without it, any record pointing at
+   * clientHost, or `0 0 0 .`, is right.
+   */
+  services?: { submissions?: number; submission?: number; imaps?: number; imap?: number; pop3s?: number; pop3?: number; sieve?: number };
 }
 
 /** Any record type, as dns/wire-client.ts `query` answers it (DS, DNSKEY, CAA, SRV, PTR, SOA...). */
@@ -79,6 +86,12 @@ export interface DoctorDeps {
   /** The same resolver for the other record types. */
   query: DnsQuery;
   now: () => number;
+  /**
+   * Fetches https://mta-sts.<domain>/.well-known/mta-sts.txt as a sending MTA would (sender-auth/mta-sts-fetch.ts:
+   * 200 only, no redirect, text/plain, a certificate valid for the policy host, 64 KiB); without it the policy
+   * checks (G02 to G04, G06 on the served policy) say they were not made.
+   */
+  mtaStsFetcher?: MtaStsPolicyFetcher;
 }
 
 export type DomainCheck = (facts: DomainFacts, host: HostFacts, deps: DoctorDeps) => Promise<Finding[]>;
