@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   // A message file is small and read once per message: a blocking read beats four threadpool round trips (open, stat, read, close).
   const readBlob = async (entry: QueueEntry) => readFileSync(blobPath(options.blobs, entry.blobHash));
   const signer = new OutboundSigner(async (domain) =>
-    (await store.directory.dkimKeys(domain)).map((k) => ({ domain: k.domain, selector: k.selector, algorithm: k.algorithm, privateKey: k.privateKey })),
+    (await store.directory.dkimKeys(domain, ['active'])).map((k) => ({ domain: k.domain, selector: k.selector, algorithm: k.algorithm, privateKey: k.privateKey })),
   );
   const pool = new IdleConnectionPool(o.messages_per_connection);
   const relay: RelaySettings | undefined = o.relay.host

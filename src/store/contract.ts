@@ -63,6 +63,34 @@ export function runStoreContract(backend: string, open: StoreFactory): void {
       assert.deepEqual(await s.directory.dkimKeys('keys.test'), []);
     }));
 
+    it('rotates DKIM keys: new ones pending, activation retires the active key of the same algorithm only, retirement after the grace', withStore(async (s) => {
+      const key = (selector: string, algorithm: 'rsa-sha256' | 'ed25519-sha256') => ({ selector, algorithm, privateKey: `K${selector}`, publicKey: `P${selector}` });
+      await s.directory.addDomain({ name: 'rot.test', ascii: 'rot.test', dkimKeys: [key('s2026', 'rsa-sha256'), key('s2026-ed', 'ed25519-sha256')] });
+      const first = await s.directory.dkimKeys('rot.test');
+      assert.deepEqual(first.map((k) => k.state), ['active', 'active'], 'keys made with the domain sign at once');
+      assert.ok(first.every((k) => k.activatedAt !== null && k.retiredAt === null));
+      await assert.rejects(s.directory.addDkimKeys('rot.test', [key('s2026', 'rsa-sha256')]), 'a selector is never reused');
+      await assert.rejects(s.directory.addDkimKeys('none.test', [key('x', 'rsa-sha256')]));
+      const added = await s.directory.addDkimKeys('rot.test', [key('s202612', 'rsa-sha256'), key('s202612-ed', 'ed25519-sha256')]);
+      assert.deepEqual(added.map((k) => [k.selector, k.state, k.activatedAt]), [['s202612', 'pending', null], ['s202612-ed', 'pending', null]]);
+      assert.deepEqual((await s.directory.dkimKeys('rot.test', ['active'])).map((k) => k.selector), ['s2026', 's2026-ed']);
+      assert.deepEqual((await s.directory.dkimKeysIn(['pending'])).map((k) => [k.domain, k.selector]), [['rot.test', 's202612'], ['rot.test', 's202612-ed']]);
+
+      const retired = await s.directory.activateDkimKey(added[0]!.id);
+      assert.deepEqual(retired?.map((k) => [k.selector, k.state]), [['s2026', 'retiring']]);
+      assert.equal(await s.directory.activateDkimKey(added[0]!.id), undefined, 'only a pending key is activated');
+      const now = await s.directory.dkimKeys('rot.test');
+      assert.deepEqual(now.map((k) => [k.selector, k.state]), [['s2026', 'retiring'], ['s2026-ed', 'active'], ['s202612', 'active'], ['s202612-ed', 'pending']]);
+      const stoppedAt = now[0]!.retiredAt!;
+      assert.ok(stoppedAt > 0 && now[2]!.activatedAt! > 0);
+      assert.deepEqual(await s.directory.dkimKeys('rot.test', []), []);
+
+      assert.deepEqual(await s.directory.retireDkimKeys(stoppedAt - 1), [], 'not before the grace has passed');
+      assert.deepEqual((await s.directory.retireDkimKeys(stoppedAt)).map((k) => [k.selector, k.state]), [['s2026', 'retired']]);
+      assert.deepEqual((await s.directory.dkimKeys('rot.test', ['pending', 'active', 'retiring'])).map((k) => k.selector), ['s2026-ed', 's202612', 's202612-ed']);
+      await assert.rejects(s.directory.addDkimKeys('rot.test', [key('s2026', 'rsa-sha256')]), 'not even a retired one');
+    }));
+
     it('links an alias domain to its target and refuses chains', withStore(async (s) => {
       await s.directory.addDomain({ name: 'example.com', ascii: 'example.com' });
       const alias = await s.directory.addDomain({ name: 'example.org', ascii: 'example.org', aliasOf: 'example.com' });

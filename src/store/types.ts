@@ -96,18 +96,45 @@ export interface DkimKeyInput {
   publicKey: string;
 }
 
+/**
+ * Where a key is in its rotation: `pending` (made, to be published, not signing), `active` (signing),
+ * `retiring` (no longer signing; its record stays published for mail in flight and late verifiers),
+ * `retired` (its record may be removed; the row stays, so its selector is never used again).
+ */
+export type DkimKeyState = 'pending' | 'active' | 'retiring' | 'retired';
+
 export interface DkimKeyRecord extends DkimKeyInput {
   id: number;
   /** A-label of the signing domain (d=). */
   domain: string;
   createdAt: number;
+  state: DkimKeyState;
+  /** When it started signing (null while pending). */
+  activatedAt: number | null;
+  /** When it stopped signing (null until retiring). */
+  retiredAt: number | null;
 }
 
-export interface DirectoryStore {
-  /** Adds a domain, with its DKIM keys in the same transaction. */
+/** A domain's DKIM keys through their rotation (sender-auth/dkim-rotation.ts). */
+export interface DkimKeyStore {
+  /** A domain's DKIM keys, oldest first, all of them or those in the given states; they go with the domain. */
+  dkimKeys(ascii: string, states?: readonly DkimKeyState[]): Promise<DkimKeyRecord[]>;
+  /** Every domain's keys in these states, by domain then age. */
+  dkimKeysIn(states: readonly DkimKeyState[]): Promise<DkimKeyRecord[]>;
+  /** Adds pending keys to an existing domain; a selector the domain has (in any state) is refused. */
+  addDkimKeys(ascii: string, keys: readonly DkimKeyInput[]): Promise<DkimKeyRecord[]>;
+  /**
+   * Makes a pending key active and, in the same transaction, the domain's active keys of the same algorithm
+   * retiring. Returns the keys it retired, or undefined when the key is not pending (any more).
+   */
+  activateDkimKey(id: number): Promise<DkimKeyRecord[] | undefined>;
+  /** Retiring keys that stopped signing at or before `before` become retired; returns them. */
+  retireDkimKeys(before: number): Promise<DkimKeyRecord[]>;
+}
+
+export interface DirectoryStore extends DkimKeyStore {
+  /** Adds a domain, with its DKIM keys (active at once: nothing signs before the domain exists) in the same transaction. */
   addDomain(input: { name: string; ascii: string; aliasOf?: string | null; dkimKeys?: readonly DkimKeyInput[] }): Promise<DomainRecord>;
-  /** A domain's DKIM keys, oldest first; they go with the domain. */
-  dkimKeys(ascii: string): Promise<DkimKeyRecord[]>;
   getDomain(ascii: string): Promise<DomainRecord | undefined>;
   listDomains(): Promise<DomainRecord[]>;
   /** Removes the domain with its accounts, aliases, mailboxes and alias domains. */

@@ -4,14 +4,41 @@
  *
  * Security: values arrive validated from directory/; always bound.
  */
-import type { AccountRecord, AccountUpdate, AliasRecord, DirectoryStore, DkimKeyInput, DkimKeyRecord, DomainRecord } from '../types.js';
-import type { SqlDriver, SqlValue } from './driver.js';
+import type { AccountRecord, AccountUpdate, AliasRecord, DirectoryStore, DkimKeyInput, DkimKeyRecord, DkimKeyState, DomainRecord } from '../types.js';
+import type { SqlDriver, SqlExecutor, SqlValue } from './driver.js';
 
 interface DomainRow { id: number; name: string; ascii: string; alias_ascii: string | null; created_at: number }
 interface AccountRow { id: number; domain_id: number; ascii: string; local: string; password: string; quota_bytes: number; used_bytes: number; enabled: number; created_at: number }
 
 const DOMAIN_SELECT = `SELECT d.id, d.name, d.ascii, t.ascii AS alias_ascii, d.created_at FROM domains d LEFT JOIN domains t ON t.id = d.alias_of`;
 const ACCOUNT_SELECT = `SELECT a.id, a.domain_id, d.ascii, a.local, a.password, a.quota_bytes, a.used_bytes, a.enabled, a.created_at FROM accounts a JOIN domains d ON d.id = a.domain_id`;
+
+interface DkimKeyRow {
+  id: number;
+  ascii: string;
+  selector: string;
+  algorithm: DkimKeyInput['algorithm'];
+  private_key: string;
+  public_key: string;
+  created_at: number;
+  state: DkimKeyState;
+  activated_at: number | null;
+  retired_at: number | null;
+}
+const DKIM_SELECT = `SELECT k.id, d.ascii, k.selector, k.algorithm, k.private_key, k.public_key, k.created_at, k.state, k.activated_at, k.retired_at FROM dkim_keys k JOIN domains d ON d.id = k.domain_id`;
+const optionalNumber = (v: number | null): number | null => (v === null ? null : Number(v));
+const toDkimKey = (r: DkimKeyRow): DkimKeyRecord => ({
+  id: Number(r.id),
+  domain: r.ascii,
+  selector: r.selector,
+  algorithm: r.algorithm,
+  privateKey: r.private_key,
+  publicKey: r.public_key,
+  createdAt: Number(r.created_at),
+  state: r.state,
+  activatedAt: optionalNumber(r.activated_at),
+  retiredAt: optionalNumber(r.retired_at),
+});
 
 const toDomain = (r: DomainRow): DomainRecord => ({ id: Number(r.id), name: r.name, ascii: r.ascii, aliasOf: r.alias_ascii, createdAt: Number(r.created_at) });
 const toAccount = (r: AccountRow): AccountRecord => ({
@@ -43,26 +70,63 @@ export class SqlDirectoryStore implements DirectoryStore {
       }
       await tx.run('INSERT INTO domains (name, ascii, alias_of, created_at) VALUES (?, ?, ?, ?)', [input.name, input.ascii, aliasId, this.now()]);
       const row = await tx.get<DomainRow>(`${DOMAIN_SELECT} WHERE d.ascii = ?`, [input.ascii]);
-      for (const key of input.dkimKeys ?? []) {
-        await tx.run('INSERT INTO dkim_keys (domain_id, selector, algorithm, private_key, public_key, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
-          row!.id,
-          key.selector,
-          key.algorithm,
-          key.privateKey,
-          key.publicKey,
-          this.now(),
-        ]);
-      }
+      for (const key of input.dkimKeys ?? []) await this.insertKey(tx, Number(row!.id), key, 'active');
       return toDomain(row!);
     });
   }
 
-  async dkimKeys(ascii: string): Promise<DkimKeyRecord[]> {
-    const rows = await this.db.all<{ id: number; selector: string; algorithm: DkimKeyInput['algorithm']; private_key: string; public_key: string; created_at: number }>(
-      `SELECT k.id, k.selector, k.algorithm, k.private_key, k.public_key, k.created_at FROM dkim_keys k JOIN domains d ON d.id = k.domain_id WHERE d.ascii = ? ORDER BY k.id`,
-      [ascii],
-    );
-    return rows.map((r) => ({ id: Number(r.id), domain: ascii, selector: r.selector, algorithm: r.algorithm, privateKey: r.private_key, publicKey: r.public_key, createdAt: Number(r.created_at) }));
+  private async insertKey(tx: SqlExecutor, domainId: number, key: DkimKeyInput, state: DkimKeyState): Promise<void> {
+    const now = this.now();
+    await tx.run('INSERT INTO dkim_keys (domain_id, selector, algorithm, private_key, public_key, created_at, state, activated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+      domainId,
+      key.selector,
+      key.algorithm,
+      key.privateKey,
+      key.publicKey,
+      now,
+      state,
+      state === 'active' ? now : null,
+    ]);
+  }
+
+  async dkimKeys(ascii: string, states?: readonly DkimKeyState[]): Promise<DkimKeyRecord[]> {
+    const filter = states ? ` AND k.state IN (${states.map(() => '?').join(', ') || "''"})` : '';
+    return (await this.db.all<DkimKeyRow>(`${DKIM_SELECT} WHERE d.ascii = ?${filter} ORDER BY k.id`, [ascii, ...(states ?? [])])).map(toDkimKey);
+  }
+
+  async dkimKeysIn(states: readonly DkimKeyState[]): Promise<DkimKeyRecord[]> {
+    const rows = await this.db.all<DkimKeyRow>(`${DKIM_SELECT} WHERE k.state IN (${states.map(() => '?').join(', ') || "''"}) ORDER BY d.ascii, k.id`, [...states]);
+    return rows.map(toDkimKey);
+  }
+
+  async addDkimKeys(ascii: string, keys: readonly DkimKeyInput[]): Promise<DkimKeyRecord[]> {
+    return this.db.transaction(async (tx) => {
+      const domain = await tx.get<{ id: number }>('SELECT id FROM domains WHERE ascii = ?', [ascii]);
+      if (!domain) throw new Error(`domain ${ascii} does not exist`);
+      const before = await tx.get<{ m: number | null }>('SELECT MAX(id) AS m FROM dkim_keys');
+      for (const key of keys) await this.insertKey(tx, Number(domain.id), key, 'pending');
+      return (await tx.all<DkimKeyRow>(`${DKIM_SELECT} WHERE d.ascii = ? AND k.id > ? ORDER BY k.id`, [ascii, before?.m ?? 0])).map(toDkimKey);
+    });
+  }
+
+  async activateDkimKey(id: number): Promise<DkimKeyRecord[] | undefined> {
+    return this.db.transaction(async (tx) => {
+      const key = await tx.get<{ domain_id: number; algorithm: string }>("SELECT domain_id, algorithm FROM dkim_keys WHERE id = ? AND state = 'pending'", [id]);
+      if (!key) return undefined;
+      const now = this.now();
+      const old = await tx.all<DkimKeyRow>(`${DKIM_SELECT} WHERE k.domain_id = ? AND k.algorithm = ? AND k.state = 'active' ORDER BY k.id`, [key.domain_id, key.algorithm]);
+      for (const r of old) await tx.run("UPDATE dkim_keys SET state = 'retiring', retired_at = ? WHERE id = ?", [now, r.id]);
+      await tx.run("UPDATE dkim_keys SET state = 'active', activated_at = ? WHERE id = ?", [now, id]);
+      return old.map((r) => ({ ...toDkimKey(r), state: 'retiring' as const, retiredAt: now }));
+    });
+  }
+
+  async retireDkimKeys(before: number): Promise<DkimKeyRecord[]> {
+    return this.db.transaction(async (tx) => {
+      const due = await tx.all<DkimKeyRow>(`${DKIM_SELECT} WHERE k.state = 'retiring' AND k.retired_at <= ? ORDER BY d.ascii, k.id`, [before]);
+      for (const r of due) await tx.run("UPDATE dkim_keys SET state = 'retired' WHERE id = ?", [r.id]);
+      return due.map((r) => ({ ...toDkimKey(r), state: 'retired' as const }));
+    });
   }
 
   async getDomain(ascii: string): Promise<DomainRecord | undefined> {

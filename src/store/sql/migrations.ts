@@ -307,6 +307,19 @@ export const migrations: Migration[] = [
       )`,
     ],
   },
+  {
+    version: 12,
+    name: 'DKIM key rotation: each key\'s state and when it started and stopped signing',
+    statements: () => [
+      // pending (to be published, not signing), active (signing), retiring (stopped signing, still published), retired (may be unpublished).
+      // Keys made before rotation existed were all signing.
+      `ALTER TABLE dkim_keys ADD COLUMN state TEXT NOT NULL DEFAULT 'active'`,
+      `ALTER TABLE dkim_keys ADD COLUMN activated_at BIGINT NULL`,
+      // When the key stopped signing: the retirement grace runs from here.
+      `ALTER TABLE dkim_keys ADD COLUMN retired_at BIGINT NULL`,
+      `UPDATE dkim_keys SET activated_at = created_at`,
+    ],
+  },
 ];
 
 export const LATEST_VERSION = migrations[migrations.length - 1]!.version;

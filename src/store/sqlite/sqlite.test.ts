@@ -25,6 +25,20 @@ describe('sqlite migrations', () => {
     await driver.close();
   });
 
+  it('upgrades a version 11 database: DKIM keys made before rotation are active, signing since they were made', async () => {
+    const driver = new SqliteDriver({ path: join(dir, 'upgrade-dkim.sqlite'), fsync: false });
+    await driver.run('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
+    for (const m of migrations.filter((m) => m.version <= 11)) {
+      for (const statement of m.statements('sqlite')) await driver.run(statement);
+      await driver.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, 0)', [m.version, m.name]);
+    }
+    await driver.run("INSERT INTO domains (name, ascii, created_at) VALUES ('example.com', 'example.com', 0)");
+    await driver.run("INSERT INTO dkim_keys (domain_id, selector, algorithm, private_key, public_key, created_at) VALUES (1, 's2026', 'rsa-sha256', 'k', 'p', 1234)");
+    assert.deepEqual(await migrate(driver), [12]);
+    assert.deepEqual(await driver.all('SELECT state, activated_at, retired_at FROM dkim_keys'), [{ state: 'active', activated_at: 1234, retired_at: null }]);
+    await driver.close();
+  });
+
   it('upgrades a version 1 database: subscriptions from mailboxes.subscribed, UIDVALIDITY counter from the mailboxes', async () => {
     const driver = new SqliteDriver({ path: join(dir, 'upgrade.sqlite'), fsync: false });
     await driver.run('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
