@@ -141,6 +141,8 @@ export const configSchema = z
     dkim: section('DKIM signing keys, made for every domain at `petrel domain add`.', {
       selector: key(z.union([z.literal(''), z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/, 'must be a DNS label such as s2026')]), '', 'Selector of the RSA-2048 key made for a new domain. Empty means "s" and the current year (s2026), so a later key gets a new name. The Ed25519 key, when made, adds "-ed".'),
       ed25519: key(z.boolean(), false, 'Also make an Ed25519 key for each new domain (dual signing, RFC 8463); receivers that do not know Ed25519 check the RSA signature.'),
+      check_interval: keyInput(duration, '1h', 'How often `petrel serve` looks up the records of keys made by `petrel dkim rotate` and switches signing to a key once its record is visible (also once at start; `petrel dkim check` does it at once).'),
+      retire_after: keyInput(duration, '7d', 'How long the record of a key that stopped signing must stay published (mail in queues and late verifiers still check its signatures) before `petrel dkim show` says it can be removed.'),
     }),
 
     dns: section('The DNS resolvers every lookup goes through: outbound MX routing, MTA-STS, DANE, and later sender authentication and the doctor.', {
