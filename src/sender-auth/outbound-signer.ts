@@ -16,7 +16,7 @@
  * logged; the header is parsed with the bounded MIME parsers.
  * Standards: RFC 6376, RFC 8463; the field choice is dkim-sign.ts's.
  */
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { domainToAscii } from '../core/address.js';
 import { parseAddressList } from '../mime/address-list.js';
 import { readHeaderFields } from '../mime/header-fields.js';
@@ -25,13 +25,11 @@ import { dkimSignaturesAsync, type DkimSigningKey } from './dkim-sign.js';
 /** The keys of a hosted domain (A-label), or none. */
 export type SigningKeys = (domain: string) => Promise<DkimSigningKey[]>;
 
-/** Keys are looked up again after this long, so a new or rotated key is used without a restart. */
-const KEY_CACHE_MS = 60_000;
-/** Domains whose keys are kept at once. */
-const MAX_CACHED_DOMAINS = 1000;
+/** Parsed private keys kept at once (by their PEM text): parsing costs about as much as a signature. */
+const MAX_PARSED_KEYS = 2000;
 
 export class OutboundSigner {
-  private readonly cache = new Map<string, { at: number; keys: Promise<DkimSigningKey[]> }>();
+  private readonly parsed = new Map<string, KeyObject>();
 
   constructor(
     private readonly keysOf: SigningKeys,
@@ -60,15 +58,21 @@ export class OutboundSigner {
     return { bytes: Buffer.concat([Buffer.from(signatures, 'latin1'), message]), domain, selectors: keys.map((k) => k.selector) };
   }
 
-  private keys(domain: string): Promise<DkimSigningKey[]> {
-    const now = this.now();
-    const hit = this.cache.get(domain);
-    if (hit && now - hit.at < KEY_CACHE_MS) return hit.keys;
-    if (this.cache.size >= MAX_CACHED_DOMAINS) this.cache.clear();
-    // Parsed once per cache period: parsing a PEM costs about as much as a signature.
-    const keys = this.keysOf(domain).then((list) => list.map((k) => ({ ...k, privateKey: typeof k.privateKey === 'string' ? createPrivateKey(k.privateKey) : k.privateKey })));
-    this.cache.set(domain, { at: now, keys });
-    keys.catch(() => this.cache.delete(domain));
-    return keys;
+  /**
+   * The domain's signing keys, asked of the store for every message: one indexed query, small beside a
+   * signature, and a key that `petrel dkim check` (another process) switched to signs the very next message.
+   */
+  private async keys(domain: string): Promise<DkimSigningKey[]> {
+    return (await this.keysOf(domain)).map((k) => (typeof k.privateKey === 'string' ? { ...k, privateKey: this.parse(k.privateKey) } : k));
+  }
+
+  private parse(pem: string): KeyObject {
+    let key = this.parsed.get(pem);
+    if (!key) {
+      if (this.parsed.size >= MAX_PARSED_KEYS) this.parsed.clear();
+      key = createPrivateKey(pem);
+      this.parsed.set(pem, key);
+    }
+    return key;
   }
 }
