@@ -15,7 +15,9 @@ import { planDomain, planZoneText, type Plan } from '../dns/plan.js';
 import { subjectPublicKeyInfo } from '../sender-auth/dane-der.js';
 import { openCertificateRegistry } from '../tls/index.js';
 import { silentLogger } from '../telemetry/logger.js';
+import { recordName } from '../sender-auth/dkim-rotation.js';
 import { need, UsageError, type CommandContext } from './context.js';
+import { PUBLISHED_STATES } from './dkim.js';
 
 /** SHA-256 of the SubjectPublicKeyInfo of the certificate served for name, hex (a DANE 3 1 1 record's data). */
 async function servedKeyHash(stores: StoreContext, config: Config): Promise<string> {
@@ -38,7 +40,8 @@ export async function domainPlan(stores: StoreContext, config: Config, name: str
   if (!domain || !(await stores.directory.isHosted(domain))) throw new UsageError(`${name} is not a hosted domain (petrel domain add ${name})`);
   const published = publishedFor(config);
   const { ipv4, ipv6 } = publicAddresses(config);
-  const keys = await stores.directory.dkimKeys(domain);
+  // Keys about to sign, signing, and those that stopped lately: all must be published (petrel dkim show).
+  const keys = (await stores.directory.dkimKeys(domain)).filter((k) => PUBLISHED_STATES.includes(k.state));
   return planDomain({
     domain,
     hostname: config.hostname,
@@ -63,7 +66,10 @@ export async function dns(ctx: CommandContext): Promise<number> {
   return ctx.withStores(async (stores, { config }) => {
     const plan = await domainPlan(stores, config, rest[0]!);
     if (ctx.options.json) ctx.io.out(JSON.stringify(plan, null, 2));
-    else ctx.io.out(planZoneText(plan).trimEnd());
+    else {
+      ctx.io.out(planZoneText(plan).trimEnd());
+      for (const k of (await stores.directory.dkimKeys(rest[0]!)).filter((x) => x.state === 'retired')) ctx.io.out(`; ${recordName(k)}: a retired DKIM key, its record can be removed`);
+    }
     return 0;
   });
 }

@@ -36,7 +36,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   user: { run: user, help: 'user add ADDRESS [--password-stdin] [--quota SIZE] | passwd | quota | enable | disable | list | remove' },
   alias: { run: alias, help: 'alias add FROM TO... | list | remove FROM   (FROM @domain is the catch-all)' },
   cert: { run: cert, help: 'cert list | reload' },
-  dkim: { run: dkim, help: 'dkim show DOMAIN [--json]                the TXT records of the domain\'s DKIM keys' },
+  dkim: { run: dkim, help: 'dkim show DOMAIN [--json] | status DOMAIN | rotate DOMAIN [--selector S] [--algorithm rsa|ed25519|both] | check [DOMAIN]' },
   dns: { run: dns, help: 'dns plan DOMAIN [--json]                 every record the domain and the mail host must publish' },
   queue: { run: queue, help: 'queue list | show ID | stats | flush | retry ID | hold ID | release ID | delete ID' },
 };
@@ -62,6 +62,8 @@ export async function runCli(argv: string[], io: Io = processIo): Promise<number
         output: { type: 'string', short: 'o' },
         force: { type: 'boolean' },
         json: { type: 'boolean' },
+        selector: { type: 'string' },
+        algorithm: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
