@@ -32,6 +32,7 @@ import { openCertificateRegistry, type CertificateRegistry } from '../tls/index.
 import { openStores, type StoreContext } from './context.js';
 import { recoverAfterUncleanStop, writePidFile } from './recovery.js';
 import { WorkerCommitter } from './worker-committer.js';
+import { dkimRotationDeps, scheduleDkimRotation } from './dkim-rotation.js';
 import { kickingCommitter, OutboundThread } from './outbound-thread.js';
 import type { Config } from '../config/schema.js';
 
@@ -230,6 +231,8 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
       throw err;
     }
   }
+  // Rotated DKIM keys start signing once their records are visible; the outbound worker reads the keys per message.
+  const dkimRotation = scheduleDkimRotation(dkimRotationDeps(config, stores.store.directory), config.dkim.check_interval, logger.child({}, 'dkim'));
   writePidFile(stores.paths.pidFile, startedAt);
 
   return {
@@ -259,6 +262,7 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
     async stop() {
       const grace = config.shutdown.grace;
       logger.info('stopping', { grace_ms: grace });
+      dkimRotation.stop();
       await Promise.all(endpoints.map((e) => e.close(grace)));
       await outbound?.stop(grace);
       await blobs.close();
