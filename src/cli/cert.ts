@@ -6,6 +6,7 @@
  */
 import { dataPaths } from '../app/paths.js';
 import { readPidFile } from '../app/recovery.js';
+import { tlsSettingsFor } from '../app/tls-settings.js';
 import { createLogger } from '../telemetry/logger.js';
 import { describeCertificates, openCertificateRegistry } from '../tls/index.js';
 import { UsageError, type CommandContext } from './context.js';
@@ -20,7 +21,7 @@ export async function cert(ctx: CommandContext): Promise<number> {
   switch (action) {
     case 'list': {
       const registry = await openCertificateRegistry(
-        { certsDir: paths.certs, certificates: config.tls.certificate, defaultName: config.tls.default_name || undefined, selfSignedDir: paths.selfSigned, hostname: config.hostname },
+        tlsSettingsFor(config, paths),
         createLogger({ level: 'error', write: (l) => ctx.io.err(l) }),
         { watch: false },
       );

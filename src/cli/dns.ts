@@ -5,34 +5,16 @@
  *
  * Security: operator command; prints public keys and hashes only.
  */
-import { createHash, X509Certificate } from 'node:crypto';
 import { acmeIssuer, publicAddresses } from '../app/addresses.js';
 import type { StoreContext } from '../app/context.js';
 import { publishedFor } from '../app/published.js';
+import { tlsaKeysFor } from '../app/tlsa.js';
 import type { Config } from '../config/schema.js';
 import { domainToAscii } from '../core/address.js';
 import { planDomain, planZoneText, type Plan } from '../dns/plan.js';
-import { subjectPublicKeyInfo } from '../sender-auth/dane-der.js';
-import { openCertificateRegistry } from '../tls/index.js';
-import { silentLogger } from '../telemetry/logger.js';
 import { recordName } from '../sender-auth/dkim-rotation.js';
 import { need, UsageError, type CommandContext } from './context.js';
 import { PUBLISHED_STATES } from './dkim.js';
-
-/** SHA-256 of the SubjectPublicKeyInfo of the certificate served for name, hex (a DANE 3 1 1 record's data). */
-async function servedKeyHash(stores: StoreContext, config: Config): Promise<string> {
-  const registry = await openCertificateRegistry(
-    { certsDir: stores.paths.certs, certificates: config.tls.certificate, defaultName: config.tls.default_name || undefined, selfSignedDir: stores.paths.selfSigned, hostname: config.hostname },
-    silentLogger,
-    { watch: false, hostedDomains: await stores.directory.hostedNames() },
-  );
-  try {
-    const leaf = new X509Certificate(registry.certificateFor(config.hostname));
-    return createHash('sha256').update(subjectPublicKeyInfo(leaf.raw)).digest('hex');
-  } finally {
-    registry.close();
-  }
-}
 
 /** The plan for a hosted domain (an A-label or a Unicode name). */
 export async function domainPlan(stores: StoreContext, config: Config, name: string): Promise<Plan> {
@@ -54,7 +36,7 @@ export async function domainPlan(stores: StoreContext, config: Config, name: str
     tlsRptRua: published.tlsRptRua(domain),
     mtaSts: published.mtaSts(domain),
     services: published.services(domain),
-    tlsa: { current: await servedKeyHash(stores, config) },
+    tlsa: await tlsaKeysFor(config, stores.paths, await stores.directory.hostedNames()),
     caa: acmeIssuer(config),
   });
 }

@@ -20,7 +20,8 @@
  * Exports: AcmeManager, AcmeManagerOptions, acmeSettingsFrom,
  * certificateRequestsFor, normalizeRequest, startRenewalScheduler,
  * RenewalScheduler, Timers, renewAt, isDue, spkiSha256, isAcmeToken, the
- * layout's file names, the limits, and the types.
+ * layout's file names and readers (livePaths, listLineages, readCapped),
+ * the limits, and the types.
  *
  * Security: see manager.ts, client.ts, order.ts, layout.ts.
  * Standards: RFC 8555, RFC 2136 + RFC 8945 (DNS-01), RFC 6698 / RFC 7671 (DANE).
@@ -30,6 +31,6 @@ export { certificateRequestsFor, normalizeRequest } from './names.js';
 export { startRenewalScheduler, renewAt, isDue, type RenewalScheduler, type Timers } from './schedule.js';
 export { spkiSha256 } from './keys.js';
 export { isAcmeToken } from './challenges.js';
-export { FULLCHAIN_FILE, PRIVKEY_FILE, NEXT_PRIVKEY_FILE, STATE_FILE } from './layout.js';
+export { FULLCHAIN_FILE, PRIVKEY_FILE, NEXT_PRIVKEY_FILE, STATE_FILE, livePaths, listLineages, readCapped, type LivePaths } from './layout.js';
 export * from './limits.js';
 export type * from './types.js';
