@@ -11,7 +11,7 @@
  * to it (NXDOMAIN -> ENOTFOUND, NODATA -> ENODATA, which mailauth counts
  * as void lookups; a temporary failure -> ESERVFAIL, a temperror).
  *
- * Exports: checkHost, CheckHostResult.
+ * Exports: checkHost, CheckHostResult, mailauthResolver.
  * Security: mailauth bounds terms (10 lookups, 2 void lookups); the
  * adapter bounds every question it is asked (MAX_CHECK_HOST_QUERIES) and
  * only answers the types SPF uses.
@@ -42,8 +42,8 @@ function records<T>(answer: DnsAnswer<T>): T[] {
   throw new LookupError('ESERVFAIL', answer.detail);
 }
 
-/** mailauth's resolver, answering through deps. */
-function resolverFor(deps: DoctorDeps): (name: string, type: string) => Promise<unknown[]> {
+/** mailauth's resolver (SPF, and DKIM's TXT for the E07 round trip), answering through deps. */
+export function mailauthResolver(deps: DoctorDeps): (name: string, type: string) => Promise<unknown[]> {
   let asked = 0;
   return async (name, type) => {
     if (++asked > MAX_CHECK_HOST_QUERIES) throw new LookupError('ELIMIT', `more than ${MAX_CHECK_HOST_QUERIES} DNS questions`);
@@ -65,7 +65,7 @@ export async function checkHost(deps: DoctorDeps, ip: string, domain: string, he
     sender: `postmaster@${domain}`,
     helo,
     mta: 'petrel-doctor',
-    resolver: resolverFor(deps) as unknown as Parameters<typeof spf>[0]['resolver'],
+    resolver: mailauthResolver(deps) as unknown as Parameters<typeof spf>[0]['resolver'],
   });
   return { result: result.status.result as CheckHostResult['result'], comment: String(result.status.comment ?? '') };
 }
