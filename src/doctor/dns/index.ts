@@ -9,8 +9,10 @@
  * Security: see each check; all DNS comes through the injected DoctorDeps.
  */
 import type { DomainCheck, HostCheck } from '../types.js';
+import { daneCheck } from './dane.js';
 import { dkimCheck } from './dkim.js';
 import { dmarcCheck } from './dmarc.js';
+import { dnssecCheck } from './dnssec.js';
 import { mtaStsCheck, tlsRptCheck } from './mta-sts.js';
 import { mxCheck } from './mx.js';
 import { heloSpfCheck, spfCheck } from './spf.js';
@@ -24,12 +26,12 @@ export interface DnsCheckOptions {
   dbl?: string;
 }
 
-/** The checks of one hosted domain: MX, SPF, DKIM, DMARC, MTA-STS and TLS-RPT. */
+/** The checks of one hosted domain: MX, SPF, DKIM, DMARC, MTA-STS and TLS-RPT, DNSSEC. */
 export function dnsDomainChecks(options: DnsCheckOptions = {}): DomainCheck[] {
-  return [mxCheck({ allowPrivate: options.allowPrivate }), spfCheck, dkimCheck, dmarcCheck, mtaStsCheck, tlsRptCheck];
+  return [mxCheck({ allowPrivate: options.allowPrivate }), spfCheck, dkimCheck, dmarcCheck, mtaStsCheck, tlsRptCheck, dnssecCheck];
 }
 
-/** The checks of the mail host itself: the HELO name's SPF. */
+/** The checks of the mail host itself: the HELO name's SPF, DNSSEC and DANE. */
 export function dnsHostChecks(_options: DnsCheckOptions = {}): HostCheck[] {
-  return [heloSpfCheck];
+  return [heloSpfCheck, daneCheck];
 }
