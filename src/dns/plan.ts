@@ -16,7 +16,7 @@
  * (RFC 7505) and `v=spf1 -all`; an external DMARC report address needs
  * its domain's authorisation record (RFC 7489 section 7.1).
  *
- * Exports: planDomain, planZoneText, PlanInput, PlannedRecord, Plan.
+ * Exports: planDomain, planZoneText, reverseName, PlanInput, PlannedRecord, Plan.
  * Security: configuration and our own keys only; nothing secret is printed
  * (public keys and hashes).
  * Standards: RFC 5321, 7208, 6376, 7489 (section 7.1), 8461, 8460, 7672,
@@ -79,7 +79,7 @@ function txt(name: string, strings: string[], ttl: number, note?: string): Plann
 }
 
 /** The reverse name of an address: 4.3.2.1.in-addr.arpa. or the nibbles of an IPv6 address. */
-function reverseName(ip: string): string {
+export function reverseName(ip: string): string {
   if (ip.includes('.')) return `${ip.split('.').reverse().join('.')}.in-addr.arpa.`;
   const parts = ip.split('::');
   const head = parts[0] ? parts[0].split(':') : [];

@@ -13,6 +13,7 @@ import { daneCheck } from './dane.js';
 import { dkimCheck } from './dkim.js';
 import { dmarcCheck } from './dmarc.js';
 import { dnssecCheck } from './dnssec.js';
+import { domainBlocklistCheck, hostAddressCheck, ipBlocklistCheck } from './host.js';
 import { mtaStsCheck, tlsRptCheck } from './mta-sts.js';
 import { mxCheck } from './mx.js';
 import { heloSpfCheck, spfCheck } from './spf.js';
@@ -26,12 +27,12 @@ export interface DnsCheckOptions {
   dbl?: string;
 }
 
-/** The checks of one hosted domain: MX, SPF, DKIM, DMARC, MTA-STS and TLS-RPT, DNSSEC. */
+/** The checks of one hosted domain: MX, SPF, DKIM, DMARC, MTA-STS and TLS-RPT, DNSSEC, the domain blocklist. */
 export function dnsDomainChecks(options: DnsCheckOptions = {}): DomainCheck[] {
-  return [mxCheck({ allowPrivate: options.allowPrivate }), spfCheck, dkimCheck, dmarcCheck, mtaStsCheck, tlsRptCheck, dnssecCheck];
+  return [mxCheck({ allowPrivate: options.allowPrivate }), spfCheck, dkimCheck, dmarcCheck, mtaStsCheck, tlsRptCheck, dnssecCheck, domainBlocklistCheck({ zone: options.dbl })];
 }
 
-/** The checks of the mail host itself: the HELO name's SPF, DNSSEC and DANE. */
-export function dnsHostChecks(_options: DnsCheckOptions = {}): HostCheck[] {
-  return [heloSpfCheck, daneCheck];
+/** The checks of the mail host itself: its addresses and reverse DNS, the IP blocklist, the HELO name's SPF, DNSSEC and DANE. */
+export function dnsHostChecks(options: DnsCheckOptions = {}): HostCheck[] {
+  return [hostAddressCheck({ allowPrivate: options.allowPrivate }), ipBlocklistCheck({ zone: options.zen }), heloSpfCheck, daneCheck];
 }
