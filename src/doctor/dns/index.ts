@@ -9,6 +9,7 @@
  * Security: see each check; all DNS comes through the injected DoctorDeps.
  */
 import type { DomainCheck, HostCheck } from '../types.js';
+import { caaDomainCheck, caaHostCheck } from './caa.js';
 import { daneCheck } from './dane.js';
 import { dkimCheck } from './dkim.js';
 import { dmarcCheck } from './dmarc.js';
@@ -27,12 +28,12 @@ export interface DnsCheckOptions {
   dbl?: string;
 }
 
-/** The checks of one hosted domain: MX, SPF, DKIM, DMARC, MTA-STS and TLS-RPT, DNSSEC, the domain blocklist. */
+/** The checks of one hosted domain: MX, SPF, DKIM, DMARC, MTA-STS and TLS-RPT, DNSSEC, CAA, the domain blocklist. */
 export function dnsDomainChecks(options: DnsCheckOptions = {}): DomainCheck[] {
-  return [mxCheck({ allowPrivate: options.allowPrivate }), spfCheck, dkimCheck, dmarcCheck, mtaStsCheck, tlsRptCheck, dnssecCheck, domainBlocklistCheck({ zone: options.dbl })];
+  return [mxCheck({ allowPrivate: options.allowPrivate }), spfCheck, dkimCheck, dmarcCheck, mtaStsCheck, tlsRptCheck, dnssecCheck, caaDomainCheck, domainBlocklistCheck({ zone: options.dbl })];
 }
 
-/** The checks of the mail host itself: its addresses and reverse DNS, the IP blocklist, the HELO name's SPF, DNSSEC and DANE. */
+/** The checks of the mail host itself: its addresses and reverse DNS, the IP blocklist, the HELO name's SPF, DNSSEC and DANE, CAA. */
 export function dnsHostChecks(options: DnsCheckOptions = {}): HostCheck[] {
-  return [hostAddressCheck({ allowPrivate: options.allowPrivate }), ipBlocklistCheck({ zone: options.zen }), heloSpfCheck, daneCheck];
+  return [hostAddressCheck({ allowPrivate: options.allowPrivate }), ipBlocklistCheck({ zone: options.zen }), heloSpfCheck, daneCheck, caaHostCheck];
 }
