@@ -18,6 +18,7 @@ import { domainBlocklistCheck, hostAddressCheck, ipBlocklistCheck } from './host
 import { mtaStsCheck, tlsRptCheck } from './mta-sts.js';
 import { mxCheck } from './mx.js';
 import { heloSpfCheck, spfCheck } from './spf.js';
+import { srvCheck } from './srv.js';
 
 export interface DnsCheckOptions {
   /** Development and loopback test zones: private and loopback addresses are noted, not errors (C04, B01, B02). */
@@ -28,9 +29,9 @@ export interface DnsCheckOptions {
   dbl?: string;
 }
 
-/** The checks of one hosted domain: MX, SPF, DKIM, DMARC, MTA-STS and TLS-RPT, DNSSEC, CAA, the domain blocklist. */
+/** The checks of one hosted domain: MX, SPF, DKIM, DMARC, MTA-STS and TLS-RPT, DNSSEC, CAA, client SRV records, the domain blocklist. */
 export function dnsDomainChecks(options: DnsCheckOptions = {}): DomainCheck[] {
-  return [mxCheck({ allowPrivate: options.allowPrivate }), spfCheck, dkimCheck, dmarcCheck, mtaStsCheck, tlsRptCheck, dnssecCheck, caaDomainCheck, domainBlocklistCheck({ zone: options.dbl })];
+  return [mxCheck({ allowPrivate: options.allowPrivate }), spfCheck, dkimCheck, dmarcCheck, mtaStsCheck, tlsRptCheck, dnssecCheck, caaDomainCheck, srvCheck, domainBlocklistCheck({ zone: options.dbl })];
 }
 
 /** The checks of the mail host itself: its addresses and reverse DNS, the IP blocklist, the HELO name's SPF, DNSSEC and DANE, CAA. */
