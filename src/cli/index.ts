@@ -13,6 +13,7 @@ import { configCheck } from './config.js';
 import { commandContext, UsageError, type CommandContext } from './context.js';
 import { dkim } from './dkim.js';
 import { dns } from './dns.js';
+import { doctor } from './doctor.js';
 import { domain } from './domain.js';
 import { init } from './init.js';
 import { processIo, type Io } from './io.js';
@@ -37,6 +38,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   alias: { run: alias, help: 'alias add FROM TO... | list | remove FROM   (FROM @domain is the catch-all)' },
   cert: { run: cert, help: 'cert list | reload' },
   dkim: { run: dkim, help: 'dkim show DOMAIN [--json] | status DOMAIN | rotate DOMAIN [--selector S] [--algorithm rsa|ed25519|both] | check [DOMAIN]' },
+  doctor: { run: doctor, help: 'doctor [DOMAIN...] [--json] [--resolver HOST:PORT] [--name NAME,...] [--user ADDRESS --password-stdin] [--outbound-probe HOST:PORT|off] [--dns-only]\n                                          what is wrong with DNS, certificates and ports, and the fix' },
   dns: { run: dns, help: 'dns plan DOMAIN [--json]                 every record the domain and the mail host must publish' },
   queue: { run: queue, help: 'queue list | show ID | stats | flush | retry ID | hold ID | release ID | delete ID' },
 };
@@ -64,6 +66,11 @@ export async function runCli(argv: string[], io: Io = processIo): Promise<number
         json: { type: 'boolean' },
         selector: { type: 'string' },
         algorithm: { type: 'string' },
+        resolver: { type: 'string' },
+        name: { type: 'string' },
+        user: { type: 'string' },
+        'outbound-probe': { type: 'string' },
+        'dns-only': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });

@@ -11,7 +11,7 @@
  * Security: none beyond the checks'.
  */
 import { dnsDomainChecks, dnsHostChecks, type DnsCheckOptions } from './dns/index.js';
-import { networkChecks, type NetworkDeps, type NetworkFacts } from './network/index.js';
+import { listenerChecks, networkChecks, type NetworkDeps, type NetworkFacts } from './network/index.js';
 import { finding, type DomainFacts, type Finding, type HostFacts, type DoctorDeps } from './types.js';
 
 export interface DoctorSection {
@@ -61,7 +61,10 @@ export async function runDoctor(run: DoctorRun): Promise<DoctorSection[]> {
     sections.push({ scope: d.domain, findings });
   }
   if (run.network) {
-    const { facts, deps: net } = run.network;
+    const { deps: net } = run.network;
+    const listeners = await listenerChecks(host, domains, run.network.facts, net);
+    for (const f of listeners.findings) sectionFor(sections, host, f).findings.push(f);
+    const facts = { ...run.network.facts, endpoints: listeners.up };
     for (const check of networkChecks) {
       for (const f of await fenced(host.hostname, () => check(host, domains, facts, net))) sectionFor(sections, host, f).findings.push(f);
     }

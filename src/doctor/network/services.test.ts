@@ -10,7 +10,7 @@ import { before, describe, it } from 'node:test';
 import { createTestCa, issueCertificate, type TestCertificate } from '../../../test/support/certs.js';
 import type { DomainFacts, Finding, HostFacts } from '../types.js';
 import { facts, fakeNetwork, tlsViewOf, type FakeEndpoint } from './fake-network.js';
-import { serviceChecks } from './services.js';
+import { listenerChecks, serviceChecks } from './services.js';
 import type { ServiceEndpoint } from './types.js';
 
 const host: HostFacts = { hostname: 'mx.example.net', heloName: 'mx.example.net', ipv4: [], ipv6: [], tlsaKeys: { current: '' } };
@@ -61,12 +61,20 @@ describe('listener checks (A01, B04, B05, B07, J01-J04)', () => {
     assert.match(found[0]!.seen, /AUTHENTICATIONFAILED/);
   });
 
-  it('a listener that does not answer: A01, with the process holding its port', async () => {
+  it('a listener that does not answer: A01, with the process holding its port; the others go on', async () => {
     const e = good();
     e[587] = { greeting: new Error('connect ECONNREFUSED 127.0.0.1:587') };
-    const found = await serviceChecks(host, domains, facts(all), fakeNetwork(e, {}, { 587: 'pid 812 (/usr/sbin/exim4 -bd)' }));
-    assert.deepEqual(brief(found), ['A01 error 127.0.0.1:587 (submission)', 'J03 info logins']);
-    assert.match(found[0]!.fix, /exim4/);
+    const found = await listenerChecks(host, domains, facts(all), fakeNetwork(e, {}, { 587: 'pid 812 (/usr/sbin/exim4 -bd)' }));
+    assert.deepEqual(brief(found.findings), ['A01 error 127.0.0.1:587 (submission)']);
+    assert.match(found.findings[0]!.fix, /exim4/);
+    assert.deepEqual(found.up.map((x) => x.port), [25, 465, 143, 110]);
+  });
+
+  it('nothing answers: one finding, the server is not running', async () => {
+    const found = await listenerChecks(host, domains, facts(all), fakeNetwork({}));
+    assert.deepEqual(brief(found.findings), ['A01 error mx.example.net']);
+    assert.match(found.findings[0]!.title, /not running/);
+    assert.deepEqual(found.up, []);
   });
 
   it('an open relay, VRFY answering, a banner that is not the host name', async () => {

@@ -8,13 +8,13 @@
  * on every client port (J03); IMAP 143 says LOGINDISABLED and POP3 110
  * offers no USER or SASL before TLS (J04).
  *
- * Exports: serviceChecks.
+ * Exports: listenerChecks, serviceChecks.
  * Security: connects to the server's own listeners; the relay probe uses
  * the reserved example.org and example.net (RFC 2606) and ends with QUIT
  * before any DATA, so nothing is ever sent.
  * Standards: RFC 5321, RFC 6409, RFC 8314, RFC 3207, RFC 9051, RFC 2595.
  */
-import { finding, type Finding } from '../types.js';
+import { finding, type DomainFacts, type Finding, type HostFacts } from '../types.js';
 import type { NetworkCheck, NetworkDeps, NetworkFacts, ServiceEndpoint } from './types.js';
 
 const subject = (e: ServiceEndpoint) => `port ${e.port} (${e.role})`;
@@ -123,18 +123,34 @@ async function login(e: ServiceEndpoint, name: string, user: string, pass: strin
   }
 }
 
+/**
+ * A01: which listeners answer. When none does, one finding says the server is not running; the other network checks
+ * are then given only the endpoints that answered (a port that is down is reported once, here).
+ */
+export async function listenerChecks(host: HostFacts, domains: readonly DomainFacts[], net: NetworkFacts, deps: NetworkDeps): Promise<{ findings: Finding[]; up: ServiceEndpoint[] }> {
+  const clientName = domains[0]?.clientHost ?? host.hostname;
+  const findings: Finding[] = [];
+  const up: ServiceEndpoint[] = [];
+  for (const e of net.endpoints) {
+    const f = await listenerAnswers(e, e.role === 'mx' ? host.hostname : clientName, deps);
+    if (f) findings.push(f);
+    else up.push(e);
+  }
+  if (up.length === 0 && findings.length > 1) {
+    return {
+      up,
+      findings: [finding('A01', 'error', host.hostname, 'no listener answers: the server is not running', net.endpoints.map((e) => `${e.host}:${e.port} (${e.role})`).join(', '), 'Petrel answering on its listeners',
+        'Start it (petrel serve, or systemctl start petrel) and run petrel doctor again; petrel doctor --dns-only checks the DNS alone.')],
+    };
+  }
+  return { findings, up };
+}
+
+/** B04, B05, B07 and J01 to J04 on the listeners that answer (net.endpoints: see listenerChecks). */
 export const serviceChecks: NetworkCheck = async (host, domains, net: NetworkFacts, deps) => {
   const out: Finding[] = [];
   const clientName = domains[0]?.clientHost ?? host.hostname;
-  const down = new Set<ServiceEndpoint>();
-  for (const e of net.endpoints) {
-    const f = await listenerAnswers(e, e.role === 'mx' ? host.hostname : clientName, deps);
-    if (f) {
-      out.push(f);
-      down.add(e);
-    }
-  }
-  const up = net.endpoints.filter((e) => !down.has(e));
+  const up = net.endpoints;
   const guard = async (e: ServiceEndpoint, check: () => Promise<Finding[]>) => {
     try {
       out.push(...(await check()));

@@ -53,8 +53,8 @@ describe('TLS checks (I01-I07, I10)', () => {
     const deps = fakeNetwork({ 587: { greeting: '220 mx', tls: { '*': tlsViewOf(a.chainPem, { authorized: true }) } } });
     const found = await tlsChecks(host, domains, facts([sub], { extraNames: ['dovecot'] }), deps);
     assert.deepEqual(brief(found), ['I04 warning dovecot on port 587 (submission)']);
-    assert.match(found[0]!.fix, /connect by a name the certificate holds \(mail\.example\.com\)/);
-    assert.match(found[0]!.fix, /add dovecot to the certificate/);
+    assert.match(found[0]!.fix, /connect by a name the server has a certificate for \(mail\.example\.com, mail\.example\.org\)/);
+    assert.match(found[0]!.fix, /add dovecot to a certificate/);
   });
 
   it('expired, expiring, self-signed, chain cut short', async () => {

@@ -35,7 +35,8 @@ export function namesFor(e: ServiceEndpoint, host: HostFacts, domains: readonly 
   return [...new Set([...domains.map((d) => d.clientHost), ...(domains.length === 0 ? [host.hostname] : []), ...net.extraNames])];
 }
 
-async function checkName(e: ServiceEndpoint, name: string, internal: boolean, net: NetworkFacts, deps: NetworkDeps): Promise<Finding[]> {
+/** publicNames: for an internal name, the names clients of this port should use instead (the domains' client names). */
+async function checkName(e: ServiceEndpoint, name: string, publicNames: string[] | undefined, net: NetworkFacts, deps: NetworkDeps): Promise<Finding[]> {
   const out: Finding[] = [];
   let session;
   try {
@@ -52,8 +53,8 @@ async function checkName(e: ServiceEndpoint, name: string, internal: boolean, ne
   if (mismatch) {
     const held = (leaf.subjectAltName ?? '').replace(/DNS:/g, '') || leaf.subject;
     out.push(
-      internal
-        ? finding('I04', 'warning', subject(e, name), `the certificate does not hold the name ${name} that clients use`, `a certificate for ${held}`, `a certificate that names ${name}`, `Either make the clients connect by a name the certificate holds (${held.split(',')[0]!.trim()}), or add ${name} to the certificate as a subject alternative name.`)
+      publicNames
+        ? finding('I04', 'warning', subject(e, name), `no certificate holds the name ${name} that clients use`, `the certificate for ${held}`, `a certificate that names ${name}`, `Either make the clients connect by a name the server has a certificate for (${(publicNames.length > 0 ? publicNames : [held.split(',')[0]!.trim()]).join(', ')}), or add ${name} to a certificate as a subject alternative name.`)
         : finding('I04', 'error', subject(e, name), `the certificate served for ${name} does not name it`, `a certificate for ${held}`, `a certificate that names ${name}`, `Get a certificate for ${name} (turn [acme] on, or put one under the certificates directory); clients will refuse this one.`),
     );
   }
@@ -101,7 +102,8 @@ export const tlsChecks: NetworkCheck = async (host, domains, net, deps) => {
   for (const e of net.endpoints) {
     if (e.protocol === 'lmtp' || (e.protocol === 'http' && e.security === 'plain')) continue;
     const names = namesFor(e, host, domains, net);
-    for (const name of names) out.push(...(await checkName(e, name, net.extraNames.includes(name), net, deps)));
+    const publicNames = names.filter((n) => !net.extraNames.includes(n));
+    for (const name of names) out.push(...(await checkName(e, name, net.extraNames.includes(name) ? publicNames : undefined, net, deps)));
     if (names[0] && !out.some((f) => f.id === 'I01' && f.subject === subject(e, names[0]!))) out.push(...(await checkStrength(e, names[0], deps)));
   }
   return out;

@@ -35,6 +35,8 @@ export interface NetworkFacts {
   /** Free bytes on the data directory's file system, free memory. */
   disk: { freeBytes: number; totalBytes: number };
   memory: { freeBytes: number; totalBytes: number };
+  /** Where A05 tries an outgoing SMTP connection (a large provider's MX, or the smarthost); without it A05 is not made. */
+  outboundProbe?: { host: string; port: number; smarthost: boolean; implicitTls?: boolean };
   /** Per hosted domain: whether postmaster@ and abuse@ deliver somewhere (A11). */
   roleAddresses: Record<string, { postmaster: boolean; abuse: boolean }>;
 }

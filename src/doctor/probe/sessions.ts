@@ -29,19 +29,23 @@ function tlsOptions(o: TlsProbeOptions) {
   };
 }
 
-async function greet(client: LineClient, protocol: ServiceEndpoint['protocol']): Promise<string> {
+/**
+ * What a client reads and asks first: the greeting (not after STARTTLS, where the server sends none), then EHLO/LHLO,
+ * CAPABILITY or CAPA, whose answer is returned with it.
+ */
+async function greet(client: LineClient, protocol: ServiceEndpoint['protocol'], afterStartTls = false): Promise<string> {
   if (protocol === 'smtp' || protocol === 'lmtp') {
-    const banner = await client.read('smtp');
+    const banner = afterStartTls ? '' : await client.read('smtp');
     client.send(`${protocol === 'lmtp' ? 'LHLO' : 'EHLO'} ${EHLO_NAME}`);
     return `${banner}\r\n${await client.read('smtp')}`;
   }
   if (protocol === 'imap') {
-    const greeting = await client.read('line');
+    const greeting = afterStartTls ? '' : await client.read('line');
     client.send('c1 CAPABILITY');
     return `${greeting}\r\n${await client.read({ imapTag: 'c1' })}`;
   }
   if (protocol === 'pop3') {
-    const greeting = await client.read('pop3');
+    const greeting = afterStartTls ? '' : await client.read('pop3');
     client.send('CAPA');
     let capa = await client.read('pop3');
     if (capa.startsWith('+OK')) {
@@ -83,7 +87,7 @@ export async function openTls(endpoint: ServiceEndpoint, options: TlsProbeOption
     const reply = await client.read(endpoint.protocol === 'imap' ? { imapTag: 'c2' } : endpoint.protocol === 'pop3' ? 'pop3' : 'smtp');
     if (!/^(220|\+OK|c2 OK)/.test(reply)) throw new Error(`${command} refused: ${reply.split('\r\n').pop()}`);
     const view = await client.upgrade(tlsOptions(options));
-    await greet(client, endpoint.protocol);
+    await greet(client, endpoint.protocol, true);
     return { client, tls: view, before: greeting };
   } catch (err) {
     client.close();
