@@ -1,8 +1,10 @@
 /*
- * The DKIM round trip (E07): a probe signed by Petrel's outbound signer
- * verifies against a zone that publishes its key, fails against one that
- * publishes another key, is a warning when DNS fails, and a domain whose
- * mail leaves unsigned is an error.
+ * The probe message (E07, F10): a probe signed by Petrel's outbound
+ * signer verifies against a zone that publishes its key, fails against
+ * one that publishes another key, is a warning when DNS fails, and a
+ * domain whose mail leaves unsigned is an error; it passes DMARC with an
+ * aligned DKIM pass or an SPF pass for our address, and fails it with
+ * neither.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -13,7 +15,7 @@ import type { DomainFacts, Finding, HostFacts } from '../types.js';
 import { dkimProbeChecks } from './dkim-probe.js';
 import { facts, fakeNetwork } from './fake-network.js';
 
-const host = { hostname: 'mx.example.net' } as HostFacts;
+const host: HostFacts = { hostname: 'mx.example.net', heloName: 'mx.example.net', ipv4: ['192.0.2.25'], ipv6: [], tlsaKeys: { current: '' } };
 const key = generateDkimKey('rsa-sha256', 's2026');
 const other = generateDkimKey('rsa-sha256', 's2026');
 const signer = new OutboundSigner(async (domain) => (domain === 'example.com' ? [{ domain, selector: key.selector, algorithm: key.algorithm, privateKey: key.privateKey }] : []));
@@ -46,5 +48,20 @@ describe('DKIM round trip (E07)', () => {
 
   it('a domain without an active key: its mail leaves unsigned', async () => {
     assert.deepEqual(brief(await run({}, 'example.org')), ['E07 error example.org']);
+  });
+
+  const dmarcRecord = { txt: ['v=DMARC1; p=reject; rua=mailto:d@example.com'] };
+  const published = { txtStrings: [dkimRecordValue(key).match(/.{1,255}/g)!] };
+
+  it('F10: DMARC passes on DKIM alone, or on SPF alone for our address', async () => {
+    assert.deepEqual(await run({ '_dmarc.example.com': dmarcRecord, 's2026._domainkey.example.com': published }), []);
+    assert.deepEqual(brief(await run({ '_dmarc.example.org': { txt: ['v=DMARC1; p=reject'] }, 'example.org': { txt: ['v=spf1 ip4:192.0.2.25 -all'] } }, 'example.org')), ['E07 error example.org']);
+  });
+
+  it('F10: neither an aligned DKIM pass nor an SPF pass fails DMARC; no DMARC record is left to F01', async () => {
+    const found = await run({ '_dmarc.example.com': dmarcRecord, 'example.com': { txt: ['v=spf1 ip4:198.51.100.1 -all'] }, 's2026._domainkey.example.com': { txtStrings: [dkimRecordValue(other).match(/.{1,255}/g)!] } });
+    assert.deepEqual(brief(found), ['F10 error example.com', 'E07 error s2026._domainkey.example.com']);
+    assert.match(found[0]!.seen, /^dmarc=fail \(spf=fail for 192\.0\.2\.25, dkim=fail\)/);
+    assert.deepEqual(brief(await run({ 'example.com': { txt: ['v=spf1 -all'] } })), ['E07 error s2026._domainkey.example.com']);
   });
 });
