@@ -40,6 +40,7 @@ describe('DANE of the mail host (H03, H05-H07)', () => {
     { name: 'unsigned zone with TLSA: ignored by senders, a mismatch only a warning', deps: deps([tlsa(3, 1, 1, old)], false), expect: ['H03 warning', 'H06 warning'] },
     { name: 'bogus (SERVFAIL under a DS): an error', deps: deps(undefined, true, 'temporary'), expect: ['H03 error'] },
     { name: 'the TLSA lookup fails: could not check', deps: deps('temporary'), expect: ['H05 warning'] },
+    { name: 'the served key is not known: not compared, a note', host: { ...host, tlsaKeys: { current: '' } }, deps: deps([tlsa(3, 1, 1, old)]), expect: ['H06 info'] },
   ];
   for (const c of cases) {
     it(c.name, async () => {

@@ -34,6 +34,9 @@ const is311 = (r: TlsaRecord) => r.usage === 3 && r.selector === 1 && r.matching
 
 /** H06 and H07 on the published records; `secure` says whether senders would use them. */
 function judge(name: string, host: HostFacts, records: TlsaRecord[], secure: boolean): Finding[] {
+  if (host.tlsaKeys.current === '') {
+    return [finding('H06', 'info', name, 'the TLSA records were not compared: the key served on port 25 is not known', records.map(show).join(', '), 'the SHA-256 of the served key', 'The doctor could not read the certificate Petrel serves on port 25; check [tls] and the certificate files.')];
+  }
   const out: Finding[] = [];
   const current = host.tlsaKeys.current.toLowerCase();
   const next = host.tlsaKeys.next?.toLowerCase();
@@ -87,7 +90,7 @@ export const daneCheck: HostCheck = async (host, deps) => {
       ...judge(name, host, records, false),
     ];
   }
-  if (records.length === 0) {
+  if (records.length === 0 && host.tlsaKeys.current !== '') {
     return [finding('H05', 'warning', name, 'DNSSEC is on but no TLSA record is published: senders cannot use DANE', tlsa.ok ? 'no records' : tlsa.detail, planned,
       `With DNSSEC on, a TLSA record lets senders that use DANE insist on an authenticated TLS connection. Publish ${planned}${host.tlsaKeys.next ? ` and ${name}. TLSA 3 1 1 ${host.tlsaKeys.next}` : ''}. ${DNS_DELAY}`)];
   }
