@@ -72,6 +72,10 @@ const cases: Case[] = [
   { domain: 'pnone.test', what: 'DMARC at p=none', expect: 'F05 warning', plan: { dmarc: { policy: 'none', rua: 'postmaster@pnone.test' } } },
   { domain: 'extrua.test', what: 'an external rua without its authorisation', expect: 'F07 warning',
     plan: { dmarc: { policy: 'reject', rua: 'reports@other.test' } }, facts: { dmarcRua: 'reports@other.test' } },
+  { domain: 'caa.test', what: 'CAA allowing another CA only', expect: 'H09 error',
+    edit: (rs) => rs.map((r) => (r.type === 'CAA' ? { ...r, value: '0 issue "sectigo.com"' } : r)) },
+  { domain: 'srv.test', what: 'an SRV record naming a host the certificate is not for', expect: 'K01 warning',
+    edit: (rs, d) => rs.map((r) => (r.type === 'SRV' && r.name.startsWith('_imaps.') ? { ...r, value: `0 1 993 dovecot.${d}.` } : r)) },
   { domain: 'stsid.test', what: 'the MTA-STS id unchanged after a policy change', expect: 'G05 error',
     facts: { mtaSts: mtaStsPolicy([HOSTNAME], 'enforce', 2 * WEEK_MS) } },
 ];
