@@ -33,6 +33,7 @@ import { openStores, type StoreContext } from './context.js';
 import { recoverAfterUncleanStop, writePidFile } from './recovery.js';
 import { WorkerCommitter } from './worker-committer.js';
 import { dkimRotationDeps, scheduleDkimRotation } from './dkim-rotation.js';
+import { startAcme, type AcmeService } from './acme.js';
 import { kickingCommitter, OutboundThread } from './outbound-thread.js';
 import type { Config } from '../config/schema.js';
 
@@ -68,7 +69,7 @@ interface Endpoint {
 }
 
 /** Settings a reload cannot apply to a running process: listeners, identity, storage, certificate sources. */
-const RESTART_KEYS = ['hostname', 'data_dir', ...ROLES, 'tls', 'storage', 'directory', 'log', 'outbound', 'dns'] as const;
+const RESTART_KEYS = ['hostname', 'data_dir', ...ROLES, 'tls', 'storage', 'directory', 'log', 'outbound', 'dns', 'acme'] as const;
 
 /**
  * Who "this host" is for MX loop detection: its names, and every address
@@ -183,8 +184,11 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
     return smtp;
   };
   const listening: Listening[] = [];
+  // Certificates from the ACME CA, renewed on a schedule and served at once (undefined when [acme] is off).
+  let acme: AcmeService | undefined;
   /** Undoes the start when a listener or the outbound worker cannot start. */
   const abandon = async () => {
+    await acme?.stop(0);
     await Promise.all(endpoints.map((e) => e.close(0)));
     await blobs.close();
     await committer.close();
@@ -192,6 +196,7 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
     await stores.close();
   };
   try {
+    acme = startAcme(config, stores, certificates, logger);
     for (const role of ROLES) {
       const section = config[role];
       if (!section.enabled) continue;
@@ -263,6 +268,7 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
       const grace = config.shutdown.grace;
       logger.info('stopping', { grace_ms: grace });
       dkimRotation.stop();
+      await acme?.stop(grace);
       await Promise.all(endpoints.map((e) => e.close(grace)));
       await outbound?.stop(grace);
       await blobs.close();

@@ -100,6 +100,7 @@ export const configSchema = z
       email: key(z.string(), '', 'The contact address given to the CA for expiry notices. Empty: postmaster@<hostname>.'),
       challenge: key(z.enum(['http-01', 'dns-01']), 'http-01', 'How names are proven: http-01 through the [http] listener on port 80, or dns-01 through RFC 2136 updates (needed for wildcards, or when port 80 is closed).'),
       renew_before: keyInput(duration, '30d', 'Renew a certificate this long before it expires (with some hours of random jitter).'),
+      directory_ca: key(z.string(), '', 'A PEM file of the CA certificates trusted for the ACME directory\'s HTTPS (a private CA such as step-ca). Empty: the system\'s roots.'),
       dns_update: section('DNS-01: RFC 2136 dynamic updates signed with TSIG, to the server that is primary for the domains.', {
         server: key(z.string(), '', 'The DNS server that accepts updates, "address:port" (53 by default).'),
         key_name: key(z.string(), '', 'The TSIG key name, as in the server\'s configuration.'),
