@@ -1,30 +1,140 @@
 /*
- * `petrel cert list | reload`. list reads the same certificate sources the
- * server reads and shows each certificate's names, issuer, expiry and the
- * listeners that serve it; reload signals the running server (SIGHUP
- * through <data>/petrel.pid), which re-reads every certificate.
+ * `petrel cert list | reload | issue [NAME...] | renew [--force] |
+ * rollover [NAME]`.
+ *
+ *   list      the certificates the server reads (names, issuer, expiry) and
+ *             the listeners that serve them
+ *   reload    signals the running server (SIGHUP through <data>/petrel.pid),
+ *             which re-reads every certificate
+ *   issue     orders the configured ACME certificates now (those NAMEs name
+ *             or contain, or all), whether due or not
+ *   renew     renews what is due (missing or changed ones are issued);
+ *             --force: every configured certificate now
+ *   rollover  switches a certificate (the host's by default) to its next
+ *             key, only once the next key's TLSA record is visible in the
+ *             DNS; otherwise prints the record to publish and exits 1
+ *
+ * issue, renew and rollover work while the server runs: the lineage's lock
+ * file keeps the two from writing one certificate at once, the HTTP-01
+ * challenges go into the shared store, which the running server's [http]
+ * listener answers from, and the server is signalled to reload afterwards.
+ *
+ * Security: operator command, with the server's privileges over the data
+ * directory; writes private keys through the ACME layout (0600); prints
+ * public-key digests only.
+ * Standards: RFC 8555 (via app/acme.ts), RFC 7671 section 8.1 (rollover).
  */
+import { acmeManagerFor, describeOutcome, wantedCertificates } from '../app/acme.js';
+import type { DataPaths } from '../app/paths.js';
 import { dataPaths } from '../app/paths.js';
 import { readPidFile } from '../app/recovery.js';
 import { tlsSettingsFor } from '../app/tls-settings.js';
+import { tlsaLookupFor, tlsaOwner, tlsaRecordLine } from '../app/tlsa.js';
+import type { Config } from '../config/schema.js';
 import { createLogger } from '../telemetry/logger.js';
-import { describeCertificates, openCertificateRegistry } from '../tls/index.js';
+import type { CertificateRequest, RenewalOutcome } from '../tls/acme/index.js';
+import { describeCertificates, normalizeCertificateName, openCertificateRegistry } from '../tls/index.js';
 import { UsageError, type CommandContext } from './context.js';
+import type { Io } from './io.js';
 
 const TLS_ROLES = ['mx', 'submission', 'submissions', 'lmtp'] as const;
+const USAGE = 'usage: petrel cert list | reload | issue [NAME...] | renew [--force] | rollover [NAME]';
+
+/** SIGHUP to the running server; false (with the reason on stderr) when there is none or it cannot be signalled. */
+function signalServer(paths: DataPaths, io: Io): boolean {
+  const running = readPidFile(paths.pidFile);
+  if (!running) {
+    io.err(`no running server found (no ${paths.pidFile})`);
+    return false;
+  }
+  try {
+    process.kill(running.pid, 'SIGHUP');
+  } catch (err) {
+    io.err(`could not signal process ${running.pid}: ${(err as Error).message}`);
+    return false;
+  }
+  io.out(`asked the server (pid ${running.pid}) to reload its configuration and certificates`);
+  return true;
+}
+
+/** The configured certificates that the NAMEs name (by directory or by any name they hold), or all of them. */
+function select(wanted: CertificateRequest[], names: string[]): CertificateRequest[] {
+  if (names.length === 0) return wanted;
+  return names.map((raw) => {
+    const name = normalizeCertificateName(raw);
+    const found = wanted.find((r) => r.name === name || (name !== undefined && r.names.includes(name)));
+    if (!found) throw new UsageError(`${raw} is in none of the configured certificates: ${wanted.map((r) => r.name).join(', ')}`);
+    return found;
+  });
+}
+
+async function acmeCommand(ctx: CommandContext, action: 'issue' | 'renew' | 'rollover', rest: string[]): Promise<number> {
+  return ctx.withStores(async (stores, { config }) => {
+    if (!config.acme.enabled) {
+      ctx.io.err('ACME is off: set [acme] enabled = true (and directory_url, email) in the configuration');
+      return 1;
+    }
+    const logger = createLogger({ level: 'warn', write: (l) => ctx.io.err(l) });
+    const manager = acmeManagerFor(config, stores.paths, stores.store.acme, logger);
+    if (action === 'rollover') return rollover(ctx, config, stores.paths, manager, rest);
+
+    if (config.acme.challenge === 'http-01' && !readPidFile(stores.paths.pidFile)) {
+      ctx.io.err('note: no running server: HTTP-01 needs something answering /.well-known/acme-challenge/ on port 80 from this data directory (petrel serve)');
+    }
+    const wanted = await wantedCertificates(config, stores.directory);
+    let outcomes: RenewalOutcome[];
+    if (action === 'renew' && ctx.options.force !== true) {
+      outcomes = await manager.renewDue(wanted);
+    } else {
+      outcomes = [];
+      for (const request of select(wanted, action === 'issue' ? rest : [])) {
+        try {
+          outcomes.push({ name: request.name, outcome: 'issued', result: await manager.issue(request) });
+        } catch (err) {
+          outcomes.push({ name: request.name, outcome: 'failed', error: (err as Error).message, retryAt: new Date() });
+        }
+      }
+    }
+    for (const o of outcomes) {
+      if (o.outcome === 'failed') ctx.io.err(describeOutcome(o));
+      else ctx.io.out(describeOutcome(o));
+    }
+    if (outcomes.some((o) => o.outcome === 'issued' || o.outcome === 'renewed') && readPidFile(stores.paths.pidFile)) signalServer(stores.paths, ctx.io);
+    return outcomes.some((o) => o.outcome === 'failed') ? 1 : 0;
+  });
+}
+
+async function rollover(ctx: CommandContext, config: Config, paths: DataPaths, manager: ReturnType<typeof acmeManagerFor>, rest: string[]): Promise<number> {
+  if (rest.length > 1) throw new UsageError('usage: petrel cert rollover [NAME]');
+  const name = rest[0] !== undefined ? normalizeCertificateName(rest[0]) : normalizeCertificateName(config.hostname);
+  if (name === undefined) throw new UsageError(`${rest[0] ?? config.hostname} cannot name a certificate`);
+  const visible = tlsaLookupFor(config);
+  const result = await manager.rollover(name, (spki, lineage) => visible(lineage, spki));
+  if (result.outcome === 'not-published') {
+    ctx.io.err(`${name}: the next key's TLSA record is not visible at ${tlsaOwner(name)} through [dns] resolvers; publish it beside the current one, wait one TTL, and run petrel cert rollover again:`);
+    ctx.io.out(tlsaRecordLine(name, result.next));
+    return 1;
+  }
+  const { dane } = result.result;
+  ctx.io.out(`rolled over ${name}: the key served now is ${dane.current} (was ${result.previous ?? 'none'})`);
+  if (dane.next) {
+    ctx.io.out(`publish the new next key now, for the next rollover:`);
+    ctx.io.out(tlsaRecordLine(name, dane.next));
+  }
+  if (result.previous) ctx.io.out(`the record "3 1 1 ${result.previous}" can be removed once its TTL has passed`);
+  if (readPidFile(paths.pidFile)) signalServer(paths, ctx.io);
+  return 0;
+}
 
 export async function cert(ctx: CommandContext): Promise<number> {
-  const [action] = ctx.args;
+  const [action, ...rest] = ctx.args;
+  if (action === 'issue' || action === 'renew' || action === 'rollover') return acmeCommand(ctx, action, rest);
   const loaded = ctx.loadConfig();
   const { config } = loaded;
   const paths = dataPaths(loaded.dataDir, config);
   switch (action) {
     case 'list': {
-      const registry = await openCertificateRegistry(
-        tlsSettingsFor(config, paths),
-        createLogger({ level: 'error', write: (l) => ctx.io.err(l) }),
-        { watch: false },
-      );
+      const registry = await openCertificateRegistry(tlsSettingsFor(config, paths), createLogger({ level: 'error', write: (l) => ctx.io.err(l) }), { watch: false });
       try {
         for (const line of describeCertificates(registry.list()).split('\n')) ctx.io.out(line);
         const listeners = TLS_ROLES.filter((r) => config[r].enabled).flatMap((r) => config[r].listen.map((l) => `${r} ${l}${r === 'submissions' ? ' (implicit TLS)' : ' (STARTTLS)'}`));
@@ -36,23 +146,9 @@ export async function cert(ctx: CommandContext): Promise<number> {
       }
       return 0;
     }
-    case 'reload': {
-      const running = readPidFile(paths.pidFile);
-      if (!running) {
-        ctx.io.err(`no running server found (no ${paths.pidFile})`);
-        return 1;
-      }
-      const { pid } = running;
-      try {
-        process.kill(pid, 'SIGHUP');
-      } catch (err) {
-        ctx.io.err(`could not signal process ${pid}: ${(err as Error).message}`);
-        return 1;
-      }
-      ctx.io.out(`asked the server (pid ${pid}) to reload its configuration and certificates`);
-      return 0;
-    }
+    case 'reload':
+      return signalServer(paths, ctx.io) ? 0 : 1;
     default:
-      throw new UsageError('usage: petrel cert list|reload');
+      throw new UsageError(USAGE);
   }
 }

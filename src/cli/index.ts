@@ -36,7 +36,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   domain: { run: domain, help: 'domain add NAME [--alias-of D] | list | remove NAME' },
   user: { run: user, help: 'user add ADDRESS [--password-stdin] [--quota SIZE] | passwd | quota | enable | disable | list | remove' },
   alias: { run: alias, help: 'alias add FROM TO... | list | remove FROM   (FROM @domain is the catch-all)' },
-  cert: { run: cert, help: 'cert list | reload' },
+  cert: { run: cert, help: 'cert list | reload | issue [NAME...] | renew [--force] | rollover [NAME]' },
   dkim: { run: dkim, help: 'dkim show DOMAIN [--json] | status DOMAIN | rotate DOMAIN [--selector S] [--algorithm rsa|ed25519|both] | check [DOMAIN]' },
   doctor: { run: doctor, help: 'doctor [DOMAIN...] [--json] [--resolver HOST:PORT] [--name NAME,...] [--user ADDRESS --password-stdin] [--outbound-probe HOST:PORT|off] [--dns-only]\n                                          what is wrong with DNS, certificates and ports, and the fix' },
   dns: { run: dns, help: 'dns plan DOMAIN [--json]                 every record the domain and the mail host must publish' },
