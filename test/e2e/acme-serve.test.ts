@@ -15,7 +15,8 @@
  * the staged next key); `petrel cert rollover` is refused while the next
  * key's TLSA record is not in the DNS (exit 1, the record line printed),
  * and once the record is added by RFC 2136 it rolls over and port 25
- * serves the former next key.
+ * serves the former next key; `petrel cert renew` finds nothing due, and
+ * the server stops cleanly with its scheduler.
  */
 import assert from 'node:assert/strict';
 import { createHash, X509Certificate } from 'node:crypto';
@@ -223,5 +224,15 @@ describe('ACME in petrel serve, against pebble', () => {
       assert.ok(now.authorized, role);
       assert.equal(spkiOf(now.cert), next, `${role} serves the former next key, matching its TLSA record`);
     }
+  });
+
+  it('petrel cert renew finds nothing due; the server stops cleanly with its scheduler', async (t) => {
+    if (!requireTools(t, 'pebble', 'named')) return;
+    const r = await p!.cli(['cert', 'renew']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^mx\.serve\.test: not due, renews after /m);
+    assert.match(r.stdout, /^mail\.serve\.test: not due, renews after /m);
+    assert.equal(await p!.stop('SIGTERM'), 0);
+    assert.match(p!.log, /stopped/);
   });
 });
