@@ -5,11 +5,14 @@
  * INBOX over IMAPS with imapflow (where DSNs land).
  *
  * Exports: submit, submitWithNodemailer, waitForStatus, inboxSources,
- * startSender, dkimZoneLines, useResolver, SENDER, SENDER_PASSWORD, Submitted.
+ * startSender, dkimZoneLines, useResolver, verifyDkim, SENDER, SENDER_PASSWORD,
+ * Submitted.
  * Security: test only; loopback.
  */
 import { ImapFlow } from 'imapflow';
+import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { WireDnsClient } from '../../src/dns/wire-client.js';
 import { PetrelProcess, type PetrelOptions } from './petrel.js';
 import { swaks } from './tools.js';
 
@@ -112,4 +115,15 @@ export async function dkimZoneLines(p: PetrelProcess): Promise<string> {
 export function useResolver(p: PetrelProcess, address: string): void {
   const text = readFileSync(p.configFile, 'utf8').replace(/\[dns\]\n(?:[^[\n][^\n]*\n)*/, `[dns]\nresolvers = ["${address}"]\ntimeout = "1s"\ntries = 1\n`);
   writeFileSync(p.configFile, text);
+}
+
+/** mailauth's DKIM verdicts on a message as it arrived, its keys looked up at the DNS server at address (a test BIND). */
+export async function verifyDkim(message: string, address: string): Promise<{ selector: string; status: { result: string } }[]> {
+  const dns = new WireDnsClient({ servers: [address], timeoutMs: 1000, tries: 1 });
+  const resolver = async (name: string, type: string) => {
+    const a = await dns.txt(name);
+    if (!a.ok) throw Object.assign(new Error(a.detail), { code: a.kind === 'nxdomain' ? 'ENOTFOUND' : 'ENODATA' });
+    return type === 'TXT' ? a.records.map((r) => [r]) : [];
+  };
+  return (await dkimVerify(Buffer.from(message, 'latin1'), { resolver })).results as { selector: string; status: { result: string } }[];
 }
