@@ -79,4 +79,10 @@ describe('Spamhaus ZEN and DBL (A07, A08)', () => {
     assert.deepEqual(brief(await check(facts, host, deps({ 'example.com.dbl.example': { a: ['127.255.255.254'] } }))), ['A08 warning']);
     assert.deepEqual(brief(await check(facts, host, deps({}))), []);
   });
+
+  it('a special-use domain (.test, .example) is not asked of the real DBL', async () => {
+    const d = deps({});
+    assert.deepEqual(await domainBlocklistCheck()({ domain: 'alpha.test' } as DomainFacts, host, d), []);
+    assert.deepEqual((d.dns as ReturnType<typeof fakeDns>).asked, []);
+  });
 });

@@ -23,7 +23,8 @@
  * RFC 5321 section 4.1.4 (the EHLO name), RFC 5782 (DNS blocklists:
  * reversed address, 127.0.0.x answers); Spamhaus's return codes
  * (https://docs.spamhaus.com, "return codes").
- * Interpretations: an address of ours missing from A/AAAA is an error
+ * Interpretations: a special-use domain (RFC 6761: .test, .example,
+ * .invalid, .localhost; and .local) is not asked of the DBL; an address of ours missing from A/AAAA is an error
  * for IPv4 and a warning for IPv6 (mail still arrives over IPv4); an
  * extra address is a warning; a PTR that is forward-confirmed but names
  * the HELO name rather than the host name is fine.
@@ -188,8 +189,11 @@ export function ipBlocklistCheck(options: BlocklistOptions = {}): HostCheck {
 }
 
 /** A08: the domain is not on the DBL. */
+/** RFC 6761 and RFC 6762 special-use names: no blocklist lists them, and no public resolver answers for them. */
+const SPECIAL_USE = /(^|\.)(test|example|invalid|localhost|local)$/;
+
 export function domainBlocklistCheck(options: BlocklistOptions = {}): DomainCheck {
   const zone = bare(options.zone ?? SPAMHAUS_DBL);
-  return async (facts, _host, deps) => listedAt('A08', facts.domain, `${facts.domain}.${zone}`, zone, DBL_CODES, deps,
+  return async (facts, _host, deps) => (SPECIAL_USE.test(facts.domain) && !options.zone) ? [] : listedAt('A08', facts.domain, `${facts.domain}.${zone}`, zone, DBL_CODES, deps,
     'Find the reason at https://check.spamhaus.org, remove what caused it (a compromised site, a redirector, spam sent with the domain) and ask for removal there.');
 }
