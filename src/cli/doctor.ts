@@ -170,6 +170,10 @@ export async function doctor(ctx: CommandContext): Promise<number> {
           memory: { freeBytes: await availableMemory(), totalBytes: totalmem() },
           roleAddresses,
           outboundProbe: outboundProbe(config, o['outbound-probe']),
+          peers: {
+            resolvers: resolver ? [resolver] : config.dns.resolvers,
+            routes: config.outbound.enabled ? config.outbound.route.filter((r) => r.host && !r.mx).map((r) => ({ domain: r.domain, host: r.host!, port: r.port })) : [],
+          },
         },
         deps: {
           ...deps,
@@ -177,6 +181,12 @@ export async function doctor(ctx: CommandContext): Promise<number> {
           openPlain,
           portHolder,
           https: httpsRequest,
+          askResolver: async (server, name) => {
+            const answer = await new WireDnsClient({ servers: [server], timeoutMs: config.dns.timeout, tries: 1 }).query(name, 'A');
+            // An error RCODE is an answer (the resolver is there; the DNS checks judge the zone); silence or a socket error is not.
+            const silent = !answer.ok && answer.kind === 'temporary' && /no answer within|\bE[A-Z]{4,} (from|sending to|connecting to)|\(TCP /.test(answer.detail);
+            return silent ? answer.detail : undefined;
+          },
           signProbe: async (domain) => {
             const probe = Buffer.from(
               `From: postmaster@${domain}\r\nTo: postmaster@${domain}\r\nSubject: petrel doctor DKIM probe\r\nDate: ${new Date().toUTCString().replace('GMT', '+0000')}\r\n` +

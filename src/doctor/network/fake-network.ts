@@ -51,7 +51,8 @@ function scriptedClient(script: FakeEndpoint, sent: string[]): LineClient {
   } as unknown as LineClient;
 }
 
-export function fakeNetwork(endpoints: Record<number, FakeEndpoint>, zone: FakeZone = {}, holders: Record<number, string> = {}): NetworkDeps & { sent: string[] } {
+/** resolvers: what askResolver answers per server (absent: it answered). */
+export function fakeNetwork(endpoints: Record<number, FakeEndpoint>, zone: FakeZone = {}, holders: Record<number, string> = {}, resolvers: Record<string, string> = {}): NetworkDeps & { sent: string[] } {
   const dns = fakeDns(zone);
   const sent: string[] = [];
   const script = (e: ServiceEndpoint) => endpoints[e.port] ?? { greeting: new Error('connect ECONNREFUSED') };
@@ -81,6 +82,9 @@ export function fakeNetwork(endpoints: Record<number, FakeEndpoint>, zone: FakeZ
       const answer = script(e).http?.[`${r.name} ${r.path.split('?')[0]}`];
       if (!answer) throw new Error('connect ECONNREFUSED');
       return answer;
+    },
+    async askResolver(server) {
+      return resolvers[server];
     },
     async signProbe() {
       return undefined;

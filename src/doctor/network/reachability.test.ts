@@ -33,6 +33,14 @@ describe('reachability (A02, A03, A05)', () => {
     assert.deepEqual(found.map((f) => f.title), ['the smarthost cannot be reached']);
   });
 
+  it('A04: a resolver that does not answer and a route host that does not greet', async () => {
+    const deps = fakeNetwork({ 2525: { greeting: '220 relay.internal ESMTP' } }, {}, {}, { '10.0.0.53:53': 'ETIMEOUT from 10.0.0.53:53' });
+    const peers = { resolvers: ['127.0.0.1:53', '10.0.0.53:53'], routes: [{ domain: 'partner.example', host: '10.0.0.25', port: 2525 }, { domain: 'old.example', host: '10.0.0.26', port: 25 }] };
+    const found = await reachabilityChecks({ ...host, ipv4: [], ipv6: [] }, [], facts([], { peers }), deps);
+    assert.deepEqual(brief(found), ['A04 error resolver 10.0.0.53:53', 'A04 error route old.example']);
+    assert.match(found[1]!.fix, /DOCKER-USER/);
+  });
+
   it('private addresses are not probed outside development', async () => {
     assert.deepEqual(await reachabilityChecks({ ...host, ipv4: ['10.0.0.5'], ipv6: [] }, [], facts([mx]), fakeNetwork({})), []);
   });

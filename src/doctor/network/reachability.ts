@@ -1,8 +1,10 @@
 /*
- * Reachability (doctor.md A02, A03, A05): the MX answers on each public
- * address the host publishes, IPv4 (A02) and IPv6 (A03), and this host can
- * open SMTP connections to the Internet on port 25 (A05; many cloud and
- * residential networks block it, and then nothing leaves).
+ * Reachability (doctor.md A02 to A05): the MX answers on each public
+ * address the host publishes, IPv4 (A02) and IPv6 (A03); the servers this
+ * one depends on answer it (A04: each configured DNS resolver, each
+ * [[outbound.route]] host); and this host can open SMTP connections to the
+ * Internet on port 25 (A05; many cloud and residential networks block it,
+ * and then nothing leaves).
  *
  * A02/A03 connect from this host: a failure proves the MX is not listening
  * on that address (or a local firewall drops it); a success proves the
@@ -12,13 +14,14 @@
  * banner; with a smarthost, the smarthost is what must be reachable.
  *
  * Exports: reachabilityChecks.
- * Security: A05 opens one TCP connection to the probe host and sends QUIT
- * after the banner; nothing else is sent.
+ * Security: A04 and A05 open one TCP connection to each host and send QUIT
+ * after the banner; nothing else is sent. A resolver is asked one
+ * question, about our own host name.
  * Standards: RFC 5321 section 3.1 (the 220 greeting).
  */
 import { nonPublicRange } from '../dns/addresses.js';
 import { finding, type Finding } from '../types.js';
-import type { NetworkCheck, NetworkDeps, ServiceEndpoint } from './types.js';
+import type { NetworkCheck, NetworkDeps, NetworkFacts, ServiceEndpoint } from './types.js';
 
 async function banner(deps: NetworkDeps, e: ServiceEndpoint): Promise<void> {
   if (e.security === 'implicit') {
@@ -31,6 +34,27 @@ async function banner(deps: NetworkDeps, e: ServiceEndpoint): Promise<void> {
   client.close();
   const first = greeting.split('\r\n')[0] ?? '';
   if (!first.startsWith('220')) throw new Error(`the greeting was "${first}"`);
+}
+
+/** A04: each resolver answers a question about our own host name, each route host greets. */
+async function peerChecks(hostname: string, net: NetworkFacts, deps: NetworkDeps): Promise<Finding[]> {
+  const out: Finding[] = [];
+  for (const server of net.peers?.resolvers ?? []) {
+    const failed = await deps.askResolver(server, hostname);
+    if (failed) {
+      out.push(finding('A04', 'error', `resolver ${server}`, 'a configured DNS resolver does not answer', failed, `an answer from ${server}`,
+        `Every lookup (MX routing, SPF, DKIM, DANE) tries it first and waits. Start the resolver, open the path to it (for Docker: iptables -I DOCKER-USER 1 -d <its address> -p udp --dport 53 -j ACCEPT, and tcp too), or remove it from [dns] resolvers.`));
+    }
+  }
+  for (const route of net.peers?.routes ?? []) {
+    try {
+      await banner(deps, { role: 'route', host: route.host, port: route.port, security: 'plain', protocol: 'smtp' });
+    } catch (err) {
+      out.push(finding('A04', 'error', `route ${route.domain}`, `the route's next hop ${route.host}:${route.port} does not answer`, err instanceof Error ? err.message : String(err), 'a 220 greeting',
+        `Mail for ${route.domain} waits in the queue until it does. Check that ${route.host} runs and that the firewall lets this host reach port ${route.port} (for Docker, one user network for both containers, or iptables -I DOCKER-USER 1 -s <subnet> -d <gateway> -j ACCEPT).`));
+    }
+  }
+  return out;
 }
 
 export const reachabilityChecks: NetworkCheck = async (host, _domains, net, deps) => {
@@ -49,6 +73,7 @@ export const reachabilityChecks: NetworkCheck = async (host, _domains, net, deps
       }
     }
   }
+  out.push(...(await peerChecks(host.hostname, net, deps)));
   const probe = net.outboundProbe;
   if (probe) {
     const target: ServiceEndpoint = { role: 'outbound', host: probe.host, port: probe.port, security: probe.implicitTls ? 'implicit' : 'plain', protocol: 'smtp' };

@@ -37,6 +37,11 @@ export interface NetworkFacts {
   memory: { freeBytes: number; totalBytes: number };
   /** Where A05 tries an outgoing SMTP connection (a large provider's MX, or the smarthost); without it A05 is not made. */
   outboundProbe?: { host: string; port: number; smarthost: boolean; implicitTls?: boolean };
+  /**
+   * The other servers this one depends on, for A04: the DNS resolvers every lookup goes to, and the hosts of
+   * [[outbound.route]] entries that name one (mx = false).
+   */
+  peers?: { resolvers: string[]; routes: { domain: string; host: string; port: number }[] };
   /** Per hosted domain: whether postmaster@ and abuse@ deliver somewhere (A11). */
   roleAddresses: Record<string, { postmaster: boolean; abuse: boolean }>;
 }
@@ -69,6 +74,8 @@ export interface NetworkDeps extends DoctorDeps {
   portHolder(port: number): Promise<string | undefined>;
   /** An HTTPS request to an endpoint with this name (SNI and Host), certificate not verified. */
   https(endpoint: ServiceEndpoint, request: { name: string; path: string; method?: 'GET' | 'POST'; body?: string }): Promise<HttpAnswer>;
+  /** Asks one resolver (HOST:PORT) for name: undefined when it answered (records or a denial), else what went wrong. */
+  askResolver(server: string, name: string): Promise<string | undefined>;
   /** A probe message from domain signed on the real signing path (E07), or undefined when the domain has no key. */
   signProbe(domain: string): Promise<Buffer | undefined>;
 }
