@@ -69,7 +69,7 @@ interface Endpoint {
 }
 
 /** Settings a reload cannot apply to a running process: listeners, identity, storage, certificate sources. */
-const RESTART_KEYS = ['hostname', 'data_dir', ...ROLES, 'tls', 'storage', 'directory', 'log', 'outbound', 'dns', 'acme'] as const;
+const RESTART_KEYS = ['hostname', 'data_dir', ...ROLES, 'tls', 'storage', 'directory', 'log', 'outbound', 'dns', 'acme', 'dkim'] as const;
 
 /**
  * Who "this host" is for MX loop detection: its names, and every address

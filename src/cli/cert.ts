@@ -18,6 +18,9 @@
  * file keeps the two from writing one certificate at once, the HTTP-01
  * challenges go into the shared store, which the running server's [http]
  * listener answers from, and the server is signalled to reload afterwards.
+ * With no server running, issue and renew open the [http] listener
+ * themselves for the time of the orders (as certbot's standalone mode
+ * does), answering the challenges from the same store.
  *
  * Security: operator command, with the server's privileges over the data
  * directory; writes private keys through the ACME layout (0600); prints
@@ -27,11 +30,15 @@
 import { acmeManagerFor, describeOutcome, wantedCertificates } from '../app/acme.js';
 import type { DataPaths } from '../app/paths.js';
 import { dataPaths } from '../app/paths.js';
+import type { StoreContext } from '../app/context.js';
+import { publishedFor } from '../app/published.js';
 import { readPidFile } from '../app/recovery.js';
 import { tlsSettingsFor } from '../app/tls-settings.js';
 import { tlsaLookupFor, tlsaOwner, tlsaRecordLine } from '../app/tlsa.js';
 import type { Config } from '../config/schema.js';
-import { createLogger } from '../telemetry/logger.js';
+import { HttpEndpoint } from '../endpoints/http/endpoint.js';
+import { parseListen } from '../net/listen.js';
+import { createLogger, type Logger } from '../telemetry/logger.js';
 import type { CertificateRequest, RenewalOutcome } from '../tls/acme/index.js';
 import { describeCertificates, normalizeCertificateName, openCertificateRegistry } from '../tls/index.js';
 import { UsageError, type CommandContext } from './context.js';
@@ -78,30 +85,73 @@ async function acmeCommand(ctx: CommandContext, action: 'issue' | 'renew' | 'rol
     const manager = acmeManagerFor(config, stores.paths, stores.store.acme, logger);
     if (action === 'rollover') return rollover(ctx, config, stores.paths, manager, rest);
 
-    if (config.acme.challenge === 'http-01' && !readPidFile(stores.paths.pidFile)) {
-      ctx.io.err('note: no running server: HTTP-01 needs something answering /.well-known/acme-challenge/ on port 80 from this data directory (petrel serve)');
+    const standalone = config.acme.challenge === 'http-01' && !readPidFile(stores.paths.pidFile) ? await standaloneHttp(ctx.io, config, stores, logger) : undefined;
+    try {
+      return await order(ctx, action, rest, config, stores, manager);
+    } finally {
+      await standalone?.close();
     }
-    const wanted = await wantedCertificates(config, stores.directory);
-    let outcomes: RenewalOutcome[];
-    if (action === 'renew' && ctx.options.force !== true) {
-      outcomes = await manager.renewDue(wanted);
-    } else {
-      outcomes = [];
-      for (const request of select(wanted, action === 'issue' ? rest : [])) {
-        try {
-          outcomes.push({ name: request.name, outcome: 'issued', result: await manager.issue(request) });
-        } catch (err) {
-          outcomes.push({ name: request.name, outcome: 'failed', error: (err as Error).message, retryAt: new Date() });
-        }
+  });
+}
+
+/**
+ * The [http] listener for the challenges while no server runs: the same endpoint the server runs, on the same
+ * addresses; undefined (with the reason) when it is off or cannot bind (something else answers port 80: it must then
+ * serve /.well-known/acme-challenge/ from this data directory, or proxy it here).
+ */
+async function standaloneHttp(io: Io, config: Config, stores: StoreContext, logger: Logger): Promise<{ close(): Promise<void> } | undefined> {
+  if (!config.http.enabled) {
+    io.err('note: no running server and [http] is off: HTTP-01 needs something answering /.well-known/acme-challenge/ on port 80 from this data directory');
+    return undefined;
+  }
+  const certificates = await openCertificateRegistry(tlsSettingsFor(config, stores.paths), logger, { watch: false });
+  const published = publishedFor(config);
+  const endpoint = new HttpEndpoint({
+    secure: false,
+    hostname: config.hostname,
+    hosted: (domain) => stores.directory.isHosted(domain),
+    challenge: (token) => stores.store.acme.challenge(token, Date.now()),
+    mtaSts: published.mtaSts,
+    services: published.services,
+    certificates,
+    logger,
+  });
+  const close = async () => {
+    await endpoint.close(1000);
+    certificates.close();
+  };
+  try {
+    for (const address of config.http.listen) await endpoint.listen(parseListen(address));
+  } catch (err) {
+    io.err(`note: no running server, and the [http] listener could not open (${(err as Error).message}): whatever holds it must answer /.well-known/acme-challenge/ from this data directory`);
+    await close();
+    return undefined;
+  }
+  io.err(`no running server: answering HTTP-01 challenges on ${config.http.listen.join(', ')} while the orders run`);
+  return { close };
+}
+
+async function order(ctx: CommandContext, action: 'issue' | 'renew', rest: string[], config: Config, stores: StoreContext, manager: ReturnType<typeof acmeManagerFor>): Promise<number> {
+  const wanted = await wantedCertificates(config, stores.directory);
+  let outcomes: RenewalOutcome[];
+  if (action === 'renew' && ctx.options.force !== true) {
+    outcomes = await manager.renewDue(wanted);
+  } else {
+    outcomes = [];
+    for (const request of select(wanted, action === 'issue' ? rest : [])) {
+      try {
+        outcomes.push({ name: request.name, outcome: 'issued', result: await manager.issue(request) });
+      } catch (err) {
+        outcomes.push({ name: request.name, outcome: 'failed', error: (err as Error).message, retryAt: new Date() });
       }
     }
-    for (const o of outcomes) {
-      if (o.outcome === 'failed') ctx.io.err(describeOutcome(o));
-      else ctx.io.out(describeOutcome(o));
-    }
-    if (outcomes.some((o) => o.outcome === 'issued' || o.outcome === 'renewed') && readPidFile(stores.paths.pidFile)) signalServer(stores.paths, ctx.io);
-    return outcomes.some((o) => o.outcome === 'failed') ? 1 : 0;
-  });
+  }
+  for (const o of outcomes) {
+    if (o.outcome === 'failed') ctx.io.err(describeOutcome(o));
+    else ctx.io.out(describeOutcome(o));
+  }
+  if (outcomes.some((o) => o.outcome === 'issued' || o.outcome === 'renewed') && readPidFile(stores.paths.pidFile)) signalServer(stores.paths, ctx.io);
+  return outcomes.some((o) => o.outcome === 'failed') ? 1 : 0;
 }
 
 async function rollover(ctx: CommandContext, config: Config, paths: DataPaths, manager: ReturnType<typeof acmeManagerFor>, rest: string[]): Promise<number> {

@@ -16,7 +16,9 @@
  * key's TLSA record is not in the DNS (exit 1, the record line printed),
  * and once the record is added by RFC 2136 it rolls over and port 25
  * serves the former next key; `petrel cert renew` finds nothing due, and
- * the server stops cleanly with its scheduler.
+ * the server stops cleanly with its scheduler; with no server running,
+ * `petrel cert issue` answers the challenges on the [http] listener it
+ * opens itself, and frees the port afterwards.
  */
 import assert from 'node:assert/strict';
 import { createHash, X509Certificate } from 'node:crypto';
@@ -234,5 +236,18 @@ describe('ACME in petrel serve, against pebble', () => {
     assert.match(r.stdout, /^mail\.serve\.test: not due, renews after /m);
     assert.equal(await p!.stop('SIGTERM'), 0);
     assert.match(p!.log, /stopped/);
+  });
+
+  it('with no server running, petrel cert issue opens the [http] listener itself for the challenges (standalone), and closes it', async (t) => {
+    if (!requireTools(t, 'pebble', 'named')) return;
+    const r = await p!.cli(['cert', 'issue', 'mail.serve.test']);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(r.stderr, new RegExp(`no running server: answering HTTP-01 challenges on 127\\.0\\.0\\.1:${p!.ports.http}`));
+    assert.match(r.stdout, /^issued mail\.serve\.test \(/m);
+    assert.doesNotMatch(r.stdout, /asked the server/);
+    // The listener is gone with the command: the port is free again.
+    await new Promise<void>((resolve, reject) => {
+      const server = net.createServer().once('error', reject).listen(p!.ports.http, '127.0.0.1', () => server.close(() => resolve()));
+    });
   });
 });
