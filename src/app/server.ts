@@ -17,8 +17,7 @@ import { networkInterfaces } from 'node:os';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { ImapEndpoint, MAX_CONNECTIONS_PER_USER_IP } from '../endpoints/imap/index.js';
 import { Pop3Endpoint } from '../endpoints/pop3/index.js';
-import { HttpEndpoint } from '../endpoints/http/endpoint.js';
-import { publishedFor } from './published.js';
+import { httpEndpointFor } from './http-endpoint.js';
 import { SmtpEndpoint, type SmtpRole } from '../endpoints/smtp/endpoint.js';
 import { MailboxEvents, publishDeliveries } from '../mailbox/events.js';
 import { AuthFailures } from '../net/auth-failures.js';
@@ -159,19 +158,9 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
   const endpoints: Endpoint[] = [];
   // Message bytes for FETCH and RETR, read on their own thread; the commit worker is the only writer.
   const blobs = new BlobReadThread(stores.paths.blobs);
-  const published = publishedFor(config);
   const create = (role: Role): Endpoint => {
     if (role === 'http' || role === 'https') {
-      return new HttpEndpoint({
-        secure: role === 'https',
-        hostname: config.hostname,
-        hosted: (domain) => stores.directory.isHosted(domain),
-        challenge: (token) => stores.store.acme.challenge(token, Date.now()),
-        mtaSts: published.mtaSts,
-        services: published.services,
-        certificates,
-        logger,
-      });
+      return httpEndpointFor(role === 'https', config, stores, certificates, logger);
     }
     if (role === 'imap' || role === 'imaps') {
       return new ImapEndpoint({ security: role === 'imap' ? 'starttls' : 'implicit', directory: stores.directory, store: stores.store, blobs, committer: publishing, events, authFailures, userSlots, certificates, logger });

@@ -31,12 +31,11 @@ import { acmeManagerFor, describeOutcome, wantedCertificates } from '../app/acme
 import type { DataPaths } from '../app/paths.js';
 import { dataPaths } from '../app/paths.js';
 import type { StoreContext } from '../app/context.js';
-import { publishedFor } from '../app/published.js';
+import { httpEndpointFor } from '../app/http-endpoint.js';
 import { readPidFile } from '../app/recovery.js';
 import { tlsSettingsFor } from '../app/tls-settings.js';
 import { tlsaLookupFor, tlsaOwner, tlsaRecordLine } from '../app/tlsa.js';
 import type { Config } from '../config/schema.js';
-import { HttpEndpoint } from '../endpoints/http/endpoint.js';
 import { parseListen } from '../net/listen.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
 import type { CertificateRequest, RenewalOutcome } from '../tls/acme/index.js';
@@ -105,17 +104,7 @@ async function standaloneHttp(io: Io, config: Config, stores: StoreContext, logg
     return undefined;
   }
   const certificates = await openCertificateRegistry(tlsSettingsFor(config, stores.paths), logger, { watch: false });
-  const published = publishedFor(config);
-  const endpoint = new HttpEndpoint({
-    secure: false,
-    hostname: config.hostname,
-    hosted: (domain) => stores.directory.isHosted(domain),
-    challenge: (token) => stores.store.acme.challenge(token, Date.now()),
-    mtaSts: published.mtaSts,
-    services: published.services,
-    certificates,
-    logger,
-  });
+  const endpoint = httpEndpointFor(false, config, stores, certificates, logger);
   const close = async () => {
     await endpoint.close(1000);
     certificates.close();
