@@ -68,6 +68,7 @@ export function acmeManagerFor(
     store,
     logger,
     dns: acme.challenge === 'dns-01' ? dnsUpdaterFromConfig(acme.dns_update) : undefined,
+    dnsPropagationMs: acme.dns_update.propagation,
     directoryCa,
     ...options,
   });

@@ -106,6 +106,7 @@ export const configSchema = z
         key_name: key(z.string(), '', 'The TSIG key name, as in the server\'s configuration.'),
         key_secret: key(z.string(), '', 'The TSIG secret (base64); write "${TSIG_SECRET}" to take it from the environment.'),
         algorithm: key(z.enum(['hmac-sha256', 'hmac-sha512']), 'hmac-sha256', 'The TSIG algorithm.'),
+        propagation: keyInput(duration, '60s', 'How long to wait after the updates before the CA is asked to look, so the zone\'s secondaries have the records. A zone served by the updated server alone needs only a few seconds.'),
       }),
     }),
 

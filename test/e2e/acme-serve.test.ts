@@ -18,7 +18,10 @@
  * serves the former next key; `petrel cert renew` finds nothing due, and
  * the server stops cleanly with its scheduler; with no server running,
  * `petrel cert issue` answers the challenges on the [http] listener it
- * opens itself, and frees the port afterwards.
+ * opens itself, and frees the port afterwards. With [acme] challenge =
+ * "dns-01", a second server proves its names by TXT records it sends to
+ * BIND by RFC 2136 with TSIG (pebble's HTTP-01 port is closed), and
+ * every TLS listener serves the certificate.
  */
 import assert from 'node:assert/strict';
 import { createHash, X509Certificate } from 'node:crypto';
@@ -108,6 +111,30 @@ async function moreInLog(p: PetrelProcess, pattern: RegExp, count: number, timeo
 
 const spkiOf = (cert: X509Certificate) => createHash('sha256').update(subjectPublicKeyInfo(cert.raw)).digest('hex');
 
+interface AcmeFixture {
+  bind: BindServer;
+  pebble: PebbleServer;
+  p: PetrelProcess;
+  root: string;
+}
+
+/**
+ * A test BIND for zone (every name 127.0.0.1, updates of `updates` records by TSIG), a Petrel (not started) for host
+ * resolving through it, and pebble validating against them; [acme] is appended with `acme` lines after the CA's.
+ */
+async function acmeFixture(zone: string, host: string, updates: string, acme: (f: { caFile: string; bind: BindServer }) => string, httpPort?: number): Promise<AcmeFixture> {
+  const bind = await startBind(
+    { [zone]: 'mx IN A 127.0.0.1\n* IN A 127.0.0.1' },
+    { keys: [{ name: 'petrel-test', algorithm: 'hmac-sha256', secret: SECRET }], updatePolicy: { [zone]: `grant petrel-test zonesub ${updates};` } },
+  );
+  const p = await PetrelProcess.create({ hostname: host, logLevel: 'info', dns: `resolvers = ["${bind.address}"]\ntimeout = "1s"\ntries = 2` });
+  const pebble = await startPebble({ dnsServer: bind.address, httpPort: httpPort ?? p.ports.http });
+  const caFile = join(p.dataDir, 'pebble-api-ca.pem');
+  writeFileSync(caFile, pebble.apiCa);
+  appendFileSync(p.configFile, `[acme]\nenabled = true\ndirectory_url = "${pebble.directoryUrl}"\nemail = "hostmaster@${zone}"\ndirectory_ca = "${caFile}"\n${acme({ caFile, bind })}\n`);
+  return { bind, pebble, p, root: await pebble.root() };
+}
+
 describe('ACME in petrel serve, against pebble', () => {
   let bind: BindServer | undefined;
   let pebble: PebbleServer | undefined;
@@ -117,17 +144,8 @@ describe('ACME in petrel serve, against pebble', () => {
 
   before(async () => {
     if (!hasTool('pebble') || !hasTool('named')) return;
-    bind = await startBind(
-      { 'serve.test': 'mx IN A 127.0.0.1\n* IN A 127.0.0.1' },
-      { keys: [{ name: 'petrel-test', algorithm: 'hmac-sha256', secret: SECRET }], updatePolicy: { 'serve.test': 'grant petrel-test zonesub TLSA;' } },
-    );
-    p = await PetrelProcess.create({ hostname: HOST, logLevel: 'info', dns: `resolvers = ["${bind.address}"]\ntimeout = "1s"\ntries = 2` });
-    pebble = await startPebble({ dnsServer: bind.address, httpPort: p.ports.http });
-    root = await pebble.root();
+    ({ bind, pebble, p, root } = await acmeFixture('serve.test', HOST, 'TLSA', () => ''));
     intermediate = new X509Certificate(await pebble.intermediate());
-    const caFile = join(p.dataDir, 'pebble-api-ca.pem');
-    writeFileSync(caFile, pebble.apiCa);
-    appendFileSync(p.configFile, `[acme]\nenabled = true\ndirectory_url = "${pebble.directoryUrl}"\nemail = "hostmaster@serve.test"\ndirectory_ca = "${caFile}"\n`);
   });
 
   after(async () => {
@@ -249,5 +267,39 @@ describe('ACME in petrel serve, against pebble', () => {
     await new Promise<void>((resolve, reject) => {
       const server = net.createServer().once('error', reject).listen(p!.ports.http, '127.0.0.1', () => server.close(() => resolve()));
     });
+  });
+});
+
+describe('ACME DNS-01 in petrel serve, against pebble and BIND', () => {
+  const host = 'mx.dns01.test';
+  let bind: BindServer | undefined;
+  let pebble: PebbleServer | undefined;
+  let p: PetrelProcess | undefined;
+  let root = '';
+
+  before(async () => {
+    if (!hasTool('pebble') || !hasTool('named')) return;
+    // HTTP-01 validations go to a closed port: only DNS-01 can succeed.
+    ({ bind, pebble, p, root } = await acmeFixture('dns01.test', host, 'TXT', (f) =>
+      `challenge = "dns-01"\n[acme.dns_update]\nserver = "${f.bind.address}"\nkey_name = "petrel-test"\nkey_secret = "${SECRET}"\npropagation = "1s"`, 9));
+  });
+
+  after(async () => {
+    await p?.destroy();
+    await pebble?.stop();
+    await bind?.stop();
+  });
+
+  it('proves the names with TXT records sent by RFC 2136 to BIND, and every TLS listener serves the certificate without a restart', async (t) => {
+    if (!requireTools(t, 'pebble', 'named')) return;
+    await p!.start();
+    await p!.waitForLog(/"acme certificate issued" name=mx\.dns01\.test/, 45_000);
+    await p!.waitForLog(/"certificate served" name=mx\.dns01\.test/, 10_000);
+    assert.doesNotMatch(p!.log, /path=\/\.well-known\/acme-challenge\//, 'no HTTP-01 request came');
+    const ports: [number, Dialogue][] = [[p!.ports.mx, 'smtp'], [p!.ports.submission, 'smtp'], [p!.ports.submissions, 'implicit'], [p!.ports.imap, 'imap'], [p!.ports.imaps, 'implicit'], [p!.ports.pop3, 'pop3'], [p!.ports.pop3s, 'implicit'], [p!.ports.https, 'implicit']];
+    for (const [port, dialogue] of ports) {
+      const now = await served(port, dialogue, host, root);
+      assert.ok(now.authorized, `port ${port}: verifies against pebble's root for ${host}`);
+    }
   });
 });
