@@ -165,6 +165,18 @@ async function rollover(ctx: CommandContext, config: Config, paths: DataPaths, m
   return 0;
 }
 
+/** What ACME manages: each lineage's renewal date, its keys for DANE and whether a rollover waits. */
+async function listManaged(ctx: CommandContext, config: Config, paths: DataPaths): Promise<void> {
+  const managed = await ctx.withStores((stores) => acmeManagerFor(config, paths, stores.store.acme, createLogger({ level: 'error', write: (l) => ctx.io.err(l) })).list());
+  ctx.io.out('');
+  ctx.io.out(managed.length === 0 ? 'ACME: no certificate issued yet (petrel cert issue, or the running server within minutes)' : `ACME (${config.acme.directory_url}):`);
+  for (const m of managed) {
+    ctx.io.out(`  ${m.name}: ${m.names.join(', ')}; expires ${m.notAfter.toISOString()}, renews after ${m.renewAt.toISOString()}${m.consistent ? '' : '; chain and key disagree: the next run issues it again'}`);
+    if (m.dane.current) ctx.io.out(`    key served now: TLSA 3 1 1 ${m.dane.current}`);
+    if (m.dane.next) ctx.io.out(`    next key:       TLSA 3 1 1 ${m.dane.next}${m.rolloverPending ? ' (published: the next renewal switches to it)' : ' (petrel cert rollover switches once its record is in the DNS)'}`);
+  }
+}
+
 export async function cert(ctx: CommandContext): Promise<number> {
   const [action, ...rest] = ctx.args;
   if (action === 'issue' || action === 'renew' || action === 'rollover') return acmeCommand(ctx, action, rest);
@@ -180,6 +192,7 @@ export async function cert(ctx: CommandContext): Promise<number> {
         ctx.io.out('');
         ctx.io.out('Served by SNI on every TLS listener:');
         for (const l of listeners) ctx.io.out(`  ${l}`);
+        if (config.acme.enabled) await listManaged(ctx, config, paths);
       } finally {
         registry.close();
       }

@@ -246,8 +246,13 @@ describe('ACME in petrel serve, against pebble', () => {
     }
   });
 
-  it('petrel cert renew finds nothing due; the server stops cleanly with its scheduler', async (t) => {
+  it('petrel cert list shows the renewal date and the DANE keys; cert renew finds nothing due; the server stops cleanly with its scheduler', async (t) => {
     if (!requireTools(t, 'pebble', 'named')) return;
+    const list = await p!.cli(['cert', 'list']);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, /^ {2}mx\.serve\.test: mx\.serve\.test; expires \S+, renews after \S+$/m);
+    assert.match(list.stdout, /^ {4}key served now: TLSA 3 1 1 [0-9a-f]{64}$/m);
+    assert.match(list.stdout, /^ {4}next key: {7}TLSA 3 1 1 [0-9a-f]{64} \(petrel cert rollover switches/m);
     const r = await p!.cli(['cert', 'renew']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^mx\.serve\.test: not due, renews after /m);
