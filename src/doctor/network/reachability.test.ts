@@ -16,9 +16,10 @@ const brief = (fs: Finding[]) => fs.map((f) => `${f.id} ${f.severity} ${f.subjec
 describe('reachability (A02, A03, A05)', () => {
   it('the MX greets on every public address and port 25 goes out: nothing', async () => {
     // The fake answers by port; the address asked is checked through what was probed.
-    const deps = fakeNetwork({ 25: { greeting: '220 mx.example.net ESMTP\r\n250 mx.example.net' } });
+    const deps = fakeNetwork({ 25: { greeting: '220 mx.example.net ESMTP\r\n250 mx.example.net' } }, { 'mx.big.example': { a: ['192.0.2.99'] } });
     assert.deepEqual(await reachabilityChecks(host, [], facts([mx], { outboundProbe: { host: 'mx.big.example', port: 25, smarthost: false } }), deps), []);
     assert.deepEqual(deps.sent, ['QUIT', 'QUIT', 'QUIT']);
+    assert.ok((deps.dns as unknown as { asked: string[] }).asked.includes('A mx.big.example'), 'the probe host is looked up through the doctor\'s resolver');
   });
 
   it('no listener on the public addresses: A02 and A03; blocked outbound: A05 with the smarthost advice', async () => {

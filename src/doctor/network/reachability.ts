@@ -19,14 +19,25 @@
  * question, about our own host name.
  * Standards: RFC 5321 section 3.1 (the 220 greeting).
  */
+import { isIP } from 'node:net';
 import { nonPublicRange } from '../dns/addresses.js';
 import { finding, type Finding } from '../types.js';
 import type { NetworkCheck, NetworkDeps, NetworkFacts, ServiceEndpoint } from './types.js';
 
-async function banner(deps: NetworkDeps, e: ServiceEndpoint): Promise<void> {
+/** A host name's first address, through the doctor's resolver (so --resolver holds for these connections too). */
+async function addressOf(deps: NetworkDeps, host: string): Promise<string> {
+  if (isIP(host) !== 0) return host;
+  for (const answer of [await deps.dns.a(host), await deps.dns.aaaa(host)]) {
+    if (answer.ok && answer.records.length > 0) return answer.records[0]!;
+  }
+  throw new Error(`${host} has no address in the DNS`);
+}
+
+async function banner(deps: NetworkDeps, target: ServiceEndpoint): Promise<void> {
+  const e = { ...target, host: await addressOf(deps, target.host) };
   if (e.security === 'implicit') {
     // A smarthost on 465: the session opened (TLS, greeting, EHLO) is the proof.
-    (await deps.openTls(e, { servername: e.host })).client.close();
+    (await deps.openTls(e, { servername: target.host })).client.close();
     return;
   }
   const { client, greeting } = await deps.openPlain(e);
