@@ -107,8 +107,9 @@ describe('outbound queue: crashes and restarts', () => {
     assert.equal(delivered, N, 'every message delivered');
     assert.ok(Date.now() - started >= 6000, 'spread over restart_spread (8 s)');
     assert.ok(peer.maxTransactions <= 5, `at most destination_concurrency deliveries at once (saw ${peer.maxTransactions})`);
-    // A connection spent after messages_per_connection may still be closing when its successor opens.
-    assert.ok(peer.maxOpen <= 6, `connections at once: ${peer.maxOpen}`);
+    // A connection spent after messages_per_connection may still be closing (QUIT sent, the peer not yet closed)
+    // when its successor opens: at most one such per delivery slot, so twice the concurrency. CI saw 7.
+    assert.ok(peer.maxOpen <= 10, `connections at once: ${peer.maxOpen}`);
     await p.waitForLog(/"overdue deferred recipients spread" recipients=2000/);
   });
 });
