@@ -712,6 +712,37 @@ export function runStoreContract(backend: string, open: StoreFactory): void {
       assert.equal((await s.learning.listLearningEvents(100)).filter((e) => e.accountId === refused.id).length, 1);
     }));
 
+    it('keeps Bayes counts per table: a message learned once, relearned ham <-> spam, forgotten; per account apart from global, gone with the account', withStore(async (s) => {
+      const a = await account(s);
+      const b = await account(s, 0, 'bob');
+      const key = blob(1).hash;
+      assert.deepEqual(await s.bayes.totals(null), { spam: 0, ham: 0 });
+      assert.equal(await s.bayes.learn(null, key, 'spam', ['t1', 't2', 't2'], 10), 'learned');
+      assert.equal(await s.bayes.learn(null, key, 'spam', ['t1', 't2'], 11), 'unchanged', 'not learned twice');
+      assert.equal(await s.bayes.learn(null, blob(2).hash, 'ham', ['t2', 't3'], 12), 'learned');
+      assert.deepEqual(await s.bayes.totals(null), { spam: 1, ham: 1 });
+      const counts = await s.bayes.tokenCounts(null, ['t1', 't2', 't3', 'never', '']);
+      assert.deepEqual(Object.fromEntries(counts), { t1: { spam: 1, ham: 0 }, t2: { spam: 1, ham: 1 }, t3: { spam: 0, ham: 1 } }, 'distinct tokens counted once; the totals row is not a token');
+      assert.equal(await s.bayes.learn(null, key, 'ham', ['t1', 't2'], 13), 'relearned');
+      assert.deepEqual(await s.bayes.totals(null), { spam: 0, ham: 2 });
+      assert.deepEqual(Object.fromEntries(await s.bayes.tokenCounts(null, ['t1', 't2'])), { t1: { spam: 0, ham: 1 }, t2: { spam: 0, ham: 2 } });
+      assert.equal(await s.bayes.forget(null, key, ['t1', 't2'], 14), true);
+      assert.equal(await s.bayes.forget(null, key, ['t1', 't2'], 15), false, 'forgotten once');
+      assert.deepEqual(Object.fromEntries(await s.bayes.tokenCounts(null, ['t1', 't2'])), { t2: { spam: 0, ham: 1 } }, 'a token at zero is removed');
+      assert.equal(await s.bayes.forget(null, blob(2).hash, ['t2', 't3', 'extra'], 16), true);
+      assert.deepEqual(Object.fromEntries(await s.bayes.tokenCounts(null, ['t2', 't3', 'extra'])), {}, 'never below zero');
+
+      assert.equal(await s.bayes.learn(a.id, key, 'spam', ['u1'], 20), 'learned');
+      assert.equal(await s.bayes.learn(b.id, key, 'ham', ['u1'], 21), 'learned', 'each account has its own verdict');
+      assert.deepEqual(await s.bayes.totals(a.id), { spam: 1, ham: 0 });
+      assert.deepEqual(await s.bayes.totals(b.id), { spam: 0, ham: 1 });
+      assert.deepEqual(await s.bayes.totals(null), { spam: 0, ham: 0 }, 'the global table is apart');
+      assert.deepEqual(Object.fromEntries(await s.bayes.tokenCounts(a.id, ['u1'])), { u1: { spam: 1, ham: 0 } });
+      assert.equal(await s.directory.removeAccount(a.id), true);
+      assert.deepEqual(await s.bayes.totals(a.id), { spam: 0, ham: 0 }, 'an account\'s table goes with it');
+      assert.deepEqual(await s.bayes.totals(b.id), { spam: 0, ham: 1 });
+    }));
+
     it('subscribes to names with or without a mailbox, per account', withStore(async (s) => {
       const a = await account(s);
       const b = await account(s, 0, 'bob');

@@ -698,6 +698,33 @@ export interface LearningStore {
   consumeLearningEvents(ids: readonly number[]): Promise<number>;
 }
 
+/** In how many learned spam and ham messages something appeared (a token), or how many were learned (totals). */
+export interface BayesCounts {
+  spam: number;
+  ham: number;
+}
+
+/** learned: new to the table; relearned: it had been learned as the other kind and moved; unchanged: already learned so. */
+export type BayesLearnResult = 'learned' | 'relearned' | 'unchanged';
+
+/**
+ * The spam filter's Bayesian tables: the global one (accountId null) and
+ * one per account. Tokens are opaque strings the classifier makes (hashes).
+ * A message, known by a key (its SHA-256), is learned at most once per
+ * table; learning it as the other kind moves its tokens from one side to
+ * the other. Counts never go below zero.
+ */
+export interface BayesStore {
+  /** How many spam and ham messages the table has learned. */
+  totals(accountId: number | null): Promise<BayesCounts>;
+  /** The counts of those of the tokens the table knows; a token never seen is absent. */
+  tokenCounts(accountId: number | null, tokens: readonly string[]): Promise<Map<string, BayesCounts>>;
+  /** Learns the message with its distinct tokens, in one transaction. */
+  learn(accountId: number | null, key: string, kind: LearningKind, tokens: readonly string[], now: number): Promise<BayesLearnResult>;
+  /** Unlearns the message (the same tokens it was learned with); false when the table had not learned it. */
+  forget(accountId: number | null, key: string, tokens: readonly string[], now: number): Promise<boolean>;
+}
+
 /** A cached MTA-STS policy (RFC 8461 section 5): as the policy host served it, with when it was fetched. */
 export interface MtaStsCachedPolicy {
   /** The TXT record's id the policy was fetched for. */
@@ -767,6 +794,8 @@ export interface MetadataStore {
   readonly queue: QueueStore;
   readonly annotations: AnnotationStore;
   readonly learning: LearningStore;
+  /** The spam filter's Bayes token counts, global and per account. */
+  readonly bayes: BayesStore;
   /** The MTA-STS policy cache of outbound delivery. */
   readonly mtaSts: MtaStsCache;
   /** The search queue, which the commit worker's indexer empties. */

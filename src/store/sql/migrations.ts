@@ -320,6 +320,42 @@ export const migrations: Migration[] = [
       `UPDATE dkim_keys SET activated_at = created_at`,
     ],
   },
+  {
+    version: 13,
+    name: 'spam filter: Bayes token counts (global and per account) and the messages learned',
+    statements: () => [
+      // In how many learned spam and ham messages a token (a hash, never the word) appeared. The token '' holds the
+      // number of messages learned, so the totals are one row read beside the tokens.
+      `CREATE TABLE bayes_tokens (
+        token TEXT PRIMARY KEY,
+        spam BIGINT NOT NULL DEFAULT 0,
+        ham BIGINT NOT NULL DEFAULT 0,
+        touched_at BIGINT NOT NULL
+      )`,
+      // The same per account, going with the account.
+      `CREATE TABLE bayes_account_tokens (
+        account_id BIGINT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        token TEXT NOT NULL,
+        spam BIGINT NOT NULL DEFAULT 0,
+        ham BIGINT NOT NULL DEFAULT 0,
+        touched_at BIGINT NOT NULL,
+        PRIMARY KEY (account_id, token)
+      )`,
+      // What each table has learned a message (by its SHA-256) as, so it is learned once and relearned ham <-> spam.
+      `CREATE TABLE bayes_learned (
+        message_key TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        learned_at BIGINT NOT NULL
+      )`,
+      `CREATE TABLE bayes_account_learned (
+        account_id BIGINT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        message_key TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        learned_at BIGINT NOT NULL,
+        PRIMARY KEY (account_id, message_key)
+      )`,
+    ],
+  },
 ];
 
 export const LATEST_VERSION = migrations[migrations.length - 1]!.version;

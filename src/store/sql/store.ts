@@ -7,6 +7,7 @@
 import type { MetadataStore } from '../types.js';
 import { SqlAcmeStore } from './acme.js';
 import { SqlAnnotationStore } from './annotations.js';
+import { SqlBayesStore } from './bayes.js';
 import { SqlBlobGarbage } from './blob-garbage.js';
 import { SqlDeliveryStore } from './deliveries.js';
 import { SqlDirectoryStore } from './directory.js';
@@ -31,6 +32,7 @@ export async function openSqlStore(driver: SqlDriver, now: () => number = Date.n
     queue: new SqlQueueStore(driver),
     annotations: new SqlAnnotationStore(driver),
     learning: new SqlLearningStore(driver),
+    bayes: new SqlBayesStore(driver),
     mtaSts: new SqlMtaStsCache(driver),
     searchQueue: new SqlSearchQueue(driver),
     async isBlobReferenced(hash: string): Promise<boolean> {

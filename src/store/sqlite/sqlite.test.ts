@@ -34,7 +34,7 @@ describe('sqlite migrations', () => {
     }
     await driver.run("INSERT INTO domains (name, ascii, created_at) VALUES ('example.com', 'example.com', 0)");
     await driver.run("INSERT INTO dkim_keys (domain_id, selector, algorithm, private_key, public_key, created_at) VALUES (1, 's2026', 'rsa-sha256', 'k', 'p', 1234)");
-    assert.deepEqual(await migrate(driver), [12]);
+    assert.deepEqual(await migrate(driver), migrations.filter((m) => m.version > 11).map((m) => m.version));
     assert.deepEqual(await driver.all('SELECT state, activated_at, retired_at FROM dkim_keys'), [{ state: 'active', activated_at: 1234, retired_at: null }]);
     await driver.close();
   });
