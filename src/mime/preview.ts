@@ -14,10 +14,7 @@
  * first such text/html with tags, comments, script and style removed and
  * the common entities decoded; parts of attached messages are not read.
  */
-import { decode as decodeCharset } from 'libmime/lib/charset.js';
-import { isUtf8 } from 'node:buffer';
-import { decodePart } from './binary.js';
-import { paramValue } from './part-header.js';
+import { decodeTextPart } from './text-part.js';
 import type { MessageIndex, MimePart } from './types.js';
 
 /** RFC 8970 section 3: a preview is at most 200 characters. */
@@ -53,18 +50,7 @@ function findText(root: MimePart, subtype: string): MimePart | undefined {
 }
 
 function decodeText(message: Buffer, part: MimePart): string {
-  const head: MimePart = { ...part, bodyEnd: Math.min(part.bodyEnd, part.bodyStart + PREVIEW_MAX_INPUT_BYTES) };
-  const bytes = decodePart(message, head);
-  if (bytes === null) return '';
-  const charset = paramValue(part.params, 'charset');
-  if (charset !== undefined && !/^(us-ascii|utf-?8)$/i.test(charset)) {
-    try {
-      return decodeCharset(bytes, charset);
-    } catch {
-      // unknown charset: guess below
-    }
-  }
-  return isUtf8(bytes) ? bytes.toString('utf8') : bytes.toString('latin1');
+  return decodeTextPart(message, part, PREVIEW_MAX_INPUT_BYTES);
 }
 
 /** Whitespace runs become one space, the ends are trimmed, at most PREVIEW_MAX_CHARS characters are kept. */

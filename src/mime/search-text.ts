@@ -19,12 +19,10 @@
  * file names of the other parts; other binary parts are skipped.
  */
 import libmime from 'libmime';
-import { decode as decodeCharset } from 'libmime/lib/charset.js';
-import { isUtf8 } from 'node:buffer';
-import { decodePart } from './binary.js';
 import { readHeaderFields, type HeaderField } from './header-fields.js';
 import { paramValue } from './part-header.js';
 import { stripHtml } from './preview.js';
+import { decodeTextPart } from './text-part.js';
 import { SEARCH_HEADER_MAX_CHARS, SEARCH_PART_MAX_BYTES, SEARCH_TEXT_MAX_CHARS } from './limits.js';
 import { headerBlock } from './sections.js';
 import type { BlobSearchKeys, BlobSearchText } from '../store/types.js';
@@ -86,19 +84,7 @@ export function sentDayOf(raw: string | null, parsed: number | null): number | n
 }
 
 function partText(message: Buffer, part: MimePart): string {
-  const head: MimePart = { ...part, bodyEnd: Math.min(part.bodyEnd, part.bodyStart + SEARCH_PART_MAX_BYTES) };
-  const bytes = decodePart(message, head);
-  if (bytes === null) return '';
-  const charset = paramValue(part.params, 'charset');
-  let text: string | undefined;
-  if (charset !== undefined && !/^(us-ascii|utf-?8)$/i.test(charset)) {
-    try {
-      text = decodeCharset(bytes, charset);
-    } catch {
-      // unknown charset: guess below
-    }
-  }
-  text ??= isUtf8(bytes) ? bytes.toString('utf8') : bytes.toString('latin1');
+  const text = decodeTextPart(message, part, SEARCH_PART_MAX_BYTES);
   // Tags become spaces: collapse the runs so a phrase across markup still matches.
   return part.subtype === 'html' ? stripHtml(text).replace(/\s+/g, ' ') : text;
 }
