@@ -1,0 +1,55 @@
+/*
+ * The Bayes classifier's tokens of a message: the words of the subject
+ * (S:), the From address, its domain and display-name words (F:), the
+ * registered domains linked to (U:) and the words of the text (body
+ * words bare), lower case, between MIN_TOKEN_CHARS and MAX_TOKEN_CHARS
+ * characters (longer ones are kept as their start with a mark, as
+ * SpamAssassin's "sk:" tokens are), each counted once per message, at
+ * most MAX_TOKENS of them. Tokens are stored as hashes (16 hex digits of
+ * SHA-256): the table holds no words of anyone's mail, and every row has
+ * the same size.
+ *
+ * Exports: tokenize, hashToken.
+ * Security: reads the untrusted view (already bounded); the token count
+ * and length are bounded here; the same message always gives the same
+ * tokens, so it can be unlearned and relearned.
+ */
+import { createHash } from 'node:crypto';
+import { MAX_TOKEN_CHARS, MAX_TOKENS, MIN_TOKEN_CHARS } from '../limits.js';
+import type { MessageView } from '../message.js';
+import { registeredDomain, urlHosts } from '../urls.js';
+
+const WORD = /[\p{L}\p{N}][\p{L}\p{N}'$€£%.-]*[\p{L}\p{N}$€£%]|[\p{L}\p{N}]/gu;
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex').slice(0, 16);
+}
+
+/** The distinct tokens of a message, hashed, in the order first met. */
+export function tokenize(view: MessageView): string[] {
+  const out = new Set<string>();
+  const add = (prefix: string, word: string) => {
+    if (out.size >= MAX_TOKENS) return;
+    const w = word.toLowerCase();
+    if (w.length < MIN_TOKEN_CHARS) return;
+    out.add(hashToken(w.length > MAX_TOKEN_CHARS ? `${prefix}sk:${w.slice(0, MAX_TOKEN_CHARS)}` : prefix + w));
+  };
+  const words = (prefix: string, text: string) => {
+    for (const m of text.matchAll(WORD)) {
+      if (out.size >= MAX_TOKENS) return;
+      add(prefix, m[0]);
+    }
+  };
+  words('S:', view.subject);
+  for (const f of view.from.slice(0, 1)) {
+    if (f.mailbox !== null && f.host !== null) add('F:', `${f.mailbox}@${f.host}`);
+    if (f.host !== null) add('F:', `@${f.host}`);
+    if (f.name !== null) words('F:', f.name);
+  }
+  for (const host of urlHosts(view.text, view.html)) {
+    const domain = registeredDomain(host);
+    if (domain !== undefined) add('U:', domain);
+  }
+  words('', view.text);
+  return [...out];
+}
