@@ -18,6 +18,7 @@ export { classify, type Classification } from './bayes/classify.js';
 export { tokenize } from './bayes/tokenize.js';
 export { formatScore, scoreMessage, type ScoreResult } from './engine.js';
 export { readMessage, type MessageView } from './message.js';
+export { urlHosts } from './urls.js';
 export { FAMILIES, GTUBE, RULES, type Rule } from './rules/index.js';
 export { SpamdClient } from './external/spamd-client.js';
 export { RspamdClient } from './external/rspamd-client.js';
