@@ -55,10 +55,10 @@ export function spamFilter(settings: SpamSettings, deps: SpamDeps): Filter {
   const now = deps.now ?? Date.now;
   const external = externalScorers(settings, deps);
 
-  async function bayesOf(ctx: MessageContext, view: MessageView): Promise<number | undefined> {
+  async function bayesOf(ctx: MessageContext, view: MessageView, hosts: readonly string[]): Promise<number | undefined> {
     if (!deps.bayes || !settings.bayes.enabled) return undefined;
     try {
-      const verdict = await classify(deps.bayes, tokenize(view), oneAccount(ctx.recipients), settings.bayes);
+      const verdict = await classify(deps.bayes, tokenize(view, hosts), oneAccount(ctx.recipients), settings.bayes);
       if (verdict) ctx.log.debug('bayes', { probability: verdict.probability, table: verdict.table });
       return verdict?.probability;
     } catch (err) {
@@ -77,7 +77,7 @@ export function spamFilter(settings: SpamSettings, deps: SpamDeps): Filter {
           const hosts = urlHosts(view.text, view.html);
           const [uribl, bayes, externalScores] = await Promise.all([
             settings.uriBlocklists.length > 0 ? lookupUris(hosts, settings.uriBlocklists, settings.maxUriLookups, deps.dns, ctx.log) : undefined,
-            bayesOf(ctx, view),
+            bayesOf(ctx, view, hosts),
             external(message.bytes, { ip: ctx.client.ip, helo: ctx.client.helo, sender: ctx.sender, recipients: ctx.recipients.map((r) => r.address), queueId: ctx.queueId, user: ctx.client.user }, ctx.log),
           ]);
           const evidence: Evidence = { hosts, uribl, bayes, external: externalScores };

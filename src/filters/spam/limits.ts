@@ -18,6 +18,8 @@ export const MAX_URL_HOSTS = 200;
 export const MAX_URI_LOOKUPS = 50;
 /** Distinct Bayes tokens per message: the classifier uses the most telling 150; more only costs store lookups. */
 export const MAX_TOKENS = 1500;
+/** Characters of text split into words for the tokens: the distinct words of a message are nearly all in its first 256 K. */
+export const MAX_TOKENIZED_CHARS = 256 * 1024;
 /** Tokens shorter than this are noise ("a", "to"), longer ones are hashes, base64 or URLs' paths, kept only as their start. */
 export const MIN_TOKEN_CHARS = 3;
 export const MAX_TOKEN_CHARS = 40;

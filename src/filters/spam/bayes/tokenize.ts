@@ -15,29 +15,42 @@
  * tokens, so it can be unlearned and relearned.
  */
 import { createHash } from 'node:crypto';
-import { MAX_TOKEN_CHARS, MAX_TOKENS, MIN_TOKEN_CHARS } from '../limits.js';
+import { MAX_TOKEN_CHARS, MAX_TOKENIZED_CHARS, MAX_TOKENS, MIN_TOKEN_CHARS } from '../limits.js';
 import type { MessageView } from '../message.js';
 import { registeredDomain, urlHosts } from '../urls.js';
 
-const WORD = /[\p{L}\p{N}][\p{L}\p{N}'$€£%.-]*[\p{L}\p{N}$€£%]|[\p{L}\p{N}]/gu;
+/** What is not part of a word: words are letters, digits and the currency and percent signs, with dots, dashes and apostrophes inside ("u.s.", "e-mail", "don't"). */
+const SEPARATORS = /[^\p{L}\p{N}'$€£%.-]+/u;
+
+const isEdge = (code: number) => code === 0x2e || code === 0x2d || code === 0x27; // . - '
+
+/** Without the dots, dashes and apostrophes around a word, which belong to the sentence or a quote. */
+function trim(word: string): string {
+  let start = 0;
+  let end = word.length;
+  while (start < end && isEdge(word.charCodeAt(start))) start++;
+  while (end > start && isEdge(word.charCodeAt(end - 1))) end--;
+  return start === 0 && end === word.length ? word : word.slice(start, end);
+}
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex').slice(0, 16);
 }
 
-/** The distinct tokens of a message, hashed, in the order first met. */
-export function tokenize(view: MessageView): string[] {
+/** The distinct tokens of a message, hashed, in the order first met; hosts: its linked hosts when already known. */
+export function tokenize(view: MessageView, hosts: readonly string[] = urlHosts(view.text, view.html)): string[] {
   const out = new Set<string>();
   const add = (prefix: string, word: string) => {
     if (out.size >= MAX_TOKENS) return;
     const w = word.toLowerCase();
     if (w.length < MIN_TOKEN_CHARS) return;
-    out.add(hashToken(w.length > MAX_TOKEN_CHARS ? `${prefix}sk:${w.slice(0, MAX_TOKEN_CHARS)}` : prefix + w));
+    out.add(w.length > MAX_TOKEN_CHARS ? `${prefix}sk:${w.slice(0, MAX_TOKEN_CHARS)}` : prefix + w);
   };
   const words = (prefix: string, text: string) => {
-    for (const m of text.matchAll(WORD)) {
+    // Splitting is several times faster than matching word by word (no match object per word).
+    for (const piece of text.slice(0, MAX_TOKENIZED_CHARS).split(SEPARATORS)) {
       if (out.size >= MAX_TOKENS) return;
-      add(prefix, m[0]);
+      add(prefix, trim(piece));
     }
   };
   words('S:', view.subject);
@@ -46,10 +59,11 @@ export function tokenize(view: MessageView): string[] {
     if (f.host !== null) add('F:', `@${f.host}`);
     if (f.name !== null) words('F:', f.name);
   }
-  for (const host of urlHosts(view.text, view.html)) {
+  for (const host of hosts) {
     const domain = registeredDomain(host);
     if (domain !== undefined) add('U:', domain);
   }
   words('', view.text);
-  return [...out];
+  // Hashed once each, after the words are made distinct: a message repeats its words.
+  return [...out].map(hashToken);
 }
