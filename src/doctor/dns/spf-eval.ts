@@ -6,10 +6,9 @@
  * check incoming mail (issue 6) and what many receivers run, so "our
  * address passes" is answered by an implementation independent of the
  * doctor's own parser (spf-parse.ts): a bug in one does not hide a
- * problem from both. Its resolver is a function (name, type) -> records
- * that throws Node-style errors; this file adapts the injected DNS client
- * to it (NXDOMAIN -> ENOTFOUND, NODATA -> ENODATA, which mailauth counts
- * as void lookups; a temporary failure -> ESERVFAIL, a temperror).
+ * problem from both. Its resolver is the one incoming mail is checked
+ * with (sender-auth/mailauth-resolver.ts), bounded as the doctor's
+ * limits say.
  *
  * Exports: checkHost, CheckHostResult, mailauthResolver.
  * Security: mailauth bounds terms (10 lookups, 2 void lookups); the
@@ -18,10 +17,9 @@
  * Standards: RFC 7208 sections 2.6 (results), 4 (check_host), 4.6.4.
  */
 import { spf } from 'mailauth/lib/spf/index.js';
-import type { DnsAnswer } from '../../dns/client.js';
+import { mailauthResolver as sharedResolver, type MailauthResolver } from '../../sender-auth/mailauth-resolver.js';
 import type { DoctorDeps } from '../types.js';
-import { MAX_CHECK_HOST_QUERIES } from './limits.js';
-import { txtRecords } from './lookup.js';
+import { MAX_CHECK_HOST_QUERIES, MAX_TXT_RECORDS } from './limits.js';
 
 export type CheckHostResult = {
   result: 'pass' | 'fail' | 'softfail' | 'neutral' | 'none' | 'permerror' | 'temperror';
@@ -29,33 +27,9 @@ export type CheckHostResult = {
   comment: string;
 };
 
-class LookupError extends Error {
-  constructor(readonly code: string, message: string) {
-    super(message);
-  }
-}
-
-function records<T>(answer: DnsAnswer<T>): T[] {
-  if (answer.ok) return answer.records;
-  if (answer.kind === 'nxdomain') throw new LookupError('ENOTFOUND', answer.detail);
-  if (answer.kind === 'nodata') throw new LookupError('ENODATA', answer.detail);
-  throw new LookupError('ESERVFAIL', answer.detail);
-}
-
 /** mailauth's resolver (SPF, and DKIM's TXT for the E07 round trip), answering through deps. */
-export function mailauthResolver(deps: DoctorDeps): (name: string, type: string) => Promise<unknown[]> {
-  let asked = 0;
-  return async (name, type) => {
-    if (++asked > MAX_CHECK_HOST_QUERIES) throw new LookupError('ELIMIT', `more than ${MAX_CHECK_HOST_QUERIES} DNS questions`);
-    switch (type) {
-      case 'TXT': return records(await txtRecords(deps, name)).map((r) => r.strings);
-      case 'MX': return records(await deps.dns.mx(name)).map((r) => ({ exchange: r.exchange, priority: r.priority }));
-      case 'A': return records(await deps.dns.a(name));
-      case 'AAAA': return records(await deps.dns.aaaa(name));
-      case 'PTR': return records(await deps.query(name, 'PTR')).map((r) => String(r).replace(/\.$/, ''));
-      default: throw new LookupError('ENOTIMP', `SPF does not ask for ${type}`);
-    }
-  };
+export function mailauthResolver(deps: DoctorDeps): MailauthResolver {
+  return sharedResolver(deps, { maxQueries: MAX_CHECK_HOST_QUERIES, maxTxtRecords: MAX_TXT_RECORDS });
 }
 
 /** check_host(ip, domain, sender) as a receiver would run it for mail from postmaster@domain (the HELO name's own for D12). */
