@@ -21,6 +21,10 @@ packages=(
   bind9-dnsutils   # dig: checks that a test zone is served before a test relies on it
   python3-aiosmtpd # scripted misbehaving receiving MXs for the outbound queue tests
   pebble           # an ACME test CA (and pebble-challtestsrv) for certificate issuance tests
+  spamassassin     # SpamAssassin's rules and Perl modules, for the external scorer tests
+  spamd            # spamd: the external scorer the spam filter talks to
+  clamav-daemon    # clamd: the virus scanner the clamd filter streams messages to (tests write its signatures)
+  clamav-testfiles # ClamAV's harmless test samples (clam.exe and friends, also in archives)
 )
 
 missing=()

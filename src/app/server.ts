@@ -17,6 +17,8 @@ import { networkInterfaces } from 'node:os';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { ImapEndpoint, MAX_CONNECTIONS_PER_USER_IP } from '../endpoints/imap/index.js';
 import { Pop3Endpoint } from '../endpoints/pop3/index.js';
+import { openDnsClient } from './dns.js';
+import { filterPipelineFor } from './filters.js';
 import { httpEndpointFor } from './http-endpoint.js';
 import { SmtpEndpoint, type SmtpRole } from '../endpoints/smtp/endpoint.js';
 import { MailboxEvents, publishDeliveries } from '../mailbox/events.js';
@@ -68,7 +70,7 @@ interface Endpoint {
 }
 
 /** Settings a reload cannot apply to a running process: listeners, identity, storage, certificate sources. */
-const RESTART_KEYS = ['hostname', 'data_dir', ...ROLES, 'tls', 'storage', 'directory', 'log', 'outbound', 'dns', 'acme', 'dkim'] as const;
+const RESTART_KEYS = ['hostname', 'data_dir', ...ROLES, 'tls', 'storage', 'directory', 'log', 'outbound', 'dns', 'acme', 'dkim', 'filters', 'dnsbl'] as const;
 
 /**
  * Who "this host" is for MX loop detection: its names, and every address
@@ -158,6 +160,8 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
   const endpoints: Endpoint[] = [];
   // Message bytes for FETCH and RETR, read on their own thread; the commit worker is the only writer.
   const blobs = new BlobReadThread(stores.paths.blobs);
+  // The checks of incoming mail, shared by the SMTP listeners (each filter says which roles it runs for).
+  const filters = filterPipelineFor(config, { dns: openDnsClient(config.dns) });
   const create = (role: Role): Endpoint => {
     if (role === 'http' || role === 'https') {
       return httpEndpointFor(role === 'https', config, stores, certificates, logger);
@@ -168,7 +172,7 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
     if (role === 'pop3' || role === 'pop3s') {
       return new Pop3Endpoint({ security: role === 'pop3' ? 'starttls' : 'implicit', directory: stores.directory, store: stores.store, blobs, authFailures, events, certificates, logger });
     }
-    const smtp = new SmtpEndpoint({ role, hostname: config.hostname, directory: stores.directory, committer: publishing, authFailures, sendingLimits, certificates, limits, logger, hasSpace });
+    const smtp = new SmtpEndpoint({ role, hostname: config.hostname, directory: stores.directory, committer: publishing, authFailures, sendingLimits, certificates, limits, logger, hasSpace, filters, authservId: config.filters.authserv_id || config.hostname });
     smtpEndpoints.push(smtp);
     return smtp;
   };

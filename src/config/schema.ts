@@ -147,6 +147,16 @@ export const configSchema = z
       retire_after: keyInput(duration, '7d', 'How long the record of a key that stopped signing must stay published (mail in queues and late verifiers still check its signatures) before `petrel dkim show` says it can be removed.'),
     }),
 
+    filters: section('The checks of incoming mail, run inside the SMTP session so that a verdict is given before the message is accepted (nothing accepted and then bounced).', {
+      stage_timeout: keyInput(duration, '60s', 'How long one check may take at one stage (clamd on a large message included); past it the message gets 451 4.3.0, never an acceptance.'),
+      authserv_id: key(z.string(), '', 'The name in our Authentication-Results headers; incoming ones claiming it are removed. Empty: the hostname.'),
+    }),
+
+    dnsbl: section('DNS blocklists asked for the address of every MX client (RFC 5782), as Postfix\'s reject_rbl_client does.', {
+      zones: key(z.array(hostname).max(10), [], 'Zones to ask, such as ["zen.spamhaus.org"]. Empty: none. Answers 127.255.255.x (Spamhaus\'s "will not answer", e.g. through a public resolver) count as not listed.'),
+      action: key(z.enum(['reject', 'score']), 'reject', 'reject: a listed client\'s recipients get 554 5.7.1 (postmaster@ excepted); score: the listing only counts in the spam score.'),
+    }),
+
     dns: section('The DNS resolvers every lookup goes through: outbound MX routing, MTA-STS, DANE, and later sender authentication and the doctor.', {
       resolvers: key(
         z.array(z.string().refine((v) => /^(\[[0-9a-fA-F:.]+\]|[0-9.]+|[0-9a-fA-F:]+)(:\d{1,5})?$/.test(v) || /^\[[0-9a-fA-F:.]+\]:\d{1,5}$/.test(v), { message: 'must be an address with an optional port: "127.0.0.1", "127.0.0.1:5353", "[::1]:53"' })),

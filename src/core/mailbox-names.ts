@@ -11,12 +11,14 @@ export interface MailboxSpec {
 }
 
 export const INBOX = 'INBOX';
+/** Where mail the spam filter judged spam is delivered (its special-use \\Junk). */
+export const JUNK = 'Junk';
 
 export const DEFAULT_MAILBOXES: readonly MailboxSpec[] = [
   { name: INBOX, specialUse: null },
   { name: 'Drafts', specialUse: '\\Drafts' },
   { name: 'Sent', specialUse: '\\Sent' },
-  { name: 'Junk', specialUse: '\\Junk' },
+  { name: JUNK, specialUse: '\\Junk' },
   { name: 'Trash', specialUse: '\\Trash' },
   { name: 'Archive', specialUse: '\\Archive' },
 ];

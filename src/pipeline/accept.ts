@@ -20,7 +20,7 @@ import type { MessageCommitter } from '../delivery/committer.js';
 import type { Target } from '../directory/resolve.js';
 import { indexMessage } from '../mime/index.js';
 import type { LocalOutcome, OutboundEnvelope, OutboundRecipient } from '../store/types.js';
-import { INBOX } from '../core/mailbox-names.js';
+import { INBOX, JUNK } from '../core/mailbox-names.js';
 import { threadRefsOf } from '../core/message-ids.js';
 import { checkLineEndings, countHeader, headerLength, newMessageId, receivedHeader, rfc5322Date, type ReceivedInfo } from './cleanup.js';
 
@@ -50,6 +50,8 @@ export interface AcceptRecipient {
   /** RFC 3461 NOTIFY and ORCPT of this RCPT, when given. */
   notify?: string[];
   orcpt?: string;
+  /** The filters judged it spam for this recipient: its local mailboxes get it in Junk rather than INBOX. */
+  folder?: 'junk';
 }
 
 export interface Inbound {
@@ -60,6 +62,8 @@ export interface Inbound {
   bytes: Buffer;
   /** The Received field's facts; absent for mail Petrel wrote itself, which gets none. */
   received?: Omit<ReceivedInfo, 'queueId' | 'date' | 'recipient'>;
+  /** Header fields the filters add (Authentication-Results, X-Spam-*), each without CRLF, placed under our Received. */
+  extraHeaders?: string[];
   /** Submitted mail gets a Message-ID and Date when it lacks them. */
   addMissingHeaders: boolean;
   /** The authenticated account, for submission. */
@@ -140,7 +144,8 @@ export async function acceptMessage(inbound: Inbound, committer: MessageCommitte
   const single = inbound.recipients.length === 1 ? inbound.recipients[0]!.address : undefined;
   const received = inbound.received ? receivedHeader({ ...inbound.received, queueId: inbound.queueId, date: now, recipient: single }) : '';
   // A message whose "header" has no blank line yet (just a body) still gets ours on top.
-  bytes = Buffer.concat([Buffer.from(received + added.join(''), 'latin1'), bytes]);
+  const filterHeaders = (inbound.extraHeaders ?? []).map((h) => `${h}\r\n`).join('');
+  bytes = Buffer.concat([Buffer.from(received + filterHeaders + added.join(''), 'latin1'), bytes]);
 
   const parsed = indexMessage(bytes);
   if (inbound.mayUseFrom) {
@@ -151,13 +156,17 @@ export async function acceptMessage(inbound: Inbound, committer: MessageCommitte
   }
   const index = JSON.stringify(parsed);
 
-  // One mailbox entry per account, however many recipients reach it.
+  // One mailbox entry per account, however many recipients reach it; the first recipient reaching it chooses the folder.
   const accounts: number[] = [];
+  const folders = new Map<number, string>();
   const remote: OutboundRecipient[] = [];
   for (const r of inbound.recipients) {
     for (const t of r.targets) {
       if (t.kind === 'mailbox') {
-        if (!accounts.includes(t.account.id)) accounts.push(t.account.id);
+        if (!accounts.includes(t.account.id)) {
+          accounts.push(t.account.id);
+          folders.set(t.account.id, r.folder === 'junk' ? JUNK : INBOX);
+        }
       } else if (!remote.some((x) => x.address === t.address)) {
         // An alias expanded to t: the address the client gave is the original recipient (as Postfix records it).
         const orcpt = r.orcpt ?? (t.address === r.address ? null : originalRecipient(r.address));
@@ -176,7 +185,7 @@ export async function acceptMessage(inbound: Inbound, committer: MessageCommitte
         messageId,
         queueId: inbound.queueId,
         threadRefs: threadRefsOf(headerText),
-        local: accounts.map((accountId) => ({ accountId, mailbox: INBOX, enforceQuota: inbound.enforceQuota })),
+        local: accounts.map((accountId) => ({ accountId, mailbox: folders.get(accountId)!, enforceQuota: inbound.enforceQuota })),
         outbound: remote.length > 0 ? { sender: inbound.sender, recipients: remote, source: inbound.source, accountId: inbound.accountId, envelope: inbound.envelope ?? NO_ENVELOPE } : undefined,
       },
     });
@@ -204,7 +213,7 @@ export async function acceptMessage(inbound: Inbound, committer: MessageCommitte
           to: `<${t.address}>`,
           orig_to: t.address === r.address.toLowerCase() ? undefined : `<${r.address}>`,
           status: 'delivered',
-          mailbox: INBOX,
+          mailbox: folders.get(t.account.id),
           uid: outcome.uid,
           'message-id': messageId,
         });

@@ -40,7 +40,10 @@ import { acceptMessage, type AcceptRecipient, type Source } from '../../pipeline
 import type { AccountRecord } from '../../store/types.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { CertificateRegistry } from '../../tls/index.js';
+import type { FilterPipeline } from '../../filters/pipeline.js';
+import type { ClientInfo } from '../../filters/types.js';
 import { installEnhancedCodePassThrough } from './enhanced-codes.js';
+import { SessionFilters } from './filtering.js';
 import { installProtocolGuards } from './protocol-guards.js';
 import { installImmediateGreeting } from './greeting.js';
 import { countLibraryErrorReplies } from './error-replies.js';
@@ -81,6 +84,10 @@ export interface SmtpEndpointDeps {
   authFailures?: AuthFailures;
   /** Per-user sending limits shared by the submission listeners (give the server's one); without it this endpoint keeps its own. */
   sendingLimits?: SendingLimits;
+  /** The checks of incoming mail (filters/), run inside the session; without it, none. */
+  filters?: FilterPipeline;
+  /** Our authserv-id: incoming Authentication-Results claiming it are removed before filtering (default: hostname). */
+  authservId?: string;
 }
 
 interface SessionState {
@@ -90,6 +97,9 @@ interface SessionState {
   slot?: string;
   account?: AccountRecord;
   recipients: AcceptRecipient[];
+  /** The message's queue id, chosen at MAIL so the filters' log lines carry it. */
+  queueId?: string;
+  filters?: SessionFilters;
 }
 
 const SOURCES: Record<SmtpRole, Source> = { mx: 'mx', submission: 'submission', submissions: 'submission', lmtp: 'lmtp' };
@@ -304,8 +314,31 @@ export class SmtpEndpoint {
     if (this.role === 'submission' && !session.secure) session.disabledCommands = ['AUTH'];
     s.log.info('connect', { client: `[${client}]:${session.remotePort}`, secure: session.secure ? 'tls' : undefined });
     const delay = this.role === 'mx' && !inNetworks(client, this.deps.limits.trusted_networks) ? this.deps.limits.greeting_delay : 0;
-    if (delay > 0) setTimeout(() => cb(), delay).unref();
-    else cb();
+    const greet = () => (delay > 0 ? setTimeout(() => cb(), delay).unref() : cb());
+    if (!this.deps.filters) {
+      greet();
+      return;
+    }
+    const filters = new SessionFilters(this.deps.filters, this.deps.authservId ?? this.deps.hostname);
+    s.filters = filters;
+    filters.connect(this.clientInfo(session), s.log).then((verdict) => {
+      if (verdict.action === 'reject') this.refuse(session, verdict.error, (e) => cb(e), 'reject CONNECT', { client });
+      else greet();
+    }, (err: unknown) => cb(replyError(asMailError(err, 'filters'))));
+  }
+
+  /** The client as the filters see it. */
+  private clientInfo(session: SMTPServerSession): ClientInfo {
+    const s = this.state(session);
+    const ip = normalizeIp(session.remoteAddress);
+    return {
+      ip,
+      helo: session.hostNameAppearsAs || '',
+      tls: session.secure,
+      user: s.account ? `${s.account.local}@${s.account.domain}` : null,
+      role: this.role,
+      trusted: inNetworks(ip, this.deps.limits.trusted_networks),
+    };
   }
 
   private onSecure(session: SMTPServerSession, cb: (err?: Error | null) => void): void {
@@ -316,6 +349,7 @@ export class SmtpEndpoint {
   private onClose(session: SMTPServerSession): void {
     // An early talker is dropped before onConnect: its session has no address and no slot.
     const s = this.state(session);
+    s.filters?.close();
     if (s.slot !== undefined) this.limiter.release(s.slot);
     s.slot = undefined;
     s.log.info('disconnect', { client: session.remoteAddress ? `[${normalizeIp(session.remoteAddress)}]` : undefined, errors: s.errors || undefined });
@@ -370,6 +404,14 @@ export class SmtpEndpoint {
         }
       }
       s.log.debug('mail from', { from: `<${sender}>`, size: address.args && typeof address.args === 'object' ? (address.args as Record<string, string>).SIZE : undefined });
+      s.queueId = newQueueId();
+      if (s.filters) {
+        const verdict = await s.filters.mailFrom(this.clientInfo(session), sender, s.queueId, s.log.child({ queue: s.queueId }));
+        if (verdict.action === 'reject') {
+          this.refuse(session, verdict.error, cb, 'reject MAIL', { from: `<${sender}>`, detail: verdict.error.detail });
+          return;
+        }
+      }
       cb();
     } catch (err) {
       const e = asMailError(err, 'smtp');
@@ -428,6 +470,13 @@ export class SmtpEndpoint {
           return;
         }
       }
+      if (s.filters) {
+        const verdict = await s.filters.rcpt({ address: to, domain: parsed.address.domain, accountId: targets.length === 1 && mailboxes.length === 1 ? mailboxes[0]!.account.id : undefined });
+        if (verdict.action === 'reject') {
+          this.refuse(session, verdict.error, cb, 'reject RCPT', { from, to: `<${to}>`, detail: verdict.error.detail });
+          return;
+        }
+      }
       const dsn = (address as { dsn?: { notify?: string[]; orcpt?: string } }).dsn;
       s.recipients.push({ address: to, targets, ...(dsn?.notify ? { notify: dsn.notify } : {}), ...(dsn?.orcpt ? { orcpt: dsn.orcpt } : {}) });
       cb();
@@ -440,9 +489,10 @@ export class SmtpEndpoint {
 
   private async onData(stream: Readable, session: SMTPServerSession, cb: (err?: Error | null, message?: unknown) => void): Promise<void> {
     const s = this.state(session);
-    const queueId = newQueueId();
+    const queueId = s.queueId ?? newQueueId();
+    s.queueId = undefined;
     const log = s.log.child({ queue: queueId });
-    const recipients = s.recipients;
+    let recipients = s.recipients;
     s.recipients = [];
     try {
       // RFC 2920: the message may follow only the 354. Bytes that arrived with
@@ -462,11 +512,36 @@ export class SmtpEndpoint {
         cb(null); // smtp-server answers 552 itself (rejectOversized)
         return;
       }
+      const lmtp = this.role === 'lmtp';
+      let message = bytes;
+      let extraHeaders: string[] | undefined;
+      let lmtpRefused: (MailError | undefined)[] = recipients.map(() => undefined);
+      if (s.filters) {
+        const filtered = await s.filters.body(bytes);
+        log.info('filtered', { verdict: filtered.verdict.action, ...Object.fromEntries([...filtered.timings].map(([name, ms]) => [`${name}_ms`, ms])) });
+        if (filtered.verdict.action === 'reject' && !lmtp) throw filtered.verdict.error;
+        message = filtered.bytes;
+        extraHeaders = filtered.headers;
+        // LMTP answers each recipient; SMTP has one reply after DATA, so a refusal for some recipients only is kept from them instead (never a bounce).
+        if (lmtp) lmtpRefused = filtered.perRecipient.map((v) => (v.action === 'reject' ? v.error : undefined));
+        recipients = recipients.map((r, i) => {
+          const v = filtered.perRecipient[i];
+          if (!v || v.action === 'continue' || (lmtp && v.action === 'reject')) return r;
+          log.info('held', { to: `<${r.address}>`, action: v.action, reason: v.action === 'reject' ? v.error.detail ?? v.error.message : v.reason });
+          return { ...r, folder: 'junk' as const };
+        });
+      }
+      const refusedHere = recipients.filter((_, i) => lmtpRefused[i] !== undefined);
+      const kept = recipients.filter((_, i) => lmtpRefused[i] === undefined);
+      if (lmtp && refusedHere.length > 0 && kept.length === 0) {
+        cb(null, lmtpRefused.map((e) => replyError(e!)));
+        return;
+      }
+      recipients = kept;
       const sender = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
       const secure = session.secure;
       const cipher = (session as { tlsOptions?: { name?: string; standardName?: string; version?: string } | false }).tlsOptions;
       const protocol = (this.role === 'lmtp' ? 'LMTP' : 'ESMTP') + (secure ? 'S' : '') + (s.account ? 'A' : '');
-      const lmtp = this.role === 'lmtp';
       const envelope = session.envelope as typeof session.envelope & { dsn?: { ret?: string; envid?: string }; smtpUtf8?: boolean; requireTLS?: boolean; bodyType?: string };
       const accepted = await acceptMessage(
         {
@@ -481,7 +556,8 @@ export class SmtpEndpoint {
             requireTls: envelope.requireTLS === true,
             body: envelope.bodyType ?? null,
           },
-          bytes,
+          bytes: message,
+          extraHeaders,
           received: {
             helo: session.hostNameAppearsAs || 'unknown',
             clientIp: normalizeIp(session.remoteAddress),
@@ -504,7 +580,13 @@ export class SmtpEndpoint {
       );
       log.info('accepted', { from: `<${sender}>`, size: accepted.size, nrcpt: recipients.length, 'message-id': accepted.messageId });
       if (lmtp) {
-        cb(null, accepted.outcomes.map((o) => (o.ok ? `2.0.0 Ok: delivered as ${queueId}` : replyError(o.error))));
+        // One reply per RCPT, in order: the filters' refusals where they were, the delivery outcomes for the rest.
+        const outcomes = [...accepted.outcomes];
+        cb(null, lmtpRefused.map((refused) => {
+          if (refused) return replyError(refused);
+          const o = outcomes.shift()!;
+          return o.ok ? `2.0.0 Ok: delivered as ${queueId}` : replyError(o.error);
+        }));
         return;
       }
       const failures = accepted.outcomes.filter((o): o is { ok: false; error: MailError } => !o.ok);

@@ -106,7 +106,7 @@ export class SqlDeliveryStore implements DeliveryStore {
     let mailbox = await tx.get<{ id: number; uidvalidity: number; uidnext: number; highest_modseq: number }>(columns, [target.accountId, target.mailbox]);
     if (!mailbox) {
       if (target.mustExist) return { ok: false, reason: 'no-mailbox' };
-      await ensureMailboxesIn(tx, target.accountId, target.mailbox === INBOX ? DEFAULT_MAILBOXES : [...DEFAULT_MAILBOXES, { name: target.mailbox, specialUse: null }], now);
+      await ensureMailboxesIn(tx, target.accountId, DEFAULT_MAILBOXES.some((m) => m.name === target.mailbox) ? DEFAULT_MAILBOXES : [...DEFAULT_MAILBOXES, { name: target.mailbox, specialUse: null }], now);
       mailbox = await tx.get(columns, [target.accountId, target.mailbox]);
     }
     const mailboxId = Number(mailbox!.id);
