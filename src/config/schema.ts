@@ -152,6 +152,19 @@ export const configSchema = z
       authserv_id: key(z.string(), '', 'The name in our Authentication-Results headers; incoming ones claiming it are removed. Empty: the hostname.'),
     }),
 
+    clamav: section('Virus scanning with ClamAV: every message from the MX and submission is streamed to clamd (INSTREAM) before it is accepted; an infected one is refused with 554 5.7.1, the signature named in the log only.', {
+      enabled: key(z.boolean(), false, 'Scan with clamd. Needs a running clamd (Debian: clamav-daemon, with freshclam keeping its signatures current).'),
+      address: key(
+        z.string().refine((v) => /^\/.+/.test(v) || /^(\[[0-9a-fA-F:.]+\]|[^:\s[\]]+)(:\d{1,5})?$/.test(v), { message: 'must be "host:port", "[ipv6]:port" or an absolute path to clamd\'s unix socket' }),
+        '127.0.0.1:3310',
+        'clamd\'s TCPSocket as "host:port" ("[::1]:3310"), or the absolute path of its LocalSocket, such as "/run/clamav/clamd.ctl".',
+      ),
+      timeout: keyInput(duration, '30s', 'One message\'s whole exchange with clamd, the scan included; past it the message is unscanned. Keep it under [filters] stage_timeout.'),
+      connect_timeout: keyInput(duration, '5s', 'How long to wait for the connection to clamd.'),
+      fail_open: key(z.boolean(), false, 'When clamd is down, silent, answers an error, or the message is over its limits: false answers 451 4.7.1 (the sender retries later); true accepts the message with "X-Virus-Status: Unscanned (reason)".'),
+      max_size: keyInput(size, '25M', 'Larger messages are not sent to clamd and count as over its limits (never as clean). At most clamd\'s StreamMaxLength (Debian\'s default 25M), which clamd enforces the same way.'),
+    }),
+
     dnsbl: section('DNS blocklists asked for the address of every MX client (RFC 5782), as Postfix\'s reject_rbl_client does.', {
       zones: key(z.array(hostname).max(10), [], 'Zones to ask, such as ["zen.spamhaus.org"]. Empty: none. Answers 127.255.255.x (Spamhaus\'s "will not answer", e.g. through a public resolver) count as not listed.'),
       action: key(z.enum(['reject', 'score']), 'reject', 'reject: a listed client\'s recipients get 554 5.7.1 (postmaster@ excepted); score: the listing only counts in the spam score.'),
