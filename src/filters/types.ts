@@ -52,11 +52,18 @@ export type Verdict =
   | { action: 'quarantine'; reason: string }
   | { action: 'junk'; reason: string };
 
-/** Sender-authentication results, as the sender-auth filter publishes them. */
+/**
+ * Sender-authentication results, as the sender-auth filter publishes them (filters/sender-auth/): SPF after MAIL FROM,
+ * all four after the body. `aligned` is DMARC identifier alignment with the From domain (relaxed when it publishes no
+ * record). A trusted or authenticated client is not checked: no auth facts.
+ */
 export interface AuthFacts {
-  spf?: { result: 'pass' | 'fail' | 'softfail' | 'neutral' | 'none' | 'permerror' | 'temperror'; domain: string };
-  dkim?: { result: 'pass' | 'fail' | 'neutral' | 'none' | 'policy' | 'permerror' | 'temperror'; domain: string; aligned: boolean }[];
-  dmarc?: { result: 'pass' | 'fail' | 'none' | 'permerror' | 'temperror'; domain: string; policy: 'none' | 'quarantine' | 'reject' };
+  /** identity: the MAIL FROM address, or the HELO name for the null sender; domain '' when there was nothing to check. */
+  spf?: { result: 'pass' | 'fail' | 'softfail' | 'neutral' | 'none' | 'permerror' | 'temperror'; domain: string; identity?: 'mailfrom' | 'helo' };
+  /** One per signature (none when unsigned). */
+  dkim?: { result: 'pass' | 'fail' | 'neutral' | 'none' | 'policy' | 'permerror' | 'temperror'; domain: string; aligned: boolean; selector?: string }[];
+  /** policy: what the From domain asks for ('none' without a record); disposition: what was done (pct may weaken it). */
+  dmarc?: { result: 'pass' | 'fail' | 'none' | 'permerror' | 'temperror'; domain: string; policy: 'none' | 'quarantine' | 'reject'; disposition?: 'none' | 'quarantine' | 'reject' };
   arc?: { result: 'pass' | 'fail' | 'none' };
 }
 
