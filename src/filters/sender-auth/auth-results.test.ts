@@ -30,6 +30,7 @@ describe('comment', () => {
     assert.equal(comment('no key (really)'), '(no key \\(really\\))');
     assert.equal(comment('a\\b\r\nc'), '(a\\\\b c)');
     assert.equal(comment('x'.repeat(100)), `(${'x'.repeat(80)})`);
+    assert.equal(comment('i=1 cv=x;arc=pass'), '(i=1 cv=x,arc=pass)');
   });
 });
 

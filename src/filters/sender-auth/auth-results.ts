@@ -15,7 +15,8 @@
  *
  * Property values are written as RFC 8601's pvalue allows: a token, a
  * domain name or local-part@domain as they are, anything else as a
- * quoted-string with \ and " escaped; comments have \, ( and ) escaped.
+ * quoted-string with \ and " escaped; comments have \, ( and ) escaped
+ * and ";" made "," (so the resinfos can be found by splitting on ";").
  * Control characters never reach the header. Lines longer than 78
  * characters are folded at a space (RFC 5322 section 2.2.3: unfolding
  * gives the same value back).
@@ -59,9 +60,9 @@ export function pvalue(value: string): string {
   return `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }
 
-/** A comment, "(...)", its text cut to MAX_COMMENT_CHARS and escaped. */
+/** A comment, "(...)", its text cut to MAX_COMMENT_CHARS and escaped; ';' becomes ',' so a reader splitting on ';' finds our resinfos. */
 export function comment(text: string): string {
-  const v = text.replace(CONTROLS, ' ').replace(/\s+/g, ' ').trim().slice(0, MAX_COMMENT_CHARS);
+  const v = text.replace(CONTROLS, ' ').replace(/;/g, ',').replace(/\s+/g, ' ').trim().slice(0, MAX_COMMENT_CHARS);
   return `(${v.replace(/[\\()]/g, (c) => `\\${c}`)})`;
 }
 
