@@ -10,6 +10,7 @@
  * validated so a typo stops start-up with the key and the reason.
  */
 import { z } from 'zod';
+import { DEFAULT_BLOCKED_EXTENSIONS } from '../filters/attachments/settings.js';
 import { isNetwork } from '../net/ip.js';
 import { parseDuration, parseSize } from './units.js';
 
@@ -168,6 +169,18 @@ export const configSchema = z
     dnsbl: section('DNS blocklists asked for the address of every MX client (RFC 5782), as Postfix\'s reject_rbl_client does.', {
       zones: key(z.array(hostname).max(10), [], 'Zones to ask, such as ["zen.spamhaus.org"]. Empty: none. Answers 127.255.255.x (Spamhaus\'s "will not answer", e.g. through a public resolver) count as not listed.'),
       action: key(z.enum(['reject', 'score']), 'reject', 'reject: a listed client\'s recipients get 554 5.7.1 (postmaster@ excepted); score: the listing only counts in the spam score.'),
+    }),
+
+    attachments: section('The attachment policy: file types refused at the MX whatever a virus scanner says, found by name (Content-Disposition filename, Content-Type name) and by content (Windows and ELF executables, scripts), also inside zip archives.', {
+      enabled: key(z.boolean(), true, 'Check attachments. Needs no external service.'),
+      blocked: key(
+        z.array(z.string().regex(/^\.?[A-Za-z0-9_-]{1,20}$/, 'must be a file name extension such as "exe"')),
+        [...DEFAULT_BLOCKED_EXTENSIONS],
+        'Extensions refused (case does not matter): Windows programs, scripts, shortcuts, installers and disk images, close to Gmail\'s list. An executable or a script found by its content is refused whatever its name.',
+      ),
+      action: key(z.enum(['reject', 'score']), 'reject', 'reject: 554 5.7.1 during the session, the file named in the log only; score: the attachment only counts in the spam score.'),
+      scan_archives: key(z.boolean(), true, 'Look inside zip archives (and zips in zips, three deep), at their file names and contents.'),
+      block_encrypted: key(z.boolean(), false, 'Refuse encrypted archives (password-protected zips), whose contents cannot be checked. Off, they only count in the spam score.'),
     }),
 
     sender_auth: section('SPF (RFC 7208), DKIM (RFC 6376), DMARC (RFC 7489) and ARC (RFC 8617) checks of mail arriving at the MX, with the From domain\'s DMARC policy applied and one Authentication-Results field under [filters] authserv_id. Clients in [smtp] trusted_networks and authenticated users are not checked (their field says "none").', {

@@ -8,13 +8,17 @@
  * likewise; a clean message passes with X-Virus-Scanned; a message over
  * clamd's StreamMaxLength is 451 4.7.1, never clean, and with fail_open
  * goes on tagged Unscanned; a hanging clamd (SIGSTOP) is 451 4.7.1 within
- * the timeout; a stopped one 451 4.7.1 at once. Skipped with a message
+ * the timeout; a stopped one 451 4.7.1 at once. And ClamAV's own test
+ * archives (deflated, deflate64, bzip2, imploded) through the attachment
+ * policy's zip reader: clam.exe found in each by name, in the deflated
+ * one by content too. Skipped with a message
  * naming scripts/install-test-deps.sh when clamd or the test files are
  * missing; failed instead under PETREL_REQUIRE_INTEROP=1.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, it, type TestContext } from 'node:test';
+import { DEFAULT_ATTACHMENT_SETTINGS, inspectMessage } from '../../src/filters/attachments/index.js';
 import { clamavFilter, DEFAULT_CLAMAV_SETTINGS, type ClamavSettings } from '../../src/filters/clamav/index.js';
 import { FilterPipeline } from '../../src/filters/pipeline.js';
 import type { BodyOutcome } from '../../src/filters/pipeline.js';
@@ -58,8 +62,8 @@ function rejected(out: BodyOutcome): { reply: string; detail: string | undefined
   return { reply: error.reply, detail: error.detail };
 }
 
-function needs(t: TestContext): boolean {
-  if (!requireTools(t, 'clamd')) return false;
+function needs(t: TestContext, tool = true): boolean {
+  if (tool && !requireTools(t, 'clamd')) return false;
   if (haveTestfiles) return true;
   const message = `missing ${TESTFILES}: run scripts/install-test-deps.sh`;
   if (process.env.PETREL_REQUIRE_INTEROP === '1') throw new Error(message);
@@ -138,4 +142,18 @@ describe('a real clamd', () => {
     assert.ok(out.ms < 1000, `${out.ms} ms`);
     clamd = undefined;
   });
+});
+
+describe('ClamAV\'s test archives through the attachment policy', () => {
+  const policy = { blocked: new Set(DEFAULT_ATTACHMENT_SETTINGS.blocked), scanArchives: true };
+  for (const [zip, method] of [['clam.zip', 'deflated'], ['clam.bz2.zip', 'bzip2'], ['clam.d64.zip', 'deflate64'], ['clam.impl.zip', 'imploded']]) {
+    it(`finds clam.exe in ${zip} (${method}) by its name${method === 'deflated' ? ' and its content' : ''}`, (t) => {
+      if (!needs(t, false)) return;
+      const found = inspectMessage(withAttachment(zip!, 'application/zip', readFileSync(`${TESTFILES}/${zip}`)), policy);
+      const member = zip === 'clam.impl.zip' ? 'CLAM.EXE' : 'clam.exe';
+      const expected = [{ name: `${zip}/${member}`, reason: 'extension .exe', kind: 'type' }];
+      if (method === 'deflated') expected.push({ name: `${zip}/${member}`, reason: 'content: Windows executable', kind: 'type' });
+      assert.deepEqual(found, expected);
+    });
+  }
 });
