@@ -10,10 +10,12 @@
  * BIND a zone that is not served (REFUSED, which the wire client treats
  * as a temporary failure).
  *
- * Exports: CLIENT_IP, HELO, KEYS, RECORDS, TEMPORARY, CASES, Case,
- * ZoneRecord, fakeZone, bindZones, buildMessage, runCase, settingsWith.
+ * Exports: CLIENT_IP, HELO, AUTHSERV_ID, KEYS, RECORDS, TEMPORARY, CASES,
+ * Case, ZoneRecord, MessageSpec, CaseRun, fakeZone, bindZones,
+ * buildMessage, runCase, assertCase, settingsWith.
  * Security: test only.
  */
+import assert from 'node:assert/strict';
 import { createPrivateKey } from 'node:crypto';
 import type { DnsClient } from '../../dns/client.js';
 import type { FakeZone } from '../../dns/fake-client.js';
@@ -101,7 +103,9 @@ export function bindZones(): Record<string, string> {
   const zones: Record<string, string> = {};
   for (const r of RECORDS) {
     const zone = r.name.split('.').slice(-2).join('.');
-    const data = r.type === 'A' ? r.value.join(' ') : `( ${r.value.map((s) => `"${s}"`).join(' ')} )`;
+    // A character-string holds 255 octets: longer ones are cut, which readers join back (RFC 7208 section 3.3).
+    const strings = r.value.flatMap((s) => s.match(/.{1,255}/g) ?? ['']);
+    const data = r.type === 'A' ? r.value.join(' ') : `( ${strings.map((s) => `"${s}"`).join(' ')} )`;
     zones[zone] = `${zones[zone] ?? ''}${r.name}. 60 IN ${r.type} ${data}\n`;
   }
   return zones;
@@ -184,18 +188,30 @@ export interface CaseRun {
   header: string;
 }
 
-/** One message through a pipeline holding the filter alone, as the SMTP session runs it. */
-export async function runCase(c: Pick<Case, 'sender' | 'helo' | 'message'>, dns: DnsClient, settings = settingsWith(), deps: Partial<SenderAuthDeps> = {}, client: Partial<ClientInfo> = {}): Promise<CaseRun> {
+/** One message (built from its spec, or as given) through a pipeline holding the filter alone, as the SMTP session runs it. */
+export async function runCase(c: Pick<Case, 'sender' | 'helo'> & { message: MessageSpec | Buffer }, dns: DnsClient, settings = settingsWith(), deps: Partial<SenderAuthDeps> = {}, client: Partial<ClientInfo> = {}): Promise<CaseRun> {
   const pipeline = new FilterPipeline([senderAuthFilter(settings, { dns, now: () => new Date(Date.UTC(2026, 11, 3, 10)), random: () => 0.5, ...deps })]);
   const info: ClientInfo = { ip: CLIENT_IP, helo: c.helo ?? HELO, tls: false, user: null, role: 'mx', trusted: false, ...client };
   const run = pipeline.begin({ client: info, sender: c.sender, queueId: 'Q1', facts: {}, log: silentLogger });
   try {
     const mailFrom = await run.mailFrom();
     await run.rcpt({ address: 'bob@petrel.test', domain: 'petrel.test' });
-    const bytes = buildMessage(c.message);
+    const bytes = Buffer.isBuffer(c.message) ? c.message : buildMessage(c.message);
     const body = await run.body({ bytes, headerEnd: bytes.indexOf('\r\n\r\n') + 4 });
     return { mailFrom, body, header: body.headers.find((h) => h.startsWith('Authentication-Results:')) ?? '' };
   } finally {
     run.close();
   }
+}
+
+/** What a case expects of its run: the results in our field and the facts, the verdict and its reply; SPF alone refuses nothing. */
+export function assertCase(c: Case, r: CaseRun): void {
+  const result = (method: string) => new RegExp(`${method}=(\\w+)`).exec(r.header)?.[1];
+  assert.equal(result('spf'), c.expect.spf, r.header);
+  assert.equal(r.body.facts.auth?.spf?.result, c.expect.spf);
+  if (c.expect.dkim) assert.equal(r.body.facts.auth?.dkim?.[0]?.result, c.expect.dkim, r.header);
+  assert.equal(result('dmarc'), c.expect.dmarc, r.header);
+  assert.equal(r.body.verdict.action, c.expect.action, r.header);
+  if (c.expect.reply) assert.equal(r.body.verdict.action === 'reject' && r.body.verdict.error.reply, c.expect.reply);
+  assert.equal(r.mailFrom.action, 'continue');
 }
