@@ -14,6 +14,7 @@ import { WireDnsClient } from '../dns/wire-client.js';
 import { runDkimRotation, recordName, type RotationDeps, type RotationReport } from '../sender-auth/dkim-rotation.js';
 import type { DkimKeyStore } from '../store/types.js';
 import type { Logger } from '../telemetry/logger.js';
+import { runPeriodically } from './periodic.js';
 
 export function dkimRotationDeps(config: Config, keys: DkimKeyStore, now: () => number = Date.now): RotationDeps {
   return {
@@ -35,20 +36,5 @@ export function logRotationReport(report: RotationReport, log: Logger): void {
 
 /** Runs the step now and every intervalMs until stop(). */
 export function scheduleDkimRotation(deps: RotationDeps, intervalMs: number, log: Logger): { stop(): void } {
-  let running = false;
-  const tick = async () => {
-    if (running) return;
-    running = true;
-    try {
-      logRotationReport(await runDkimRotation(deps), log);
-    } catch (err) {
-      log.warn('dkim rotation check failed', { reason: err instanceof Error ? err.message : String(err) });
-    } finally {
-      running = false;
-    }
-  };
-  void tick();
-  const timer = setInterval(() => void tick(), intervalMs);
-  timer.unref();
-  return { stop: () => clearInterval(timer) };
+  return runPeriodically(async () => logRotationReport(await runDkimRotation(deps), log), intervalMs, log, 'dkim rotation check');
 }

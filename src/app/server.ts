@@ -7,7 +7,8 @@
  *   SIGHUP          reload the configuration's reloadable parts and every
  *                   certificate.
  *   SIGUSR2         look at the outbound queue now (`petrel queue flush`,
- *                   `retry`, `release`), as postqueue -f wakes qmgr.
+ *                   `retry`, `release`), as postqueue -f wakes qmgr, and
+ *                   at the quarantine (`petrel quarantine release`).
  *
  * Security: binds the configured addresses (loopback by default); writes
  * <data>/petrel.pid so `petrel cert reload` can signal this process.
@@ -18,9 +19,12 @@ import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { ImapEndpoint, MAX_CONNECTIONS_PER_USER_IP } from '../endpoints/imap/index.js';
 import { Pop3Endpoint } from '../endpoints/pop3/index.js';
 import { openDnsClient } from './dns.js';
-import { filterPipelineFor } from './filters.js';
+import { filterPipelineFor, greylistSettingsFrom } from './filters.js';
+import { runPeriodically } from './periodic.js';
+import { scheduleSpamTraining } from './spam-training.js';
+import { scheduleQuarantine } from './quarantine.js';
 import { httpEndpointFor } from './http-endpoint.js';
-import { SmtpEndpoint, type SmtpRole } from '../endpoints/smtp/endpoint.js';
+import { clientRatesFor, SmtpEndpoint, type SmtpRole } from '../endpoints/smtp/endpoint.js';
 import { MailboxEvents, publishDeliveries } from '../mailbox/events.js';
 import { AuthFailures } from '../net/auth-failures.js';
 import { SendingLimits } from '../net/sending-limits.js';
@@ -56,6 +60,8 @@ export interface RunningServer {
   authFailures: AuthFailures;
   /** The outbound queue's delivery thread, when [outbound] enabled. */
   outbound: OutboundThread | undefined;
+  /** Delivers what `petrel quarantine release` marked; kick() looks now. */
+  quarantine: { kick(): void };
   reload(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -70,7 +76,7 @@ interface Endpoint {
 }
 
 /** Settings a reload cannot apply to a running process: listeners, identity, storage, certificate sources. */
-const RESTART_KEYS = ['hostname', 'data_dir', ...ROLES, 'tls', 'storage', 'directory', 'log', 'outbound', 'dns', 'acme', 'dkim', 'filters', 'dnsbl'] as const;
+const RESTART_KEYS = ['hostname', 'data_dir', ...ROLES, 'tls', 'storage', 'directory', 'log', 'outbound', 'dns', 'acme', 'dkim', 'filters', 'dnsbl', 'spam', 'quarantine', 'greylist', 'clamav', 'attachments'] as const;
 
 /**
  * Who "this host" is for MX loop detection: its names, and every address
@@ -156,12 +162,14 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
   const limits = { ...config.smtp };
   // One user's submissions counted across the 587 and 465 listeners.
   const sendingLimits = new SendingLimits(() => ({ messages: limits.user_messages_per_hour, recipients: limits.user_recipients_per_hour }));
+  // Connections, messages and recipients per minute from one MX client, over every MX listener.
+  const clientRates = clientRatesFor(limits);
   const smtpEndpoints: SmtpEndpoint[] = [];
   const endpoints: Endpoint[] = [];
   // Message bytes for FETCH and RETR, read on their own thread; the commit worker is the only writer.
   const blobs = new BlobReadThread(stores.paths.blobs);
   // The checks of incoming mail, shared by the SMTP listeners (each filter says which roles it runs for).
-  const filters = filterPipelineFor(config, { dns: openDnsClient(config.dns) });
+  const filters = filterPipelineFor(config, { dns: openDnsClient(config.dns), bayes: stores.store.bayes, greylist: stores.store.greylist });
   const create = (role: Role): Endpoint => {
     if (role === 'http' || role === 'https') {
       return httpEndpointFor(role === 'https', config, stores, certificates, logger);
@@ -172,7 +180,7 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
     if (role === 'pop3' || role === 'pop3s') {
       return new Pop3Endpoint({ security: role === 'pop3' ? 'starttls' : 'implicit', directory: stores.directory, store: stores.store, blobs, authFailures, events, certificates, logger });
     }
-    const smtp = new SmtpEndpoint({ role, hostname: config.hostname, directory: stores.directory, committer: publishing, authFailures, sendingLimits, certificates, limits, logger, hasSpace, filters, authservId: config.filters.authserv_id || config.hostname });
+    const smtp = new SmtpEndpoint({ role, hostname: config.hostname, directory: stores.directory, committer: publishing, authFailures, sendingLimits, clientRates, certificates, limits, logger, hasSpace, filters, authservId: config.filters.authserv_id || config.hostname });
     smtpEndpoints.push(smtp);
     return smtp;
   };
@@ -231,6 +239,18 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
   }
   // Rotated DKIM keys start signing once their records are visible; the outbound worker reads the keys per message.
   const dkimRotation = scheduleDkimRotation(dkimRotationDeps(config, stores.store.directory), config.dkim.check_interval, logger.child({}, 'dkim'));
+  // Moves into and out of Junk teach the Bayes tables.
+  const spamTraining = config.spam.enabled && config.spam.bayes.enabled ? scheduleSpamTraining(stores.store, { root: stores.paths.blobs, get: (h) => blobs.get(h) }, config.spam.learn_interval, logger.child({}, 'spam')) : undefined;
+  // Held messages the CLI marked are delivered here, through the same committer as any message.
+  const quarantine = scheduleQuarantine(
+    { quarantine: stores.store.quarantine, directory: stores.directory, committer: publishing, blobs, log: logger.child({}, 'quarantine') },
+    { checkIntervalMs: config.quarantine.check_interval, retentionMs: config.quarantine.retention },
+  );
+  // Greylisting forgets triplets nobody retried and networks gone quiet.
+  const greylist = greylistSettingsFrom(config.greylist);
+  const greylistExpiry = config.greylist.enabled
+    ? runPeriodically(async () => void (await stores.store.greylist.expire(Date.now(), greylist)), 60 * 60 * 1000, logger.child({}, 'greylist'), 'greylist expiry')
+    : undefined;
   writePidFile(stores.paths.pidFile, startedAt);
 
   return {
@@ -241,6 +261,7 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
     events,
     authFailures,
     outbound,
+    quarantine,
     async reload() {
       try {
         const fresh = loadConfig({ file: loaded.file, dataDir: loaded.dataDir });
@@ -261,6 +282,9 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
       const grace = config.shutdown.grace;
       logger.info('stopping', { grace_ms: grace });
       dkimRotation.stop();
+      spamTraining?.stop();
+      quarantine.stop();
+      greylistExpiry?.stop();
       await acme?.stop(grace);
       await Promise.all(endpoints.map((e) => e.close(grace)));
       await outbound?.stop(grace);

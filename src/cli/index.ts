@@ -18,6 +18,8 @@ import { domain } from './domain.js';
 import { init } from './init.js';
 import { processIo, type Io } from './io.js';
 import { queue } from './queue.js';
+import { spam } from './spam.js';
+import { quarantine } from './quarantine.js';
 import { serve } from './serve.js';
 import { user } from './user.js';
 
@@ -40,6 +42,8 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   dkim: { run: dkim, help: 'dkim show DOMAIN [--json] | status DOMAIN | rotate DOMAIN [--selector S] [--algorithm rsa|ed25519|both] | check [DOMAIN]' },
   doctor: { run: doctor, help: 'doctor [DOMAIN...] [--json] [--resolver HOST:PORT] [--name NAME,...] [--user ADDRESS --password-stdin] [--outbound-probe HOST:PORT|off] [--dns-only]\n                                          what is wrong with DNS, certificates and ports, and the fix' },
   dns: { run: dns, help: 'dns plan DOMAIN [--json]                 every record the domain and the mail host must publish' },
+  spam: { run: spam, help: 'spam learn spam|ham [--user ADDRESS] [FILE...] | forget [--user ADDRESS] [FILE...] | status [--user ADDRESS] | check [FILE]' },
+  quarantine: { run: quarantine, help: 'quarantine list [--json] | show ID [--json] [--full] | release ID... | delete ID...' },
   queue: { run: queue, help: 'queue list | show ID | stats | flush | retry ID | hold ID | release ID | delete ID' },
 };
 
@@ -71,6 +75,7 @@ export async function runCli(argv: string[], io: Io = processIo): Promise<number
         user: { type: 'string' },
         'outbound-probe': { type: 'string' },
         'dns-only': { type: 'boolean' },
+        full: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });

@@ -42,8 +42,8 @@ function describeEntry(e: QueueEntry, out: (line: string) => void): void {
   }
 }
 
-/** Tells a running server to look at the queue now; false when none runs. */
-function wake(ctx: CommandContext, pidFile: string): boolean {
+/** Tells a running server to look at the queue and the quarantine now; false when none runs. */
+export function wakeServer(pidFile: string): boolean {
   const running = readPidFile(pidFile);
   if (!running) return false;
   try {
@@ -61,7 +61,7 @@ export async function queue(ctx: CommandContext): Promise<number> {
       ctx.io.err(`no queued message ${rest[0]}`);
       return 1;
     };
-    const woken = () => (wake(ctx, paths.pidFile) ? 'the server was told' : 'no server is running: it happens at the next start');
+    const woken = () => (wakeServer(paths.pidFile) ? 'the server was told' : 'no server is running: it happens at the next start');
     switch (action) {
       case 'list': {
         const entries = await store.queue.list();

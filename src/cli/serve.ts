@@ -46,6 +46,7 @@ export async function serve(ctx: CommandContext): Promise<number> {
     process.on('SIGUSR2', () => {
       logger.info('signal', { signal: 'SIGUSR2' });
       server.outbound?.kick();
+      server.quarantine.kick();
     });
     process.on('SIGHUP', () => {
       logger.info('signal', { signal: 'SIGHUP' });

@@ -19,7 +19,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { accountAddress, type Directory } from '../directory/directory.js';
-import { classify, DEFAULT_SPAM_SETTINGS, formatScore, forgetMessage, learnMessage, readMessage, scoreMessage, tokenize, urlHosts } from '../filters/spam/index.js';
+import { spamSettingsFrom } from '../app/filters.js';
+import type { BayesSettings } from '../filters/spam/settings.js';
+import { classify, formatScore, forgetMessage, learnMessage, readMessage, scoreMessage, tokenize, urlHosts } from '../filters/spam/index.js';
 import type { MetadataStore } from '../store/types.js';
 import { UsageError, type CommandContext } from './context.js';
 
@@ -45,8 +47,8 @@ async function userId(ctx: CommandContext, directory: Directory): Promise<{ id: 
   return { id: account.id, label: `global and ${accountAddress(account)}` };
 }
 
-async function status(store: MetadataStore, id: number | null, label: string, out: (line: string) => void): Promise<void> {
-  const { minSpam, minHam } = DEFAULT_SPAM_SETTINGS.bayes;
+async function status(store: MetadataStore, bayes: BayesSettings, id: number | null, label: string, out: (line: string) => void): Promise<void> {
+  const { minSpam, minHam } = bayes;
   const t = await store.bayes.totals(id);
   const ready = t.spam >= minSpam && t.ham >= minHam ? 'in use' : `not used until ${minSpam} spam and ${minHam} ham are learned`;
   out(`${label}: ${t.spam} spam, ${t.ham} ham learned (${ready})`);
@@ -77,19 +79,21 @@ export async function spam(ctx: CommandContext): Promise<number> {
         return 0;
       });
     case 'status':
-      return ctx.withStores(async ({ store, directory }) => {
-        await status(store, null, 'global', ctx.io.out);
+      return ctx.withStores(async ({ store, directory }, loaded) => {
+        const { bayes } = spamSettingsFrom(loaded.config.spam);
+        await status(store, bayes, null, 'global', ctx.io.out);
         const { id, label } = await userId(ctx, directory);
-        if (id !== null) await status(store, id, label.replace(/^global and /, ''), ctx.io.out);
+        if (id !== null) await status(store, bayes, id, label.replace(/^global and /, ''), ctx.io.out);
         return 0;
       });
     case 'check':
-      return ctx.withStores(async ({ store }) => {
+      return ctx.withStores(async ({ store }, loaded) => {
+        const settings = spamSettingsFrom(loaded.config.spam);
         for await (const m of messages(rest.slice(0, 1))) {
           const view = readMessage(m.bytes);
-          const bayes = await classify(store.bayes, tokenize(view), null, DEFAULT_SPAM_SETTINGS.bayes);
-          const r = scoreMessage({ view, facts: {}, sender: '', evidence: { hosts: urlHosts(view.text, view.html), bayes: bayes?.probability }, settings: DEFAULT_SPAM_SETTINGS, now: Date.now() });
-          ctx.io.out(`score ${formatScore(r.score)} (spam at ${formatScore(DEFAULT_SPAM_SETTINGS.thresholds.junk)})`);
+          const bayes = await classify(store.bayes, tokenize(view), null, settings.bayes);
+          const r = scoreMessage({ view, facts: {}, sender: '', evidence: { hosts: urlHosts(view.text, view.html), bayes: bayes?.probability }, settings, now: Date.now() });
+          ctx.io.out(`score ${formatScore(r.score)} (spam at ${formatScore(settings.thresholds.junk)})`);
           for (const h of r.hits) ctx.io.out(`  ${formatScore(h.score).padStart(7)}  ${h.name}`);
         }
         return 0;

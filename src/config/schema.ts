@@ -131,6 +131,9 @@ export const configSchema = z
       error_delay: keyInput(duration, '1s', 'The delay added to each error reply once a session has made half of max_errors.'),
       user_messages_per_hour: key(z.number().int().min(0), 200, 'Messages one authenticated user may submit in any 60 minutes; past it MAIL answers 450 4.7.1, so a compromised account cannot flood the world. 0 is no limit.'),
       user_recipients_per_hour: key(z.number().int().min(0), 1000, 'Recipients, over all their messages, one authenticated user may submit in any 60 minutes; past it RCPT answers 450 4.7.1. 0 is no limit.'),
+      client_connection_rate: key(z.number().int().min(0), 60, 'MX: connections one client (an address, IPv6 by /64) may open per minute; past it 421 4.7.0 (Postfix\'s smtpd_client_connection_rate_limit). Clients in trusted_networks and logged-in users are not counted. 0 is no limit.'),
+      client_message_rate: key(z.number().int().min(0), 120, 'MX: messages (MAIL) one client may send per minute; past it 450 4.7.1, so it retries later.'),
+      client_recipient_rate: key(z.number().int().min(0), 600, 'MX: recipients (RCPT) one client may give per minute; past it 450 4.7.1.'),
       greeting_delay: keyInput(duration, '1s', 'MX only: how long to wait before the banner for clients outside trusted_networks; a client that talks during the wait is dropped (early talker, as postscreen\'s pregreet test). 0 turns the check off.'),
       trusted_networks: key(z.array(z.string().refine(isNetwork, { message: 'must be an address or a network in CIDR notation, such as 192.0.2.0/24 or 2001:db8::/32' })), ['127.0.0.0/8', '::1/128'], 'Clients spared the greeting wait (like Postfix\'s mynetworks for postscreen). Grants no relaying.'),
       timeout: keyInput(duration, '5m', 'Idle time allowed between client commands, and per DATA chunk.'),
@@ -166,11 +169,6 @@ export const configSchema = z
       max_size: keyInput(size, '25M', 'Larger messages are not sent to clamd and count as over its limits (never as clean). At most clamd\'s StreamMaxLength (Debian\'s default 25M), which clamd enforces the same way.'),
     }),
 
-    dnsbl: section('DNS blocklists asked for the address of every MX client (RFC 5782), as Postfix\'s reject_rbl_client does.', {
-      zones: key(z.array(hostname).max(10), [], 'Zones to ask, such as ["zen.spamhaus.org"]. Empty: none. Answers 127.255.255.x (Spamhaus\'s "will not answer", e.g. through a public resolver) count as not listed.'),
-      action: key(z.enum(['reject', 'score']), 'reject', 'reject: a listed client\'s recipients get 554 5.7.1 (postmaster@ excepted); score: the listing only counts in the spam score.'),
-    }),
-
     attachments: section('The attachment policy: file types refused at the MX whatever a virus scanner says, found by name (Content-Disposition filename, Content-Type name) and by content (Windows and ELF executables, scripts), also inside zip archives.', {
       enabled: key(z.boolean(), true, 'Check attachments. Needs no external service.'),
       blocked: key(
@@ -183,6 +181,11 @@ export const configSchema = z
       block_encrypted: key(z.boolean(), false, 'Refuse encrypted archives (password-protected zips), whose contents cannot be checked. Off, they only count in the spam score.'),
     }),
 
+    dnsbl: section('DNS blocklists asked for the address of every MX client (RFC 5782), as Postfix\'s reject_rbl_client does.', {
+      zones: key(z.array(hostname).max(10), [], 'Zones to ask, such as ["zen.spamhaus.org"]. Empty: none. Answers 127.255.255.x (Spamhaus\'s "will not answer", e.g. through a public resolver) count as not listed.'),
+      action: key(z.enum(['reject', 'score']), 'reject', 'reject: a listed client\'s recipients get 554 5.7.1 (postmaster@ excepted); score: the listing only counts in the spam score.'),
+    }),
+
     sender_auth: section('SPF (RFC 7208), DKIM (RFC 6376), DMARC (RFC 7489) and ARC (RFC 8617) checks of mail arriving at the MX, with the From domain\'s DMARC policy applied and one Authentication-Results field under [filters] authserv_id. Clients in [smtp] trusted_networks and authenticated users are not checked (their field says "none").', {
       enabled: key(z.boolean(), true, 'Check mail arriving at the MX.'),
       max_dns_queries: key(z.number().int().min(10).max(1000), 100, 'DNS questions one message may cause, all checks together; past it each further question is a temperror.'),
@@ -191,6 +194,60 @@ export const configSchema = z
       dmarc_quarantine: key(z.enum(['junk', 'quarantine']), 'junk', 'Where mail failing DMARC of a domain with p=quarantine goes: the recipient\'s Junk, or the quarantine (`petrel quarantine`). p=reject is refused with 550 5.7.1.'),
       spf_fail_reject: key(z.boolean(), false, 'Refuse at MAIL FROM (550 5.7.1) when SPF fails. Off: an SPF failure only counts towards DMARC and the spam score.'),
       min_key_bits: key(z.number().int().min(1024).max(4096), 1024, 'DKIM and ARC RSA keys shorter than this do not verify (RFC 8301).'),
+    }),
+
+    greylist: section('Greylisting (RFC 6647), as postgrey does it: the first attempt of a client network (IPv4 /24, IPv6 /64), sender and recipient gets 451 4.7.1 at RCPT; a retry after the delay passes. Off by default: it delays first mail by the sender\'s retry interval.', {
+      enabled: key(z.boolean(), false, 'Greylist MX clients outside trusted_networks (mail to postmaster@ and logged-in users never are).'),
+      delay: keyInput(duration, '5m', 'How long a new triplet is deferred (postgrey --delay).'),
+      retry_window: keyInput(duration, '2d', 'A retry later than this after the first attempt counts as a first attempt again.'),
+      max_age: keyInput(duration, '35d', 'A triplet or an allowlisted network not seen for this long is forgotten (postgrey --max-age).'),
+      auto_allowlist: key(z.number().int().min(0), 5, 'A client network whose mail passed this many times is no longer greylisted (postgrey --auto-whitelist-clients). 0: never.'),
+    }),
+
+    spam: section('The built-in spam scorer (rules, URI blocklists, a Bayesian classifier), optionally joined by SpamAssassin\'s spamd and rspamd; every scored message gets X-Spam-Score and X-Spam-Status.', {
+      enabled: key(z.boolean(), true, 'Score mail arriving at the MX and over LMTP. Needs no external service.'),
+      junk_score: key(z.number(), 5, 'At or above this score a message is spam: delivered to the recipient\'s Junk, or held in quarantine (action). SpamAssassin\'s required_score.'),
+      reject_score: key(z.number().min(0), 15, 'At or above this score a message is refused during the session (550 5.7.1), when every recipient\'s domain would refuse it. 0: never refused.'),
+      action: key(z.enum(['junk', 'quarantine']), 'junk', 'Where spam goes: the recipient\'s Junk mailbox, or the quarantine (`petrel quarantine`), from which nothing is ever bounced.'),
+      domain: key(
+        z.array(z.object({ name: hostname, junk_score: z.number().optional(), reject_score: z.number().min(0).optional(), action: z.enum(['junk', 'quarantine']).optional() }).strict()),
+        [],
+        'A hosted domain\'s own thresholds: [[spam.domain]] name = "example.com", junk_score = 4, reject_score = 0, action = "quarantine". Keys left out keep the defaults above.',
+      ),
+      scores: key(z.record(z.string().regex(/^[A-Z0-9_]+$/, 'test names are capitals, digits and _'), z.number()), {}, 'Scores replacing a rule\'s own, by test name: { MISSING_DATE = 2, HTML_ONLY = 0 } (0 turns a rule off). `petrel spam check` shows the tests a message hits.'),
+      uribl: key(
+        z.array(z.object({ zone: hostname, score: z.number(), name: z.string().regex(/^[A-Z0-9_]+$/).optional(), mask: z.number().int().min(1).max(255).optional() }).strict()).max(10),
+        [],
+        'URI blocklists asked for the domains of a message\'s links: [[spam.uribl]] zone = "multi.uribl.com", score = 4, mask = 14 (bits of the answer that count). Empty: links are not looked up.',
+      ),
+      max_uri_lookups: key(z.number().int().min(0).max(50), 20, 'Blocklist questions (domain x zone) per message.'),
+      dnsbl_score: key(z.number(), 3, 'Added for each [dnsbl] zone listing the client, when [dnsbl] action = "score".'),
+      learn_interval: keyInput(duration, '1m', 'How often the Bayes tables learn from messages users moved into or out of Junk.'),
+      bayes: section('The Bayesian classifier, global and per user, trained by moves into and out of Junk and by `petrel spam learn`.', {
+        enabled: key(z.boolean(), true, 'Classify with the learned tables (silent until they have learned enough).'),
+        min_spam: key(z.number().int().min(1), 200, 'Spam messages a table must have learned before it is used (SpamAssassin\'s bayes_min_spam_num).'),
+        min_ham: key(z.number().int().min(1), 200, 'Ham messages likewise (bayes_min_ham_num).'),
+        per_user: key(z.boolean(), true, 'Use the recipient\'s own table when it has learned enough, else the global one.'),
+      }),
+      spamd: section('SpamAssassin\'s spamd, asked for every message; its score joins ours.', {
+        address: key(z.string(), '', '"127.0.0.1:783", "[::1]:783" or an absolute path to its unix socket. Empty: not asked.'),
+        timeout: keyInput(duration, '10s', 'One message\'s whole exchange; past it spamd\'s score is left out.'),
+        weight: key(z.number().min(0), 1, 'Its score, scaled from its required score to junk_score, counts this many times.'),
+        max_size: keyInput(size, '500K', 'Larger messages are not sent (spamc -s).'),
+        user: key(z.string(), '', 'The user spamd scores for (spamc -u); empty: spamd\'s default.'),
+      }),
+      rspamd: section('rspamd\'s HTTP API (POST /checkv2), asked for every message; its score joins ours.', {
+        url: key(z.union([z.literal(''), z.string().url()]), '', 'Its worker, such as "http://127.0.0.1:11333". Empty: not asked.'),
+        password: key(z.string(), '', 'The Password header, when the worker wants one.'),
+        timeout: keyInput(duration, '10s', 'One message\'s exchange; past it rspamd\'s score is left out.'),
+        weight: key(z.number().min(0), 1, 'Its score, scaled from its required score to junk_score, counts this many times.'),
+        max_size: keyInput(size, '500K', 'Larger messages are not sent.'),
+      }),
+    }),
+
+    quarantine: section('Messages the filters held (spam or DMARC set to quarantine, a partial refusal): kept with the reason until `petrel quarantine release` or `delete`; never bounced.', {
+      retention: keyInput(duration, '30d', 'Held messages older than this are deleted. 0 keeps them until an operator acts.'),
+      check_interval: keyInput(duration, '1m', 'How often the server looks for messages marked for release (the CLI also wakes it at once) and for expired ones.'),
     }),
 
     dns: section('The DNS resolvers every lookup goes through: outbound MX routing, MTA-STS, DANE, and later sender authentication and the doctor.', {

@@ -52,6 +52,8 @@ export interface AcceptRecipient {
   orcpt?: string;
   /** The filters judged it spam for this recipient: its local mailboxes get it in Junk rather than INBOX. */
   folder?: 'junk';
+  /** The filters held it for this recipient, for this reason: it goes to the quarantine, not to its targets. */
+  quarantine?: string;
 }
 
 export interface Inbound {
@@ -70,6 +72,10 @@ export interface Inbound {
   accountId: number | null;
   /** The MAIL parameters remote delivery and DSNs need (kept in the queue). */
   envelope?: OutboundEnvelope;
+  /** Delivering a message released from the quarantine: its entry goes in the same transaction. */
+  releasesQuarantine?: number;
+  /** The client's address, kept with a quarantine entry. */
+  clientIp?: string;
   /** Refuse bare CR/LF (strict) or repair them (normalize). */
   lineEndings: 'strict' | 'normalize';
   /** Enforce quota at commit (LMTP, or one SMTP recipient); else allow overshoot. */
@@ -90,6 +96,8 @@ export interface Accepted {
   messageId: string | null;
   size: number;
   outcomes: RecipientOutcome[];
+  /** Only for releasesQuarantine: the entry was already gone (released or deleted meanwhile), nothing was delivered. */
+  releaseGone?: true;
 }
 
 const reject = (code: MailError['code'], enhanced: string, text: string, detail?: string) => new MailError({ code, enhanced, text, module: 'cleanup', detail });
@@ -160,7 +168,9 @@ export async function acceptMessage(inbound: Inbound, committer: MessageCommitte
   const accounts: number[] = [];
   const folders = new Map<number, string>();
   const remote: OutboundRecipient[] = [];
+  const held = inbound.recipients.filter((r) => r.quarantine !== undefined);
   for (const r of inbound.recipients) {
+    if (r.quarantine !== undefined) continue;
     for (const t of r.targets) {
       if (t.kind === 'mailbox') {
         if (!accounts.includes(t.account.id)) {
@@ -187,16 +197,32 @@ export async function acceptMessage(inbound: Inbound, committer: MessageCommitte
         threadRefs: threadRefsOf(headerText),
         local: accounts.map((accountId) => ({ accountId, mailbox: folders.get(accountId)!, enforceQuota: inbound.enforceQuota })),
         outbound: remote.length > 0 ? { sender: inbound.sender, recipients: remote, source: inbound.source, accountId: inbound.accountId, envelope: inbound.envelope ?? NO_ENVELOPE } : undefined,
+        quarantine: held.length > 0 ? {
+          sender: inbound.sender,
+          recipients: held.map((r) => r.address),
+          reason: [...new Set(held.map((r) => r.quarantine!))].join('; '),
+          source: inbound.source,
+          clientIp: inbound.clientIp ?? null,
+          subject: parsed.envelope.subject?.slice(0, 300) ?? null,
+          envelope: inbound.envelope ?? NO_ENVELOPE,
+        } : undefined,
+        releasesQuarantine: inbound.releasesQuarantine,
       },
     });
   } catch (err) {
     throw asMailError(err, 'commit');
   }
 
+  if (result.releaseGone) return { queueId: inbound.queueId, messageId, size: bytes.length, outcomes: inbound.recipients.map(() => ({ ok: true })), releaseGone: true };
   const byAccount = new Map<number, LocalOutcome>();
   accounts.forEach((id, i) => byAccount.set(id, result.local[i]!));
 
   const outcomes: RecipientOutcome[] = inbound.recipients.map((r) => {
+    if (r.quarantine !== undefined) {
+      // Held, never bounced: the session says 250 and the operator decides.
+      log.info('quarantined', { queue: inbound.queueId, to: `<${r.address}>`, status: 'held', reason: r.quarantine });
+      return { ok: true };
+    }
     let delivered = false;
     let failure: MailError | undefined;
     for (const t of r.targets) {

@@ -343,6 +343,53 @@ export function runStoreContract(backend: string, open: StoreFactory): void {
       assert.deepEqual(await s.queue.list(), []);
     }));
 
+    it('holds recipients in the quarantine in the delivery transaction, releases them once, and keeps the blob referenced', withStore(async (s) => {
+      await s.directory.addDomain({ name: 'example.com', ascii: 'example.com' });
+      const a = await s.directory.addAccount({ domain: 'example.com', local: 'a', passwordHash: 'h', quotaBytes: 0 });
+      const envelope = { ret: null, envid: null, smtpUtf8: false, requireTls: false, body: null };
+      const hold = { sender: 'x@remote.test', recipients: ['b@example.com', 'c@example.com'], reason: 'spam score 7.5', source: 'mx' as const, clientIp: '192.0.2.1', subject: 'Offer', envelope };
+      // a@ is delivered, b@ and c@ held: one entry, in the same commit.
+      const [r] = await s.deliveries.commit([request([a.id], 30, { quarantine: hold })]);
+      assert.ok(r!.local[0]!.ok);
+      const [held] = await s.quarantine.list(10);
+      assert.deepEqual({ ...held!, id: 0, createdAt: 0 }, { ...hold, id: 0, queueId: 'Q30', blobHash: blob(30).hash, size: 100, messageId: '<m30@test>', createdAt: 0, releaseRequestedAt: null });
+      assert.equal(await s.quarantine.count(), 1);
+      assert.deepEqual(await s.quarantine.get(held!.id), held);
+      assert.equal(await s.quarantine.get(held!.id + 100), undefined);
+      assert.ok(await s.isBlobReferenced(blob(30).hash));
+
+      assert.deepEqual(await s.quarantine.pendingReleases(10), []);
+      assert.equal(await s.quarantine.requestRelease(held!.id, 1_700_000_000_500), true);
+      assert.equal(await s.quarantine.requestRelease(held!.id + 100, 1), false);
+      assert.deepEqual((await s.quarantine.pendingReleases(10)).map((e) => e.releaseRequestedAt), [1_700_000_000_500]);
+      assert.equal(await s.quarantine.expire(Number.MAX_SAFE_INTEGER), 0, 'an entry waiting for release does not expire');
+
+      const [released] = await s.deliveries.commit([request([a.id], 30, { releasesQuarantine: held!.id, queueId: 'Q30r' })]);
+      assert.ok(released!.local[0]!.ok);
+      assert.equal(await s.quarantine.count(), 0);
+      const [again] = await s.deliveries.commit([request([a.id], 30, { releasesQuarantine: held!.id })]);
+      assert.deepEqual(again, { local: [], releaseGone: true }, 'released once');
+      const inbox = await s.mailboxes.getMailbox(a.id, 'INBOX');
+      assert.equal((await s.mailboxes.listMessages(inbox!.id)).length, 2);
+    }));
+
+    it('deletes and expires quarantine entries; an entry alone keeps its blob from the collector', withStore(async (s) => {
+      const envelope = { ret: null, envid: null, smtpUtf8: false, requireTls: false, body: null };
+      const hold = { sender: '', recipients: ['b@example.com'], reason: 'virus', source: 'lmtp' as const, clientIp: null, subject: null, envelope };
+      await s.deliveries.commit([request([], 31, { quarantine: hold }), request([], 32, { quarantine: hold })]);
+      const unreferenced = async () => (await s.blobGarbage.unreferenced('', 100, Number.MAX_SAFE_INTEGER)).hashes;
+      assert.deepEqual(await unreferenced(), []);
+      const [newest, oldest] = await s.quarantine.list(10);
+      assert.equal(newest!.queueId, 'Q32', 'newest first');
+      assert.deepEqual((await s.quarantine.list(1, 1)).map((e) => e.queueId), ['Q31']);
+      assert.equal(await s.quarantine.delete(oldest!.id), true);
+      assert.equal(await s.quarantine.delete(oldest!.id), false);
+      assert.deepEqual(await unreferenced(), [blob(31).hash]);
+      assert.equal(await s.quarantine.expire(newest!.createdAt), 0);
+      assert.equal(await s.quarantine.expire(newest!.createdAt + 1), 1);
+      assert.equal(await s.quarantine.count(), 0);
+    }));
+
     it('serialises concurrent commits so UIDs never collide', withStore(async (s) => {
       await s.directory.addDomain({ name: 'example.com', ascii: 'example.com' });
       const a = await s.directory.addAccount({ domain: 'example.com', local: 'a', passwordHash: 'h', quotaBytes: 0 });

@@ -442,6 +442,55 @@ export interface DeliveryRequest {
   local: LocalTarget[];
   /** Remote recipients for the outbound queue, if any. */
   outbound?: OutboundRequest;
+  /** Recipients the filters held: one quarantine entry, written in the same transaction. */
+  quarantine?: QuarantineHold;
+  /** A quarantine entry this delivery releases: removed in the same transaction, so it is delivered once. */
+  releasesQuarantine?: number;
+}
+
+/** What is kept of a held message besides its bytes. */
+export interface QuarantineHold {
+  sender: string;
+  /** The held recipients as given at RCPT (resolved again at release). */
+  recipients: string[];
+  /** Why, as the filters said it ("spam score 7.2", "DMARC policy quarantine"). */
+  reason: string;
+  source: 'mx' | 'submission' | 'lmtp' | 'local';
+  clientIp: string | null;
+  subject: string | null;
+  envelope: OutboundEnvelope;
+}
+
+export interface QuarantinedMessage extends QuarantineHold {
+  id: number;
+  queueId: string;
+  blobHash: string;
+  size: number;
+  messageId: string | null;
+  createdAt: number;
+  /** When `petrel quarantine release` asked for it; the server delivers it and removes the entry. */
+  releaseRequestedAt: number | null;
+}
+
+/**
+ * The quarantine: messages the filters held, until the operator releases
+ * (delivers as if accepted) or deletes them, or they expire. Entries are
+ * made by DeliveryStore.commit (quarantine) and released by it
+ * (releasesQuarantine). Nothing held is ever bounced.
+ */
+export interface QuarantineStore {
+  /** Newest first. */
+  list(limit: number, offset?: number): Promise<QuarantinedMessage[]>;
+  count(): Promise<number>;
+  get(id: number): Promise<QuarantinedMessage | undefined>;
+  /** Marks it for release by the server; false when there is no such entry. */
+  requestRelease(id: number, now: number): Promise<boolean>;
+  /** Entries marked for release, oldest request first. */
+  pendingReleases(limit: number): Promise<QuarantinedMessage[]>;
+  /** false when there was no such entry. */
+  delete(id: number): Promise<boolean>;
+  /** Removes entries held since before `before` (not those waiting for release); how many. */
+  expire(before: number): Promise<number>;
 }
 
 /**
@@ -498,6 +547,8 @@ export type LocalOutcome =
 
 export interface DeliveryResult {
   local: LocalOutcome[];
+  /** The request released a quarantine entry that no longer existed (deleted or released meanwhile): nothing was written. */
+  releaseGone?: true;
 }
 
 /** commitAtomic's answer: on a failure nothing was written and results say which target failed. */
@@ -785,6 +836,30 @@ export interface AcmeStore {
   removeChallenge(token: string): Promise<void>;
 }
 
+/** How greylisting decides (filters/greylist). */
+export interface GreylistPolicy {
+  /** A triplet seen for the first time is deferred until this long has passed. */
+  delayMs: number;
+  /** A retry later than this after the first attempt starts over. */
+  retryWindowMs: number;
+  /** A triplet (or an allowlisted network) not seen for this long is forgotten. */
+  maxAgeMs: number;
+  /** A network whose triplets passed this many times is no longer greylisted; 0: never. */
+  autoAllowAfter: number;
+}
+
+/**
+ * Greylisting's memory: triplets (client network, sender, recipient, as an
+ * opaque key) and client networks that retried. check() decides and
+ * records in one transaction.
+ */
+export interface GreylistStore {
+  /** new and wait: deferred; passed: the retry came after the delay (or it passed before); allowlisted: the network is trusted now. */
+  check(triplet: string, network: string, now: number, policy: GreylistPolicy): Promise<'new' | 'wait' | 'passed' | 'allowlisted'>;
+  /** Forgets what is older than the policy keeps; how many rows went. */
+  expire(now: number, policy: GreylistPolicy): Promise<number>;
+}
+
 export interface MetadataStore {
   readonly directory: DirectoryStore;
   readonly mailboxes: MailboxStore & MailboxAdmin;
@@ -798,9 +873,12 @@ export interface MetadataStore {
   readonly bayes: BayesStore;
   /** The MTA-STS policy cache of outbound delivery. */
   readonly mtaSts: MtaStsCache;
+  /** Messages the filters held. */
+  readonly quarantine: QuarantineStore;
+  readonly greylist: GreylistStore;
   /** The search queue, which the commit worker's indexer empties. */
   readonly searchQueue: SearchIndexQueue;
-  /** Blob hashes still referenced by a message, the queue or a learning event (for blob garbage collection). */
+  /** Blob hashes still referenced by a message, the queue, a learning event or the quarantine (for blob garbage collection). */
   isBlobReferenced(hash: string): Promise<boolean>;
   readonly blobGarbage: BlobGarbage;
   readonly acme: AcmeStore;

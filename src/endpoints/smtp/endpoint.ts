@@ -44,6 +44,7 @@ import type { FilterPipeline } from '../../filters/pipeline.js';
 import type { ClientInfo } from '../../filters/types.js';
 import { installEnhancedCodePassThrough } from './enhanced-codes.js';
 import { SessionFilters } from './filtering.js';
+import { ClientRates } from '../../net/client-rates.js';
 import { installProtocolGuards } from './protocol-guards.js';
 import { installImmediateGreeting } from './greeting.js';
 import { countLibraryErrorReplies } from './error-replies.js';
@@ -64,6 +65,9 @@ export interface SmtpLimits {
   timeout: number;
   user_messages_per_hour: number;
   user_recipients_per_hour: number;
+  client_connection_rate: number;
+  client_message_rate: number;
+  client_recipient_rate: number;
 }
 
 export interface SmtpEndpointDeps {
@@ -84,6 +88,8 @@ export interface SmtpEndpointDeps {
   authFailures?: AuthFailures;
   /** Per-user sending limits shared by the submission listeners (give the server's one); without it this endpoint keeps its own. */
   sendingLimits?: SendingLimits;
+  /** Per-client connection, message and recipient rates of the MX, shared by its listeners (give the server's one). */
+  clientRates?: ClientRates;
   /** The checks of incoming mail (filters/), run inside the session; without it, none. */
   filters?: FilterPipeline;
   /** Our authserv-id: incoming Authentication-Results claiming it are removed before filtering (default: hostname). */
@@ -134,6 +140,7 @@ export class SmtpEndpoint {
   private readonly limiter: ConnectionLimiter;
   private readonly authFailures: AuthFailures;
   private readonly sendingLimits: SendingLimits;
+  private readonly clientRates: ClientRates;
   private readonly listeners: Server[] = [];
   private readonly tlsServers: tls.Server[] = [];
   private unsubscribe: (() => void) | undefined;
@@ -147,6 +154,7 @@ export class SmtpEndpoint {
     this.limiter = new ConnectionLimiter(deps.limits.max_connections_per_ip);
     this.authFailures = deps.authFailures ?? new AuthFailures();
     this.sendingLimits = deps.sendingLimits ?? new SendingLimits(() => ({ messages: deps.limits.user_messages_per_hour, recipients: deps.limits.user_recipients_per_hour }));
+    this.clientRates = deps.clientRates ?? clientRatesFor(deps.limits);
     const protocol = deps.role === 'lmtp' ? 'lmtp' : 'smtp';
     const tlsOptions = deps.certificates.serverOptions(protocol);
     const submission = deps.role === 'submission' || deps.role === 'submissions';
@@ -310,6 +318,11 @@ export class SmtpEndpoint {
       return;
     }
     s.slot = client;
+    if (this.rateLimited(session) && !this.clientRates.take(client, 'connections')) {
+      s.log.warn('connection refused', { client, reason: 'client_connection_rate' });
+      cb(replyError(fail(421, '4.7.0', `${this.deps.hostname} Too many connections from your address per minute, try again later`)));
+      return;
+    }
     // RFC 3207 section 4 and our spec: no AUTH offered (or accepted) on 587 until TLS is up.
     if (this.role === 'submission' && !session.secure) session.disabledCommands = ['AUTH'];
     s.log.info('connect', { client: `[${client}]:${session.remotePort}`, secure: session.secure ? 'tls' : undefined });
@@ -321,10 +334,15 @@ export class SmtpEndpoint {
     }
     const filters = new SessionFilters(this.deps.filters, this.deps.authservId ?? this.deps.hostname);
     s.filters = filters;
-    filters.connect(this.clientInfo(session), s.log).then((verdict) => {
+    Promise.resolve().then(() => filters.connect(this.clientInfo(session), s.log)).then((verdict) => {
       if (verdict.action === 'reject') this.refuse(session, verdict.error, (e) => cb(e), 'reject CONNECT', { client });
       else greet();
     }, (err: unknown) => cb(replyError(asMailError(err, 'filters'))));
+  }
+
+  /** The per-client rates hold for MX clients outside trusted_networks that did not log in. */
+  private rateLimited(session: SMTPServerSession): boolean {
+    return this.role === 'mx' && this.state(session).account === undefined && !inNetworks(normalizeIp(session.remoteAddress), this.deps.limits.trusted_networks);
   }
 
   /** The client as the filters see it. */
@@ -337,7 +355,8 @@ export class SmtpEndpoint {
       tls: session.secure,
       user: s.account ? `${s.account.local}@${s.account.domain}` : null,
       role: this.role,
-      trusted: inNetworks(ip, this.deps.limits.trusted_networks),
+      // A unix socket (LMTP) has no address: it is a local process.
+      trusted: ip === '' || inNetworks(ip, this.deps.limits.trusted_networks),
     };
   }
 
@@ -403,6 +422,10 @@ export class SmtpEndpoint {
           return;
         }
       }
+      if (this.rateLimited(session) && !this.clientRates.take(s.slot ?? '', 'messages')) {
+        this.refuse(session, fail(450, '4.7.1', 'Message rate limit exceeded for your address; try again later'), cb, 'reject MAIL', { from: `<${sender}>`, reason: 'client_message_rate' });
+        return;
+      }
       s.log.debug('mail from', { from: `<${sender}>`, size: address.args && typeof address.args === 'object' ? (address.args as Record<string, string>).SIZE : undefined });
       s.queueId = newQueueId();
       if (s.filters) {
@@ -437,6 +460,10 @@ export class SmtpEndpoint {
       }
       if (s.account && (this.role === 'submission' || this.role === 'submissions') && !this.sendingLimits.mayAddRecipient(s.account.id, s.recipients.length)) {
         this.refuse(session, fail(450, '4.7.1', `<${to}>: Recipient rate limit exceeded for this user; try again later`), cb, 'reject RCPT', { from, to: `<${to}>`, reason: 'user_recipients_per_hour' });
+        return;
+      }
+      if (this.rateLimited(session) && !this.clientRates.take(s.slot ?? '', 'recipients')) {
+        this.refuse(session, fail(450, '4.7.1', `<${to}>: Recipient rate limit exceeded for your address; try again later`), cb, 'reject RCPT', { from, to: `<${to}>`, reason: 'client_recipient_rate' });
         return;
       }
       const resolution = await this.deps.directory.resolve(parsed.address);
@@ -522,13 +549,13 @@ export class SmtpEndpoint {
         if (filtered.verdict.action === 'reject' && !lmtp) throw filtered.verdict.error;
         message = filtered.bytes;
         extraHeaders = filtered.headers;
-        // LMTP answers each recipient; SMTP has one reply after DATA, so a refusal for some recipients only is kept from them instead (never a bounce).
+        // LMTP answers each recipient; SMTP has one reply after DATA, so a refusal for some recipients only holds it for them instead (never a bounce).
         if (lmtp) lmtpRefused = filtered.perRecipient.map((v) => (v.action === 'reject' ? v.error : undefined));
         recipients = recipients.map((r, i) => {
           const v = filtered.perRecipient[i];
           if (!v || v.action === 'continue' || (lmtp && v.action === 'reject')) return r;
-          log.info('held', { to: `<${r.address}>`, action: v.action, reason: v.action === 'reject' ? v.error.detail ?? v.error.message : v.reason });
-          return { ...r, folder: 'junk' as const };
+          if (v.action === 'junk') return { ...r, folder: 'junk' as const };
+          return { ...r, quarantine: v.action === 'reject' ? `refused for this recipient: ${v.error.reply}${v.error.detail ? ` (${v.error.detail})` : ''}` : v.reason };
         });
       }
       const refusedHere = recipients.filter((_, i) => lmtpRefused[i] !== undefined);
@@ -558,6 +585,7 @@ export class SmtpEndpoint {
           },
           bytes: message,
           extraHeaders,
+          clientIp: normalizeIp(session.remoteAddress),
           received: {
             helo: session.hostNameAppearsAs || 'unknown',
             clientIp: normalizeIp(session.remoteAddress),
@@ -606,4 +634,9 @@ export class SmtpEndpoint {
       cb(replyError(e));
     }
   }
+}
+
+/** The per-client rates as [smtp] sets them, read at every check so a reload applies. */
+export function clientRatesFor(limits: SmtpLimits): ClientRates {
+  return new ClientRates(() => ({ connections: limits.client_connection_rate, messages: limits.client_message_rate, recipients: limits.client_recipient_rate }));
 }

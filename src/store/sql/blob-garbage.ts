@@ -1,6 +1,6 @@
 /*
  * Finding and forgetting blobs nothing references: no mailbox message, no
- * queued message, no pending learning event. Portable SQL; the scan walks
+ * queued message, no pending learning event, no quarantine entry. Portable SQL; the scan walks
  * the blobs in hash order a slice at a time, so one step costs the same
  * however large the store.
  *
@@ -11,7 +11,8 @@ import type { SqlDriver } from './driver.js';
 
 const UNREFERENCED = `NOT EXISTS (SELECT 1 FROM messages m WHERE m.blob_hash = b.hash)
   AND NOT EXISTS (SELECT 1 FROM queue q WHERE q.blob_hash = b.hash)
-  AND NOT EXISTS (SELECT 1 FROM learning_events l WHERE l.blob_hash = b.hash)`;
+  AND NOT EXISTS (SELECT 1 FROM learning_events l WHERE l.blob_hash = b.hash)
+  AND NOT EXISTS (SELECT 1 FROM quarantine h WHERE h.blob_hash = b.hash)`;
 
 export class SqlBlobGarbage implements BlobGarbage {
   constructor(private readonly db: SqlDriver) {}

@@ -2,7 +2,8 @@
  * The delivery commit: the one transaction after which Petrel answers 250.
  * Several messages share it (group commit): their blob rows, one mailbox
  * entry per local recipient with the next UID and MODSEQ, quota usage, and
- * the outbound queue rows for remote recipients.
+ * the outbound queue rows for remote recipients, and the quarantine entry
+ * of recipients the filters held (or the removal of the one released).
  *
  * Each mailbox entry gets its THREADID here (threads.ts).
  *
@@ -19,6 +20,7 @@ import type { AtomicDeliveryResult, DeliveryRequest, DeliveryResult, DeliverySto
 import type { SqlDriver, SqlExecutor } from './driver.js';
 import { insertSearchKeys, NO_SEARCH_KEYS } from './fulltext.js';
 import { ensureMailboxesIn } from './mailboxes.js';
+import { insertQuarantine } from './quarantine.js';
 import { messageIdsIn } from '../../core/message-ids.js';
 import { threadIdFor } from './threads.js';
 import { flagsText, normaliseFlags } from './uid-set.js';
@@ -65,6 +67,10 @@ export class SqlDeliveryStore implements DeliveryStore {
   private async commitOne(tx: SqlExecutor, request: DeliveryRequest): Promise<DeliveryResult> {
     const now = this.now();
     const { blob } = request;
+    // A release is delivered once: the entry goes in this transaction, and if it is already gone nothing is written.
+    if (request.releasesQuarantine !== undefined && (await tx.run('DELETE FROM quarantine WHERE id = ?', [request.releasesQuarantine])) === 0) {
+      return { local: [], releaseGone: true };
+    }
     await tx.run('INSERT INTO blobs (hash, size, mime, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING', [blob.hash, blob.size, blob.index, now]);
     // Only a message that lands in a mailbox can be searched: mail only queued for remote recipients is not indexed
     // (a later local copy of the same bytes adds the keys then; insertSearchKeys keeps the first).
@@ -92,6 +98,7 @@ export class SqlDeliveryStore implements DeliveryStore {
         ]);
       }
     }
+    if (request.quarantine) await insertQuarantine(tx, request, request.quarantine, now);
     return { local };
   }
 

@@ -356,6 +356,52 @@ export const migrations: Migration[] = [
       )`,
     ],
   },
+  {
+    version: 14,
+    name: 'quarantine: messages held by the filters, with why, until released or deleted',
+    statements: (d) => [
+      // The message is a blob like any other (our Received and the filters' fields included); recipients is a JSON array
+      // of the addresses as given at RCPT, resolved again when the message is released; envelope the MAIL parameters.
+      `CREATE TABLE quarantine (
+        id ${id(d)},
+        queue_id TEXT NOT NULL,
+        blob_hash TEXT NOT NULL,
+        size BIGINT NOT NULL,
+        sender TEXT NOT NULL,
+        recipients TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        source TEXT NOT NULL,
+        client_ip TEXT NULL,
+        message_id TEXT NULL,
+        subject TEXT NULL,
+        envelope TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        release_requested_at BIGINT NULL
+      )`,
+      `CREATE INDEX quarantine_blob ON quarantine (blob_hash)`,
+      `CREATE INDEX quarantine_created ON quarantine (created_at)`,
+    ],
+  },
+  {
+    version: 15,
+    name: 'greylisting: triplets seen and the client networks that retried',
+    statements: () => [
+      // triplet: a hash of the client network, the sender and the recipient (no address is kept in clear).
+      `CREATE TABLE greylist (
+        triplet TEXT PRIMARY KEY,
+        first_seen BIGINT NOT NULL,
+        last_seen BIGINT NOT NULL,
+        passed_at BIGINT NULL
+      )`,
+      `CREATE INDEX greylist_last_seen ON greylist (last_seen)`,
+      // How many triplets from a network passed (postgrey's auto-whitelist-clients).
+      `CREATE TABLE greylist_clients (
+        network TEXT PRIMARY KEY,
+        passes BIGINT NOT NULL,
+        last_seen BIGINT NOT NULL
+      )`,
+    ],
+  },
 ];
 
 export const LATEST_VERSION = migrations[migrations.length - 1]!.version;

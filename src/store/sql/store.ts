@@ -13,6 +13,8 @@ import { SqlDeliveryStore } from './deliveries.js';
 import { SqlDirectoryStore } from './directory.js';
 import type { SqlDriver } from './driver.js';
 import { SqlLearningStore } from './learning.js';
+import { SqlQuarantineStore } from './quarantine.js';
+import { SqlGreylistStore } from './greylist.js';
 import { SqlMailboxStore } from './mailboxes.js';
 import { SqlMessageStore } from './messages.js';
 import { migrate } from './migrations.js';
@@ -33,12 +35,14 @@ export async function openSqlStore(driver: SqlDriver, now: () => number = Date.n
     annotations: new SqlAnnotationStore(driver),
     learning: new SqlLearningStore(driver),
     bayes: new SqlBayesStore(driver),
+    quarantine: new SqlQuarantineStore(driver),
+    greylist: new SqlGreylistStore(driver),
     mtaSts: new SqlMtaStsCache(driver),
     searchQueue: new SqlSearchQueue(driver),
     async isBlobReferenced(hash: string): Promise<boolean> {
       const row = await driver.get(
-        'SELECT 1 AS x FROM messages WHERE blob_hash = ? UNION ALL SELECT 1 AS x FROM queue WHERE blob_hash = ? UNION ALL SELECT 1 AS x FROM learning_events WHERE blob_hash = ? LIMIT 1',
-        [hash, hash, hash],
+        'SELECT 1 AS x FROM messages WHERE blob_hash = ? UNION ALL SELECT 1 AS x FROM queue WHERE blob_hash = ? UNION ALL SELECT 1 AS x FROM learning_events WHERE blob_hash = ? UNION ALL SELECT 1 AS x FROM quarantine WHERE blob_hash = ? LIMIT 1',
+        [hash, hash, hash, hash],
       );
       return row !== undefined;
     },
