@@ -188,8 +188,8 @@ export const configSchema = z
 
     sender_auth: section('SPF (RFC 7208), DKIM (RFC 6376), DMARC (RFC 7489) and ARC (RFC 8617) checks of mail arriving at the MX, with the From domain\'s DMARC policy applied and one Authentication-Results field under [filters] authserv_id. Clients in [smtp] trusted_networks and authenticated users are not checked (their field says "none").', {
       enabled: key(z.boolean(), true, 'Check mail arriving at the MX.'),
-      max_dns_queries: key(z.number().int().min(10).max(1000), 100, 'DNS questions one message may cause, all checks together; past it each further question is a temperror.'),
-      dns_timeout: keyInput(duration, '10s', 'Time one message may spend waiting for DNS, all checks together; past it each further question is a temperror.'),
+      max_dns_queries: key(z.number().int().min(10).max(1000), 100, 'DNS questions one message may cause for SPF, DKIM and ARC together; past it each further question is a temperror. The From domain\'s own zone (its DMARC record, its DKIM keys) is asked within an allowance of its own, so a sender cannot use it up.'),
+      dns_timeout: keyInput(duration, '10s', 'Time one message may spend waiting for those answers; past it each further question is a temperror. The From domain\'s own zone has as long again.'),
       dns_error: key(z.enum(['tempfail', 'temperror']), 'tempfail', 'DNS trouble that leaves the verdict undecided (the From domain\'s DMARC record, or an identifier aligned with it, could not be looked up): tempfail refuses with 451 4.4.3 so the sender retries; temperror records dmarc=temperror and accepts. Never a permanent refusal.'),
       dmarc_quarantine: key(z.enum(['junk', 'quarantine']), 'junk', 'Where mail failing DMARC of a domain with p=quarantine goes: the recipient\'s Junk, or the quarantine (`petrel quarantine`). p=reject is refused with 550 5.7.1.'),
       spf_fail_reject: key(z.boolean(), false, 'Refuse at MAIL FROM (550 5.7.1) when SPF fails. Off: an SPF failure only counts towards DMARC and the spam score.'),

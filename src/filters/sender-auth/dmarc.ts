@@ -28,13 +28,17 @@
  * Organizational Domains (section 3.1.1, 3.1.2).
  *
  * Result: pass when an aligned SPF or DKIM pass exists; otherwise
- * temperror when an aligned identifier's check met DNS trouble (it might
- * have passed) or the record could not be looked up; otherwise fail.
+ * temperror when an aligned identifier's check met a server's failure
+ * (it might have passed; a DKIM key not asked because the message made
+ * too many questions does not count) or the record could not be looked
+ * up; otherwise fail. The policy is looked up first, in a DNS budget of
+ * its own (filter.ts).
  * pct (section 6.6.4): a message outside the sample gets the next weaker
  * policy (reject -> quarantine -> none).
  *
- * Exports: authorDomains, evaluateDmarc, orgDomain, aligned,
- * readDmarcTags, AuthorDomains, DmarcOutcome, Policy.
+ * Exports: authorDomains, lookupPolicy, evaluateDmarc, orgDomain,
+ * aligned, readDmarcTags, AuthorDomains, PolicyLookup, DmarcOutcome,
+ * Policy.
  * Security: the From field and the records are untrusted; at most
  * MAX_FROM_DOMAINS domains are asked about; every question goes through
  * the message's DNS budget.
@@ -164,21 +168,39 @@ async function discover(domain: string, resolver: MailauthResolver): Promise<Fou
 const RANK: Record<Policy, number> = { none: 0, quarantine: 1, reject: 2 };
 const WEAKER: Record<Policy, Policy> = { reject: 'quarantine', quarantine: 'none', none: 'none' };
 
+/** What the From field's domains publish, looked up before anything else of the body stage. */
+export type PolicyLookup =
+  | { author: Extract<AuthorDomains, { ok: true }>; found: Found }
+  | { author: Extract<AuthorDomains, { ok: false }>; strictest?: { domain: string; policy: Policy; pct: number }; trouble: boolean };
+
+/** The Author Domain's policy; for a From field without one, the strictest of the domains it names. */
+export async function lookupPolicy(author: AuthorDomains, resolver: MailauthResolver): Promise<PolicyLookup> {
+  if (author.ok) return { author, found: await discover(author.domain, resolver) };
+  let strictest: { domain: string; policy: Policy; pct: number } | undefined;
+  let trouble = false;
+  for (const domain of author.domains.slice(0, MAX_FROM_DOMAINS)) {
+    const found = await discover(domain, resolver);
+    if (found.kind === 'temperror') trouble = true;
+    if (found.kind === 'record' && (!strictest || RANK[found.policy] > RANK[strictest.policy])) strictest = { domain, policy: found.policy, pct: found.tags.pct };
+  }
+  return { author, strictest, trouble };
+}
+
 export interface DmarcInput {
-  author: AuthorDomains;
+  policy: PolicyLookup;
   spf: SpfOutcome;
   dkim: readonly DkimOutcome[];
-  resolver: MailauthResolver;
   /** A number in [0, 1) for the pct sample. */
   random: () => number;
 }
 
 /** RFC 7489 section 6.6 for one message. */
-export async function evaluateDmarc(input: DmarcInput): Promise<DmarcOutcome> {
+export function evaluateDmarc(input: DmarcInput): DmarcOutcome {
   const noAlignment = { spfAligned: false, dkimAligned: input.dkim.map(() => false) };
-  if (!input.author.ok) return malformedFrom(input.author, input, noAlignment);
-  const domain = input.author.domain;
-  const found = await discover(domain, input.resolver);
+  const lookup = input.policy;
+  if (!('found' in lookup)) return malformedFrom(lookup, input.random, noAlignment);
+  const { domain } = lookup.author;
+  const found = lookup.found;
   if (found.kind === 'temperror') return { result: 'temperror', domain, policy: 'none', disposition: 'none', hasRecord: false, ...noAlignment, comment: 'DNS failure' };
   const tags = found.kind === 'record' ? found.tags : undefined;
   // Without a record alignment is still worth knowing (the spam score's aligned DKIM), relaxed as the default.
@@ -188,25 +210,19 @@ export async function evaluateDmarc(input: DmarcInput): Promise<DmarcOutcome> {
   const policy = found.policy;
   const base = { domain, policy, hasRecord: true, spfAligned, dkimAligned };
   if (spfAligned || dkimAligned.some(Boolean)) return { ...base, result: 'pass', disposition: 'none', comment: `p=${policy} dis=none` };
-  // Could an identifier that aligns have passed but for DNS trouble?
-  const spfMight = input.spf.result === 'temperror' && aligned(domain, input.spf.domain, tags!.aspf);
-  const dkimMight = input.dkim.some((d) => d.result === 'temperror' && aligned(domain, d.domain, tags!.adkim));
+  // Could an identifier that aligns have passed but for DNS trouble? Not when the message itself asked too much.
+  const spfMight = input.spf.result === 'temperror' && aligned(domain, input.spf.domain, found.tags.aspf);
+  const dkimMight = input.dkim.some((d) => d.result === 'temperror' && !d.exhausted && aligned(domain, d.domain, found.tags.adkim));
   if (spfMight || dkimMight) return { ...base, result: 'temperror', disposition: 'none', comment: `p=${policy} DNS failure` };
-  const disposition = input.random() * 100 < tags!.pct ? policy : WEAKER[policy];
-  return { ...base, result: 'fail', disposition, comment: `p=${policy} dis=${disposition}${tags!.pct < 100 ? ` pct=${tags!.pct}` : ''}` };
+  const disposition = input.random() * 100 < found.tags.pct ? policy : WEAKER[policy];
+  return { ...base, result: 'fail', disposition, comment: `p=${policy} dis=${disposition}${found.tags.pct < 100 ? ` pct=${found.tags.pct}` : ''}` };
 }
 
 /** No single Author Domain: fail, under the strictest policy of the domains named (none when none published one). */
-async function malformedFrom(author: Extract<AuthorDomains, { ok: false }>, input: DmarcInput, noAlignment: Pick<DmarcOutcome, 'spfAligned' | 'dkimAligned'>): Promise<DmarcOutcome> {
-  let strictest: { domain: string; policy: Policy; pct: number } | undefined;
-  let trouble = false;
-  for (const domain of author.domains.slice(0, MAX_FROM_DOMAINS)) {
-    const found = await discover(domain, input.resolver);
-    if (found.kind === 'temperror') trouble = true;
-    if (found.kind === 'record' && (!strictest || RANK[found.policy] > RANK[strictest.policy])) strictest = { domain, policy: found.policy, pct: found.tags.pct };
-  }
-  if (!strictest && trouble) return { result: 'temperror', domain: '', policy: 'none', disposition: 'none', hasRecord: false, ...noAlignment, comment: `${author.problem}, DNS failure` };
+function malformedFrom(lookup: Extract<PolicyLookup, { trouble: boolean }>, random: () => number, noAlignment: Pick<DmarcOutcome, 'spfAligned' | 'dkimAligned'>): DmarcOutcome {
+  const { strictest, author } = lookup;
+  if (!strictest && lookup.trouble) return { result: 'temperror', domain: '', policy: 'none', disposition: 'none', hasRecord: false, ...noAlignment, comment: `${author.problem}, DNS failure` };
   const policy = strictest?.policy ?? 'none';
-  const disposition = strictest && input.random() * 100 < strictest.pct ? policy : WEAKER[policy];
+  const disposition = strictest && random() * 100 < strictest.pct ? policy : WEAKER[policy];
   return { result: 'fail', domain: strictest?.domain ?? '', policy, disposition, hasRecord: strictest !== undefined, ...noAlignment, comment: author.problem };
 }

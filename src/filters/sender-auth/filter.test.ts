@@ -149,7 +149,7 @@ function silentDns(): DnsClient & { asked: number } {
 }
 
 describe('DNS bounds per message', () => {
-  it('a silent resolver costs at most dns_timeout for the whole message, and gives 451 4.4.3', async () => {
+  it('a silent resolver costs at most dns_timeout for the identifiers and as much for the policy, and gives 451 4.4.3', async () => {
     const started = Date.now();
     const r = await runCase(find('DKIM pass'), silentDns(), settingsWith({ dnsTimeoutMs: 300 }));
     const took = Date.now() - started;
@@ -172,8 +172,39 @@ describe('DNS bounds per message', () => {
   it('max_dns_queries bounds what one message may ask: past it every question is a temperror', async () => {
     const d = dns();
     const r = await runCase(find('SPF permerror: 11 lookups'), d, settingsWith({ maxDnsQueries: 5 }));
-    assert.ok(d.asked.length <= 5, d.asked.join(' '));
+    // The From domain's policy has its own allowance.
+    assert.ok(d.asked.filter((q) => !q.includes('_dmarc.')).length <= 5, d.asked.join(' '));
     assert.equal(r.body.facts.auth?.spf?.result, 'temperror');
+  });
+});
+
+describe('hostile messages', () => {
+  const signedBy = (domain: string, from: string) => {
+    const m = buildMessage({ from: [from], signAs: domain });
+    return m.subarray(0, m.indexOf('From: '));
+  };
+
+  it('fifty DKIM signatures: the topmost ten verified within max_dns_queries, the first aligned pass still counts', async () => {
+    const signed = buildMessage({ from: ['a@dkim.test'], signAs: 'dkim.test' });
+    const message = Buffer.concat([...Array.from({ length: 49 }, () => signedBy('dkim.test', 'a@dkim.test')), signed]);
+    const d = dns();
+    const r = await runCase({ sender: 'a@spf-fail.test', message }, d, settingsWith({ maxDnsQueries: 20 }));
+    assert.ok(d.asked.filter((q) => !q.includes('_dmarc.')).length <= 20, `${d.asked.length} questions`);
+    assert.equal(r.body.facts.auth?.dkim?.length, 10);
+    assert.equal((r.header.match(/ dkim=/g) ?? []).length, 10);
+    assert.equal(r.body.facts.auth?.dmarc?.result, 'pass');
+  });
+
+  it('slow zones of the sender\'s own use up their allowance, not the From domain\'s: p=reject still refuses, even with dns_error = "temperror"', async () => {
+    // Five signatures under a zone that never answers, then one claiming the From domain (which has no such key).
+    const zone = fakeDns(fakeZone());
+    const slow: DnsClient = { ...zone, txt: (name) => (name.endsWith('.slow.test') ? new Promise(() => {}) : zone.txt(name)) };
+    const unsigned = buildMessage({ from: ['boss@p-reject.test'] });
+    const message = Buffer.concat([...Array.from({ length: 5 }, (_, i) => signedBy(`s${i}.slow.test`, 'boss@p-reject.test')), signedBy('p-reject.test', 'boss@p-reject.test'), unsigned]);
+    const r = await runCase({ sender: 'a@spf-fail.test', message }, slow, settingsWith({ dnsTimeoutMs: 200, dnsError: 'temperror' }));
+    assert.deepEqual(r.body.facts.auth?.dkim?.map((d) => d.result), ['temperror', 'temperror', 'temperror', 'temperror', 'temperror', 'permerror']);
+    assert.equal(r.body.facts.auth?.dmarc?.result, 'fail');
+    assert.ok(r.body.verdict.action === 'reject' && r.body.verdict.error.code === 550);
   });
 });
 

@@ -22,8 +22,13 @@
  * not checked: their mail gets "Authentication-Results: <id>; none"
  * (RFC 8601 section 2.3), which says so, and no auth facts.
  *
- * DNS: one budget per message (budget.ts): at most max_dns_queries
- * questions and dns_timeout of waiting, both stages together.
+ * DNS (budget.ts), two budgets per message: the From domain's own zone
+ * (its Organizational Domain: the DMARC record, looked up first, and the
+ * keys of signatures under it) has AUTHOR_QUERIES questions and
+ * dns_timeout of waiting; every other name (SPF, other signatures, ARC
+ * seals) shares max_dns_queries and dns_timeout. So a sender whose slow
+ * zones or heaps of signatures use the second up cannot keep its message
+ * from meeting the From domain's policy.
  *
  * Exports: senderAuthFilter, SenderAuthDeps.
  * Security: reads the untrusted envelope and message (see spf.ts,
@@ -37,9 +42,10 @@ import type { DnsClient } from '../../dns/client.js';
 import type { MailauthDns } from '../../sender-auth/mailauth-resolver.js';
 import { CONTINUE, reject, type AuthFacts, type Filter, type MessageContext, type StageResult, type Verdict } from '../types.js';
 import { authenticationResults, noAuthenticationResults } from './auth-results.js';
-import { DnsBudget, mailauthDnsOf } from './budget.js';
+import { DnsBudget, mailauthDnsOf, routed } from './budget.js';
 import { verifyDkimAndArc, type ArcOutcome, type DkimOutcome } from './dkim.js';
-import { authorDomains, evaluateDmarc, type DmarcOutcome } from './dmarc.js';
+import { authorDomains, evaluateDmarc, lookupPolicy, orgDomain, type DmarcOutcome } from './dmarc.js';
+import { AUTHOR_QUERIES } from './limits.js';
 import type { SenderAuthSettings } from './settings.js';
 import { checkSpf, type SpfOutcome } from './spf.js';
 
@@ -114,8 +120,9 @@ export function senderAuthFilter(settings: SenderAuthSettings, deps: SenderAuthD
     begin(ctx: MessageContext) {
       const skip = ctx.client.trusted || ctx.client.user !== null;
       const budget = new DnsBudget(dns, settings.maxDnsQueries, settings.dnsTimeoutMs);
+      const authorBudget = new DnsBudget(dns, AUTHOR_QUERIES, settings.dnsTimeoutMs);
       let spf: SpfOutcome | undefined;
-      const spfOnce = async () => (spf ??= await budget.within(() => checkSpf(ctx.client, ctx.sender, budget, settings.authservId)));
+      const spfOnce = async () => (spf ??= await checkSpf(ctx.client, ctx.sender, budget, settings.authservId));
 
       return {
         async mailFrom(): Promise<StageResult> {
@@ -128,9 +135,12 @@ export function senderAuthFilter(settings: SenderAuthSettings, deps: SenderAuthD
         async body(message): Promise<StageResult> {
           if (skip) return { ...CONTINUE, headers: [noAuthenticationResults(settings.authservId)] };
           const spfResult = await spfOnce();
-          const { signatures, arc } = await budget.within(() => verifyDkimAndArc(message.bytes, budget, now(), settings.minKeyBits));
           const author = authorDomains(message.bytes.subarray(0, message.headerEnd));
-          const dmarc = await budget.within(() => evaluateDmarc({ author, spf: spfResult, dkim: signatures, resolver: budget.resolver, random }));
+          const policy = await lookupPolicy(author, authorBudget.resolver);
+          const resolver = author.ok ? routed(orgDomain(author.domain), authorBudget.resolver, budget.resolver) : budget.resolver;
+          const failures = () => budget.failures.length + authorBudget.failures.length;
+          const { signatures, arc } = await verifyDkimAndArc(message.bytes, { resolver, failures }, now(), settings.minKeyBits);
+          const dmarc = evaluateDmarc({ policy, spf: spfResult, dkim: signatures, random });
           const decided = dmarcVerdict(dmarc, settings);
           ctx.log.info('sender auth', {
             spf: spfResult.result,

@@ -9,11 +9,17 @@
  * time) are settings (settings.ts).
  */
 
-/** DKIM signatures reported (Authentication-Results, facts): real mail carries one to three; a list of hundreds is noise we do not copy into the header. */
-export const MAX_REPORTED_SIGNATURES = 10;
+/**
+ * DKIM signatures verified, the topmost (newest) first; the others are left out of the verification copy. Real mail
+ * carries one to three; each costs a key lookup, a signature check and maybe a hash of the whole body (l=, c=).
+ */
+export const MAX_SIGNATURES = 10;
 
 /** Distinct From domains whose DMARC policy is looked up for a message with several From addresses (the strictest applies): two DNS questions each. */
 export const MAX_FROM_DOMAINS = 5;
+
+/** Questions about the From domain's own zone, a budget of their own: its policy (the record, then the Organizational Domain's, for each From domain) and its signatures' keys. */
+export const AUTHOR_QUERIES = 2 * MAX_FROM_DOMAINS + MAX_SIGNATURES;
 
 /** TXT records passed on from one answer: an SPF or DMARC name has one or two; a zone may publish hundreds to waste our time. */
 export const MAX_TXT_RECORDS = 50;

@@ -12,9 +12,12 @@ import type { Config } from '../../config/schema.js';
 export interface SenderAuthSettings {
   /** The authserv-id of our Authentication-Results field ([filters] authserv_id, else the hostname). */
   authservId: string;
-  /** DNS questions one message may cause, SPF, DKIM, DMARC and ARC together; past it every question is a temperror. Default 100. */
+  /**
+   * DNS questions one message may cause for SPF, DKIM and ARC, both stages together; past it every question is a
+   * temperror. The From domain's own zone (DMARC record, DKIM keys) has AUTHOR_QUERIES of its own. Default 100.
+   */
   maxDnsQueries: number;
-  /** Time one message may spend waiting for DNS, all stages together; past it every question is a temperror. Default 10 s. */
+  /** Time one message may spend waiting for those answers; the From domain's own zone has as long again. Default 10 s. */
   dnsTimeoutMs: number;
   /**
    * DNS trouble that leaves a verdict undecided (the From domain's DMARC record, or an aligned identifier, could not be

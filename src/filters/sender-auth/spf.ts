@@ -61,8 +61,8 @@ export async function checkSpf(client: ClientInfo, sender: string, budget: DnsBu
     resolver: budget.resolver as unknown as Parameters<typeof spf>[0]['resolver'],
   });
   const otherFamily = isIP(client.ip) === 4 ? 'AAAA' : 'A';
-  const failed = budget.failures.slice(failedBefore).find((f) => f.type !== otherFamily);
-  if (failed) return { result: 'temperror', identity, value, domain, comment: `DNS failure: ${failed.type} ${failed.name}` };
+  const failed = budget.failures.slice(failedBefore).filter((f) => f.type !== otherFamily);
+  if (failed.length > 0) return { result: 'temperror', identity, value, domain, comment: `DNS failure: ${failed[0]!.type} ${failed[0]!.name} ${failed[0]!.code}` };
   const result = RESULTS.includes(out.status.result as SpfResult) ? (out.status.result as SpfResult) : 'temperror';
   return { result, identity, value, domain, comment: String(out.status.comment ?? '') };
 }
