@@ -17,6 +17,7 @@ import { clamavFilter, clamavSettingsFrom } from '../filters/clamav/index.js';
 import { dnsblFilter } from '../filters/dnsbl/filter.js';
 import { greylistFilter, type GreylistSettings } from '../filters/greylist/filter.js';
 import { FilterPipeline } from '../filters/pipeline.js';
+import { senderAuthFilter, senderAuthSettingsFrom } from '../filters/sender-auth/index.js';
 import { spamFilter } from '../filters/spam/filter.js';
 import { DEFAULT_SPAM_SETTINGS, type SpamSettings, type SpamThresholds } from '../filters/spam/settings.js';
 import type { Filter } from '../filters/types.js';
@@ -67,6 +68,7 @@ export function filterPipelineFor(config: Config, deps: FilterDeps): FilterPipel
     if (!deps.greylist) throw new Error('[greylist] enabled needs the greylist store');
     filters.push(greylistFilter(greylistSettingsFrom(config.greylist), deps.greylist));
   }
+  if (config.sender_auth.enabled) filters.push(senderAuthFilter(senderAuthSettingsFrom(config.sender_auth, config.filters.authserv_id || config.hostname), { dns: deps.dns }));
   if (config.clamav.enabled) filters.push(clamavFilter(clamavSettingsFrom(config.clamav)));
   if (config.attachments.enabled) filters.push(attachmentFilter(attachmentSettingsFrom(config.attachments)));
   // Last: it scores what the others found.

@@ -29,7 +29,8 @@ import { nexthopFor, type RelaySettings } from '../delivery/smtp/nexthop.js';
 import { IdleConnectionPool } from '../delivery/smtp/pool.js';
 import { QueueDsnSink } from '../queue/bounces.js';
 import { OutboundEngine } from '../queue/engine.js';
-import { OutboundSigner } from '../sender-auth/outbound-signer.js';
+import { ArcForwarder } from '../sender-auth/arc-forward.js';
+import { OutboundSigner, type SigningKeys } from '../sender-auth/outbound-signer.js';
 import { blobPath } from '../store/blob/files.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
 import type { QueueEntry } from '../store/types.js';
@@ -42,6 +43,8 @@ export interface OutboundWorkerOptions {
   blobs: string;
   fsync: boolean;
   hostname: string;
+  /** Our Authentication-Results id ([filters] authserv_id or the hostname), to find the field ARC seals over. */
+  authservId: string;
   logLevel: Level;
   outbound: Config['outbound'];
   dns: Config['dns'];
@@ -60,9 +63,11 @@ async function main(): Promise<void> {
   const dns = openDnsClient(options.dns);
   // A message file is small and read once per message: a blocking read beats four threadpool round trips (open, stat, read, close).
   const readBlob = async (entry: QueueEntry) => readFileSync(blobPath(options.blobs, entry.blobHash));
-  const signer = new OutboundSigner(async (domain) =>
-    (await store.directory.dkimKeys(domain, ['active'])).map((k) => ({ domain: k.domain, selector: k.selector, algorithm: k.algorithm, privateKey: k.privateKey })),
-  );
+  const activeKeys: SigningKeys = async (domain) =>
+    (await store.directory.dkimKeys(domain, ['active'])).map((k) => ({ domain: k.domain, selector: k.selector, algorithm: k.algorithm, privateKey: k.privateKey }));
+  const signer = new OutboundSigner(activeKeys);
+  // Forwarded mail is ARC-sealed by the domain it was addressed to, over the Authentication-Results our MX wrote.
+  const arc = new ArcForwarder(activeKeys, options.authservId);
   const pool = new IdleConnectionPool(o.messages_per_connection);
   const relay: RelaySettings | undefined = o.relay.host
     ? { ...o.relay, ca: o.relay.ca_file ? readFileSync(o.relay.ca_file, 'utf8') : undefined }
@@ -113,7 +118,9 @@ async function main(): Promise<void> {
       async prepare(entry) {
         const signed = await signer.sign(await readBlob(entry));
         if (signed.selectors.length > 0) log.debug('signed', { queue: entry.queueId, d: signed.domain, s: signed.selectors.join(',') });
-        return signed.bytes;
+        const sealed = await arc.seal(entry, signed.bytes);
+        if (sealed.sealed) log.debug('arc sealed', { queue: entry.queueId, d: sealed.sealed.domain, i: sealed.sealed.instance, cv: sealed.sealed.cv });
+        return sealed.bytes;
       },
       nexthop: (domain) => nexthopFor(domain, o.route, relay),
       attempt: (job, nexthop) => attemptDelivery(job, nexthop, { ...attemptDeps, log: log.child({ queue: job.queueId }) }),

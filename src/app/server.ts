@@ -76,7 +76,7 @@ interface Endpoint {
 }
 
 /** Settings a reload cannot apply to a running process: listeners, identity, storage, certificate sources. */
-const RESTART_KEYS = ['hostname', 'data_dir', ...ROLES, 'tls', 'storage', 'directory', 'log', 'outbound', 'dns', 'acme', 'dkim', 'filters', 'dnsbl', 'spam', 'quarantine', 'greylist', 'clamav', 'attachments'] as const;
+const RESTART_KEYS = ['hostname', 'data_dir', ...ROLES, 'tls', 'storage', 'directory', 'log', 'outbound', 'dns', 'acme', 'dkim', 'filters', 'dnsbl', 'spam', 'quarantine', 'greylist', 'clamav', 'attachments', 'sender_auth'] as const;
 
 /**
  * Who "this host" is for MX loop detection: its names, and every address
@@ -221,6 +221,7 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
         blobs: stores.paths.blobs,
         fsync: config.storage.fsync,
         hostname: config.hostname,
+        authservId: config.filters.authserv_id || config.hostname,
         logLevel: config.log.level,
         outbound: config.outbound,
         dns: config.dns,

@@ -11,7 +11,7 @@
  * not hosted here (mail an alias forwards), goes unsigned: a signature of
  * ours would not align with what the reader is shown.
  *
- * Exports: OutboundSigner, SigningKeys.
+ * Exports: OutboundSigner, SigningKeys, ParsedKeys.
  * Security: private keys are read from the metadata store and never
  * logged; the header is parsed with the bounded MIME parsers.
  * Standards: RFC 6376, RFC 8463; the field choice is dkim-sign.ts's.
@@ -29,7 +29,7 @@ export type SigningKeys = (domain: string) => Promise<DkimSigningKey[]>;
 const MAX_PARSED_KEYS = 2000;
 
 export class OutboundSigner {
-  private readonly parsed = new Map<string, KeyObject>();
+  private readonly parsed = new ParsedKeys();
 
   constructor(
     private readonly keysOf: SigningKeys,
@@ -63,16 +63,23 @@ export class OutboundSigner {
    * signature, and a key that `petrel dkim check` (another process) switched to signs the very next message.
    */
   private async keys(domain: string): Promise<DkimSigningKey[]> {
-    return (await this.keysOf(domain)).map((k) => (typeof k.privateKey === 'string' ? { ...k, privateKey: this.parse(k.privateKey) } : k));
+    return (await this.keysOf(domain)).map((k) => ({ ...k, privateKey: this.parsed.get(k.privateKey) }));
   }
 
-  private parse(pem: string): KeyObject {
-    let key = this.parsed.get(pem);
-    if (!key) {
+}
+
+/** Private keys parsed once, by their PEM text (parsing costs about as much as a signature). */
+export class ParsedKeys {
+  private readonly parsed = new Map<string, KeyObject>();
+
+  get(key: string | KeyObject): KeyObject {
+    if (typeof key !== 'string') return key;
+    let parsed = this.parsed.get(key);
+    if (!parsed) {
       if (this.parsed.size >= MAX_PARSED_KEYS) this.parsed.clear();
-      key = createPrivateKey(pem);
-      this.parsed.set(pem, key);
+      parsed = createPrivateKey(key);
+      this.parsed.set(key, parsed);
     }
-    return key;
+    return parsed;
   }
 }

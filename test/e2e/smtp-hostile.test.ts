@@ -67,7 +67,13 @@ before(async () => {
       // Loopback is trusted by default and spared the greeting wait; here it stands for the Internet.
       `trusted_networks = []`,
       `greeting_delay = "200ms"`,
+      // This suite opens far more connections a minute than one Internet client may (client-rates.test.ts tests those).
+      'client_connection_rate = 0',
+      'client_message_rate = 0',
+      'client_recipient_rate = 0',
     ].join('\n'),
+    // No resolver answers in these tests: checking the sender would defer every message (smtp-sender-auth.test.ts tests that).
+    extraToml: '[sender_auth]\nenabled = false\n',
   });
   await petrel.start();
   await petrel.addDomain('example.com');

@@ -119,11 +119,15 @@ export function useResolver(p: PetrelProcess, address: string): void {
 
 /** mailauth's DKIM verdicts on a message as it arrived, its keys looked up at the DNS server at address (a test BIND). */
 export async function verifyDkim(message: string, address: string): Promise<{ selector: string; status: { result: string } }[]> {
+  return (await dkimVerify(Buffer.from(message, 'latin1'), { resolver: txtResolver(address) })).results as { selector: string; status: { result: string } }[];
+}
+
+/** mailauth's resolver for key records (TXT only), asking the DNS server at address (a test BIND). */
+export function txtResolver(address: string): (name: string, type: string) => Promise<string[][]> {
   const dns = new WireDnsClient({ servers: [address], timeoutMs: 1000, tries: 1 });
-  const resolver = async (name: string, type: string) => {
+  return async (name, type) => {
     const a = await dns.txt(name);
     if (!a.ok) throw Object.assign(new Error(a.detail), { code: a.kind === 'nxdomain' ? 'ENOTFOUND' : 'ENODATA' });
     return type === 'TXT' ? a.records.map((r) => [r]) : [];
   };
-  return (await dkimVerify(Buffer.from(message, 'latin1'), { resolver })).results as { selector: string; status: { result: string } }[];
 }
