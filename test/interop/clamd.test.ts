@@ -93,6 +93,13 @@ describe('a real clamd', () => {
     assert.equal(out.facts.virus?.infected, true);
   });
 
+  it('scans over clamd\'s unix socket as over TCP', async (t) => {
+    if (!needs(t)) return;
+    const out = await scan(withAttachment('eicar.com', 'application/octet-stream', EICAR), { address: clamd!.socket });
+    assert.match(rejected(out).detail!, /^signature=Petrel\.Test\.EICAR/);
+    assert.equal((await scan(CLEAN, { address: clamd!.socket })).verdict.action, 'continue');
+  });
+
   it('refuses clam.exe inside ClamAV\'s clam.zip', async (t) => {
     if (!needs(t)) return;
     const out = await scan(withAttachment('clam.zip', 'application/zip', readFileSync(`${TESTFILES}/clam.zip`)));

@@ -3,7 +3,8 @@
  * signatures can be downloaded here, so the test hands in its own: each
  * sample given becomes an MD5 hash signature (.hdb, "md5:size:name") in a
  * temporary DatabaseDirectory, which is all clamd loads. clamd runs in
- * the foreground with its own clamd.conf (TCPSocket on a free port,
+ * the foreground with its own clamd.conf (TCPSocket on a free port and a
+ * LocalSocket in its directory,
  * StreamMaxLength small enough to test the limit, ScanMail and
  * ScanArchive on, so attachments and zip members are matched), logging to
  * the directory; ready when it answers PING with PONG.
@@ -39,6 +40,8 @@ export interface ClamdSample {
 export interface ClamdServer {
   /** "127.0.0.1:port" */
   address: string;
+  /** The path of its unix socket (LocalSocket), which it listens on too. */
+  socket: string;
   pid: number;
   /** clamd's log so far. */
   log(): string;
@@ -64,6 +67,8 @@ export async function startClamd(options: { samples: ClamdSample[]; streamMaxLen
     `DatabaseDirectory ${db}`,
     'TCPAddr 127.0.0.1',
     `TCPSocket ${port}`,
+    `LocalSocket ${join(dir, 'clamd.sock')}`,
+    'LocalSocketMode 666',
     'Foreground yes',
     `LogFile ${logFile}`,
     'LogTime yes',
@@ -115,6 +120,7 @@ export async function startClamd(options: { samples: ClamdSample[]; streamMaxLen
   }
   return {
     address,
+    socket: join(dir, 'clamd.sock'),
     pid: child.pid!,
     log,
     hang: () => void child.kill('SIGSTOP'),
