@@ -3,10 +3,16 @@
  * the functions with the most self time, and those with the most total
  * time (self plus callees), each as function (file:line).
  *
- *   npx tsx bench/lib/profile-top.ts FILE.cpuprofile [--top 30] [--match src/]
+ *   npx tsx bench/lib/profile-top.ts FILE.cpuprofile [--top 30] [--match src/] [--groups]
  *
  * --match keeps only functions whose file contains the text in the total
  * list (to see Petrel's own functions among node's internals).
+ * --groups adds the self time by owner: each sample goes to the nearest
+ * frame on its stack that is in a Petrel folder (src/filters/spam,
+ * src/endpoints/smtp...) or an npm package (node_modules/mailauth...), so
+ * node's internals (crypto, streams, sockets) count for whoever called
+ * them. The stack of an async function resumed after an await starts at
+ * the await, so this is where the CPU went, not who started the work.
  *
  * Exports: nothing (a command-line tool).
  * Security: reads a local file.
@@ -71,3 +77,24 @@ const show = (title: string, map: Map<string, number>, filter?: string) => {
 };
 show('self time', self);
 show('total time', inclusive, match);
+
+if (args.includes('--groups')) {
+  /** src/<dir>/<subdir> (two levels, one for a file directly in src/<dir>) or node_modules/<package> (with its scope). */
+  const owner = (url: string): string | undefined => {
+    const path = url.replace(/^file:\/\//, '');
+    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path);
+    if (pkg) return `node_modules/${pkg[1]}`;
+    const own = /\/(src|bench|test)\/([^/]+)\/(?:([^/]+)\/)?/.exec(path);
+    if (own) return own[3] && !own[3].endsWith('.ts') ? `${own[1]}/${own[2]}/${own[3]}` : `${own[1]}/${own[2]}`;
+    return undefined;
+  };
+  const groups = new Map<string, number>();
+  for (const [id, us] of selfUs) {
+    let name: string | undefined;
+    for (let cur: number | undefined = id; cur !== undefined && name === undefined; cur = parent.get(cur)) name = owner(byId.get(cur)!.callFrame.url);
+    const n = byId.get(id)!;
+    const key = name ?? (n.callFrame.url ? 'node internals (no caller of ours)' : label(n));
+    groups.set(key, (groups.get(key) ?? 0) + us);
+  }
+  show('self time by owner', groups);
+}
