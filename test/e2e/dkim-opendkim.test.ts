@@ -43,11 +43,14 @@ set -u
 ip link set lo up
 mount --bind ${dir}/resolv.conf /etc/resolv.conf
 named -c ${dir}/named.conf -u root -f > ${dir}/named.log 2>&1 &
+named_pid=$!
 for i in $(seq 1 100); do getent hosts ns.example.com > /dev/null && break; sleep 0.1; done
 for i in $(seq 0 ${messages.length - 1}); do
   out=$(opendkim-testmsg < ${dir}/m$i.eml 2>&1); echo "RESULT $i $? $out"
 done
-kill %1
+# By pid: sh -c has no job control, and a named left running keeps the namespace alive after the test.
+kill $named_pid
+wait $named_pid 2>/dev/null
 `;
   const r = await run('unshare', ['--net', '--mount', 'sh', '-c', script], { timeoutMs: 60_000 });
   const results = [...r.stdout.matchAll(/^RESULT (\d+) (\d+) ?(.*)$/gm)].map((m) => ({ code: Number(m[2]), output: m[3]! }));
