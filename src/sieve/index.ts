@@ -1,0 +1,40 @@
+/*
+ * Public surface of Petrel's Sieve implementation: compile a script once when
+ * it is stored (ManageSieve PUTSCRIPT/CHECKSCRIPT, `petrel sieve put`), run
+ * the compiled form at delivery.
+ *
+ * Exports: compileSieve, CompileOptions, CompileResult, SieveDiagnostic,
+ * SIEVE_EXTENSIONS, CompiledScript (and its parts).
+ * Security: the source is untrusted user input; compileSieve never throws on
+ * it, bounds size, nesting and command count (limits.ts) and returns a
+ * diagnostic whose text is safe to send back in a ManageSieve NO response.
+ * Standards: RFC 5228 and the extensions listed in extensions.ts.
+ */
+import type { CompiledScript } from './compiled.js';
+import { compile } from './validator.js';
+
+export type { CompiledScript, CompiledCommand, CompiledTest, CompiledArg, CompiledBranch, MatchSpec } from './compiled.js';
+export { SIEVE_EXTENSIONS } from './extensions.js';
+
+/** A compile error or warning; line and column are 1-based, columns count characters. */
+export interface SieveDiagnostic {
+  line: number;
+  column: number;
+  message: string;
+}
+
+export interface CompileOptions {
+  /** Largest accepted script in octets (UTF-8); default 64 KiB. */
+  maxSize?: number;
+  /** The extensions a script may require; default all of SIEVE_EXTENSIONS. */
+  extensions?: readonly string[];
+}
+
+export type CompileResult =
+  | { ok: true; script: CompiledScript; warnings: SieveDiagnostic[] }
+  | { ok: false; error: SieveDiagnostic };
+
+/** Lex, parse and validate a script. Never throws. */
+export function compileSieve(source: string, options?: CompileOptions): CompileResult {
+  return compile(source, options ?? {});
+}
