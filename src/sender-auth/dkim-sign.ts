@@ -18,6 +18,7 @@
  * 3.5 (tags), 3.7 (hash computation), 5.4 (which fields), RFC 8463.
  */
 import { createHash, createPrivateKey, sign, type KeyObject } from 'node:crypto';
+import { relaxedBody, relaxedField } from './dkim-canon.js';
 
 export interface DkimSigningKey {
   /** A-label of the signing domain (d=). */
@@ -59,28 +60,6 @@ function parseFields(header: string): Field[] {
     fields.push({ name: line.slice(0, colon).trim().toLowerCase(), raw: line });
   }
   return fields;
-}
-
-/** Relaxed header canonicalization of one field, with its CRLF (RFC 6376 section 3.4.2). */
-function relaxedField(raw: string): string {
-  const colon = raw.indexOf(':');
-  const name = raw.slice(0, colon).trim().toLowerCase();
-  const value = raw
-    .slice(colon + 1)
-    .replace(/\r\n(?=[ \t])/g, '')
-    .replace(/[ \t]+/g, ' ')
-    .trim();
-  return `${name}:${value}\r\n`;
-}
-
-/** Relaxed body canonicalization (RFC 6376 section 3.4.4). */
-function relaxedBody(body: string): string {
-  // Whole-body replacements instead of a split per line, touching only what changes: runs of two or more
-  // blanks, or a tab, become one space (a lone space, in every line of prose, is left alone); then blanks
-  // before a line end go.
-  const squeezed = body.replace(/\t[ \t]*| [ \t]+/g, ' ').replace(/ (?=\r\n|$)/g, '');
-  const trimmed = squeezed.replace(/(?:\r\n)+$/, '');
-  return trimmed === '' ? '' : `${trimmed}\r\n`;
 }
 
 /** What one key signs: the field up to "b=", and the data the signature covers. */
