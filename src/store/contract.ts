@@ -13,6 +13,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_MAILBOXES } from '../core/mailbox-names.js';
+import { runSieveStoreContract } from './sieve-contract.js';
 import type { BlobSearchText, DeliveryRequest, MetadataStore } from './types.js';
 
 export type StoreFactory = () => Promise<MetadataStore>;
@@ -947,4 +948,6 @@ export function runStoreContract(backend: string, open: StoreFactory): void {
       assert.deepEqual((await s.messages.searchFields(inbox, [[1, 2]])).map((f) => f.subject), ['Re: y', 'computed'], 'the indexer stores the keys it computed');
     }));
   });
+
+  runSieveStoreContract(backend, open);
 }

@@ -860,6 +860,78 @@ export interface GreylistStore {
   expire(now: number, policy: GreylistPolicy): Promise<number>;
 }
 
+/** A user's Sieve script as stored: the source, and the compiled form made from it when it was stored. */
+export interface SieveScriptRecord {
+  accountId: number;
+  /** NFC, validated by the caller (sieve-scripts/names.ts). */
+  name: string;
+  source: string;
+  /** JSON text of the CompiledScript, never parsed again at upload. */
+  compiled: string;
+  /** Octets of the source (UTF-8): what size limits and the quota count. */
+  size: number;
+  active: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** What LISTSCRIPTS and `petrel sieve list` show. */
+export type SieveScriptSummary = Pick<SieveScriptRecord, 'name' | 'size' | 'active' | 'updatedAt'>;
+
+/** A script to store: name, source, its compiled JSON and its size in octets. */
+export type SieveScriptInput = Pick<SieveScriptRecord, 'name' | 'source' | 'compiled' | 'size'>;
+
+/** Per-user limits checked inside the writing transaction; 0 is no limit. */
+export interface SieveScriptLimits {
+  maxScripts: number;
+  /** Total octets of all of a user's scripts, the one being replaced counted at its new size. */
+  maxStorageBytes: number;
+}
+
+export type SievePutOutcome = { ok: true; created: boolean } | { ok: false; reason: 'max-scripts' | 'quota' };
+
+/** Reading a user's scripts (ManageSieve, the CLI, delivery's active script). */
+export interface SieveScriptReader {
+  /** In name order. */
+  list(accountId: number): Promise<SieveScriptSummary[]>;
+  get(accountId: number, name: string): Promise<SieveScriptRecord | undefined>;
+  /** The script delivery runs, if any. */
+  active(accountId: number): Promise<SieveScriptRecord | undefined>;
+  /** How many scripts and how many octets the user has, for HAVESPACE and the quota. */
+  usage(accountId: number): Promise<{ count: number; bytes: number }>;
+}
+
+/** Changing a user's scripts; each call is one durable transaction. */
+export interface SieveScriptWriter {
+  /** Creates or replaces (an active script stays active); the limits are checked in the same transaction. */
+  put(accountId: number, script: SieveScriptInput, limits: SieveScriptLimits, now: number): Promise<SievePutOutcome>;
+  /** Makes name the only active script, or deactivates all with null; false when there is no such script (nothing changes). */
+  setActive(accountId: number, name: string | null, now: number): Promise<boolean>;
+  /** The active script is never deleted (RFC 5804 2.10). */
+  delete(accountId: number, name: string): Promise<'deleted' | 'nonexistent' | 'active'>;
+  /** An active script stays active under its new name. */
+  rename(accountId: number, from: string, to: string, now: number): Promise<'renamed' | 'nonexistent' | 'exists'>;
+}
+
+export type SieveGlobalPhase = 'before' | 'after';
+
+/** An administrator's script, run for every user before or after their own (Pigeonhole's sieve_before / sieve_after). */
+export interface SieveGlobalScriptRecord extends SieveScriptInput {
+  phase: SieveGlobalPhase;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface SieveGlobalScripts {
+  /** In phase order (before, after), then name order: the order delivery runs them. */
+  listGlobal(): Promise<SieveGlobalScriptRecord[]>;
+  /** Creates or replaces (the phase may change). */
+  putGlobal(phase: SieveGlobalPhase, script: SieveScriptInput, now: number): Promise<{ created: boolean }>;
+  deleteGlobal(name: string): Promise<boolean>;
+}
+
+export interface SieveScriptStore extends SieveScriptReader, SieveScriptWriter, SieveGlobalScripts {}
+
 export interface MetadataStore {
   readonly directory: DirectoryStore;
   readonly mailboxes: MailboxStore & MailboxAdmin;
@@ -876,6 +948,8 @@ export interface MetadataStore {
   /** Messages the filters held. */
   readonly quarantine: QuarantineStore;
   readonly greylist: GreylistStore;
+  /** Users' Sieve scripts and the global ones. */
+  readonly sieve: SieveScriptStore;
   /** The search queue, which the commit worker's indexer empties. */
   readonly searchQueue: SearchIndexQueue;
   /** Blob hashes still referenced by a message, the queue, a learning event or the quarantine (for blob garbage collection). */

@@ -402,6 +402,38 @@ export const migrations: Migration[] = [
       )`,
     ],
   },
+  {
+    version: 16,
+    name: 'sieve scripts: per user (one active at most) and global ones run before or after them',
+    statements: (d) => [
+      // source is the script as uploaded (UTF-8); compiled the JSON of its CompiledScript, made once when it was stored,
+      // so delivery never parses; size the source's octets, which limits and quota count.
+      `CREATE TABLE sieve_scripts (
+        id ${id(d)},
+        account_id BIGINT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        source TEXT NOT NULL,
+        compiled TEXT NOT NULL,
+        size BIGINT NOT NULL,
+        active INTEGER NOT NULL DEFAULT 0,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        UNIQUE (account_id, name)
+      )`,
+      // At most one active script per user, whatever two writers do at once (both dialects have partial indexes).
+      `CREATE UNIQUE INDEX sieve_scripts_active ON sieve_scripts (account_id) WHERE active = 1`,
+      // The administrator's scripts, as Pigeonhole's sieve_before / sieve_after: phase 'before' or 'after', run in name order.
+      `CREATE TABLE sieve_global_scripts (
+        name TEXT PRIMARY KEY,
+        phase TEXT NOT NULL CHECK (phase IN ('before', 'after')),
+        source TEXT NOT NULL,
+        compiled TEXT NOT NULL,
+        size BIGINT NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+      )`,
+    ],
+  },
 ];
 
 export const LATEST_VERSION = migrations[migrations.length - 1]!.version;

@@ -21,6 +21,7 @@ import { migrate } from './migrations.js';
 import { SqlMtaStsCache } from './mta-sts.js';
 import { SqlQueueStore } from './queue.js';
 import { SqlSearchQueue } from './search.js';
+import { SqlSieveScriptStore } from './sieve-scripts.js';
 import { SqlSubscriptionStore } from './subscriptions.js';
 
 export async function openSqlStore(driver: SqlDriver, now: () => number = Date.now): Promise<MetadataStore> {
@@ -37,6 +38,7 @@ export async function openSqlStore(driver: SqlDriver, now: () => number = Date.n
     bayes: new SqlBayesStore(driver),
     quarantine: new SqlQuarantineStore(driver),
     greylist: new SqlGreylistStore(driver),
+    sieve: new SqlSieveScriptStore(driver),
     mtaSts: new SqlMtaStsCache(driver),
     searchQueue: new SqlSearchQueue(driver),
     async isBlobReferenced(hash: string): Promise<boolean> {
