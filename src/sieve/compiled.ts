@@ -66,6 +66,8 @@ export interface CompiledCommand {
   elseBlock?: CompiledCommand[];
   /** Commands with a block other than if: "foreverypart". */
   block?: CompiledCommand[];
+  /** Commands that match like tests: "deleteheader". */
+  match?: MatchSpec;
 }
 
 export interface CompiledScript {
