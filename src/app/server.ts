@@ -18,7 +18,10 @@ import { networkInterfaces } from 'node:os';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { ImapEndpoint, MAX_CONNECTIONS_PER_USER_IP } from '../endpoints/imap/index.js';
 import { Pop3Endpoint } from '../endpoints/pop3/index.js';
+import { ManageSieveEndpoint } from '../endpoints/managesieve/index.js';
+import { DEFAULT_MAX_REDIRECTS } from '../sieve/limits.js';
 import { openDnsClient } from './dns.js';
+import { sieveScriptsFor } from './sieve-scripts.js';
 import { filterPipelineFor, greylistSettingsFrom } from './filters.js';
 import { runPeriodically } from './periodic.js';
 import { scheduleSpamTraining } from './spam-training.js';
@@ -42,7 +45,7 @@ import { startAcme, type AcmeService } from './acme.js';
 import { kickingCommitter, OutboundThread } from './outbound-thread.js';
 import type { Config } from '../config/schema.js';
 
-export type Role = SmtpRole | 'imap' | 'imaps' | 'pop3' | 'pop3s' | 'http' | 'https';
+export type Role = SmtpRole | 'imap' | 'imaps' | 'pop3' | 'pop3s' | 'managesieve' | 'http' | 'https';
 
 export interface Listening {
   role: Role;
@@ -67,7 +70,7 @@ export interface RunningServer {
 }
 
 const SMTP_ROLES: SmtpRole[] = ['mx', 'submission', 'submissions', 'lmtp'];
-const ROLES: Role[] = [...SMTP_ROLES, 'imap', 'imaps', 'pop3', 'pop3s', 'http', 'https'];
+const ROLES: Role[] = [...SMTP_ROLES, 'imap', 'imaps', 'pop3', 'pop3s', 'managesieve', 'http', 'https'];
 
 /** What the server needs of every protocol endpoint. */
 interface Endpoint {
@@ -179,6 +182,10 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
     }
     if (role === 'pop3' || role === 'pop3s') {
       return new Pop3Endpoint({ security: role === 'pop3' ? 'starttls' : 'implicit', directory: stores.directory, store: stores.store, blobs, authFailures, events, certificates, logger });
+    }
+    if (role === 'managesieve') {
+      // Scripts are compiled once, here at upload; MAXREDIRECTS is the interpreter's own limit.
+      return new ManageSieveEndpoint({ directory: stores.directory, scripts: sieveScriptsFor(config, stores.store.sieve), authFailures, certificates, logger, maxRedirects: DEFAULT_MAX_REDIRECTS });
     }
     const smtp = new SmtpEndpoint({ role, hostname: config.hostname, directory: stores.directory, committer: publishing, authFailures, sendingLimits, clientRates, certificates, limits, logger, hasSpace, filters, authservId: config.filters.authserv_id || config.hostname });
     smtpEndpoints.push(smtp);

@@ -20,6 +20,7 @@ export function productionValues(hostname: string): Record<string, unknown> {
     'imaps.listen': ['0.0.0.0:993', '[::]:993'],
     'pop3.listen': ['0.0.0.0:110', '[::]:110'],
     'pop3s.listen': ['0.0.0.0:995', '[::]:995'],
+    'managesieve.listen': ['0.0.0.0:4190', '[::]:4190'],
     'http.listen': ['0.0.0.0:80', '[::]:80'],
     'https.listen': ['0.0.0.0:443', '[::]:443'],
     'tls.certs_dir': '/etc/letsencrypt',

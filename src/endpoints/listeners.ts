@@ -1,5 +1,5 @@
 /*
- * The listening side shared by the IMAP and POP3 endpoints: plaintext
+ * The listening side shared by the IMAP, POP3 and ManageSieve endpoints: plaintext
  * listeners (the protocol's STARTTLS/STLS port) or implicit-TLS listeners
  * built from the certificate registry's options for the protocol (SNI,
  * ALPN policy), re-keyed when certificates change; and the shutdown
@@ -32,7 +32,7 @@ export class ListenerSet {
 
   constructor(
     private readonly options: {
-      protocol: 'imap' | 'pop3';
+      protocol: 'imap' | 'pop3' | 'sieve';
       security: ListenerSecurity;
       certificates: CertificateRegistry;
       logger: Logger;

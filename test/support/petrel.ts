@@ -55,6 +55,7 @@ export interface Ports {
   imaps: number;
   pop3: number;
   pop3s: number;
+  managesieve: number;
   http: number;
   https: number;
 }
@@ -70,6 +71,8 @@ export interface PetrelOptions {
    * mail must never send it anywhere but to the peers it starts.
    */
   outbound?: string;
+  /** TOML lines placed inside [managesieve] (after listen). */
+  managesieve?: string;
   /** TOML lines placed inside [storage] (after fsync). */
   storage?: string;
   /** TOML lines placed inside [dns]. By default every lookup goes to a closed loopback port (and fails), so no test asks a real resolver. */
@@ -90,8 +93,8 @@ export interface PetrelOptions {
 }
 
 async function allocatePorts(): Promise<Ports> {
-  const [mx, submission, submissions, lmtp, imap, imaps, pop3, pop3s, http, https] = await freePorts(10);
-  return { mx: mx!, submission: submission!, submissions: submissions!, lmtp: lmtp!, imap: imap!, imaps: imaps!, pop3: pop3!, pop3s: pop3s!, http: http!, https: https! };
+  const [mx, submission, submissions, lmtp, imap, imaps, pop3, pop3s, managesieve, http, https] = await freePorts(11);
+  return { mx: mx!, submission: submission!, submissions: submissions!, lmtp: lmtp!, imap: imap!, imaps: imaps!, pop3: pop3!, pop3s: pop3s!, managesieve: managesieve!, http: http!, https: https! };
 }
 
 export class PetrelProcess {
@@ -127,6 +130,7 @@ export class PetrelProcess {
         `[imaps]\nlisten = ["127.0.0.1:${ports.imaps}"]`,
         `[pop3]\nlisten = ["127.0.0.1:${ports.pop3}"]`,
         `[pop3s]\nlisten = ["127.0.0.1:${ports.pop3s}"]`,
+        `[managesieve]\nlisten = ["127.0.0.1:${ports.managesieve}"]\n${options.managesieve ?? ''}`,
         `[http]\nlisten = ["127.0.0.1:${ports.http}"]`,
         `[https]\nlisten = ["127.0.0.1:${ports.https}"]`,
         `[storage]\nfsync = ${options.fsync ?? true}\n${options.storage ?? ''}`,

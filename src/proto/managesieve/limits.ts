@@ -23,8 +23,6 @@ export const MAX_LITERALS_PER_COMMAND = 4;
 export const MAX_NUMBER_DIGITS = 10;
 /** Largest number accepted (HAVESPACE's size, a literal's length): RFC 5804's number is 0..4294967295. */
 export const MAX_NUMBER = 4_294_967_295;
-/** A script name in octets (UTF-8): a name is a label, and Pigeonhole's file storage stops near 255. */
-export const MAX_SCRIPT_NAME_BYTES = 255;
 /** A SASL mechanism name (RFC 4422 section 3.1: at most 20 characters). */
 export const MAX_MECHANISM_LENGTH = 20;
 /** NOOP's tag, echoed back in (TAG "..."): a client's correlation token. */
