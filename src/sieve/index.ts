@@ -4,7 +4,14 @@
  * the compiled form at delivery.
  *
  * Exports: compileSieve, CompileOptions, CompileResult, SieveDiagnostic,
- * SIEVE_EXTENSIONS, CompiledScript (and its parts).
+ * SIEVE_EXTENSIONS, CompiledScript (and its parts); runSieve with SieveEnv,
+ * SieveMessage, the SieveAction union and SieveRunResult; parseSieveMessage
+ * (a SieveMessage from raw bytes, for dry runs).
+ *
+ * Delivery: compile once at PUTSCRIPT, store JSON.stringify(script); at
+ * delivery JSON.parse it, runSieve(script, env), perform result.actions
+ * (apply result.edits[0..action.edits) to each copy), then record
+ * result.duplicates. On { ok: false } the actions are the fallback keep.
  * Security: the source is untrusted user input; compileSieve never throws on
  * it, bounds size, nesting and command count (limits.ts) and returns a
  * diagnostic whose text is safe to send back in a ManageSieve NO response.
@@ -38,3 +45,24 @@ export type CompileResult =
 export function compileSieve(source: string, options?: CompileOptions): CompileResult {
   return compile(source, options ?? {});
 }
+
+export { runSieve } from './interpreter.js';
+export type {
+  SieveEnv,
+  SieveEnvelope,
+  SieveMessage,
+  SieveMessagePart,
+  SieveAction,
+  KeepAction,
+  FileintoAction,
+  RedirectAction,
+  RejectAction,
+  DiscardAction,
+  VacationAction,
+  NotifyAction,
+  HeaderEdit,
+  DuplicateRecord,
+  SieveRunResult,
+  SieveRuntimeError,
+} from './env.js';
+export { parseSieveMessage } from './message.js';

@@ -204,6 +204,7 @@ export const TESTS = table({
   valid_notify_method: { ext: ['enotify'], tags: {}, args: [[L]] },
   notify_method_capability: { ext: ['enotify'], tags: {}, args: [[S, S, L]], match: true },
   ihave: { ext: ['ihave'], tags: {}, args: [[L]] },
+  hasflag: { ext: ['imap4flags'], tags: {}, args: [[L], [L, L]], match: true },
 });
 
 /** RFC 5260 section 4.2 date parts. */

@@ -361,7 +361,9 @@ class Validator {
       const cmp = comparator ?? (matchType === 'count' || matchType === 'value' ? 'i;ascii-casemap' : 'i;ascii-casemap');
       out.match = { type: matchType ?? 'is', comparator: cmp };
       if (relation) out.match.relation = relation;
-      if (out.match.type === 'regex' && cmp === 'i;ascii-numeric') fail(node, "':regex' cannot be used with the i;ascii-numeric comparator");
+      if (cmp === 'i;ascii-numeric' && ['contains', 'matches', 'regex'].includes(out.match.type)) {
+        fail(node, `':${out.match.type}' cannot be used with the i;ascii-numeric comparator (it only compares numbers)`);
+      }
     }
     if (sig.addressPart) out.addressPart = addressPart ?? 'all';
     return out;
