@@ -25,6 +25,8 @@ packages=(
   spamd            # spamd: the external scorer the spam filter talks to
   clamav-daemon    # clamd: the virus scanner the clamd filter streams messages to (tests write its signatures)
   clamav-testfiles # ClamAV's harmless test samples (clam.exe and friends, also in archives)
+  sieve-connect    # a real ManageSieve client (Perl) for the ManageSieve interop tests
+  python3-sievelib # Python's ManageSieve client library, the other interop client
 )
 
 missing=()
