@@ -134,7 +134,7 @@ class Validator {
           const blockCtx = this.ihaveCtx(test.ast, ctx);
           cmd.branches!.push({ test: blockCtx ? test.compiled : FALSE_TEST(c.tests[0]!), block: blockCtx ? this.blockOf(c, blockCtx) : [] });
         } else {
-          if (c.tests.length) fail(c.tests[0]!, "'else' takes no test");
+          if (c.tests.length) fail(c.tests[0]!, "'else' takes no test (write 'elsif' for a second condition)");
           cmd.elseBlock = this.blockOf(c, ctx);
           openIf = null;
         }
@@ -276,7 +276,8 @@ class Validator {
     name: string,
     ctx: Ctx,
   ): { tags: { [k: string]: CompiledArg }; args: CompiledArg[]; match?: MatchSpec; addressPart?: string; positions: Pos[] } {
-    const tags: { [k: string]: CompiledArg } = Object.create(null);
+    // A plain object (not null-prototype) so the compiled form equals its JSON round trip; keys are only tags from the signature table.
+    const tags: { [k: string]: CompiledArg } = {};
     const groups = new Map<string, string>();
     let matchType: string | undefined;
     let relation: string | undefined;
