@@ -66,11 +66,15 @@ export interface SieveEnv {
   specialUseExists?(mailbox: string | null, flags: readonly string[]): boolean;
   /** RFC 6609: the compiled script of that name, or null when there is none. */
   loadInclude?(location: 'personal' | 'global', name: string): CompiledScript | null;
-  /** Header fields scripts may not add or delete (RFC 5293 section 8); default Received and Auto-Submitted. */
+  /** Header fields scripts may neither add nor delete; Received and Auto-Submitted can never be deleted, Subject always edited (RFC 5293 section 8). */
   protectedHeaders?: readonly string[];
   /** Run limits; defaults in limits.ts. */
   maxSteps?: number;
   maxRedirects?: number;
+  /** Wall-clock budget in milliseconds, checked against clock() every few hundred steps. */
+  maxMillis?: number;
+  /** Injected monotonic clock in milliseconds (performance.now in production, a fake in tests). */
+  clock?: () => number;
 }
 
 interface ActionBase {

@@ -275,6 +275,19 @@ test('editheader returns the edits in order, each action knowing how many apply'
   assert.deepEqual(r.warnings, ['deleteheader Received: refused, the header field is protected']);
 });
 
+test('threat: the wall-clock limit stops a slow run (injected clock)', () => {
+  let now = 0;
+  const r = runScript('if header :contains "subject" "x" { keep; }\n'.repeat(400), MESSAGES.plain, { clock: () => (now += 300), maxMillis: 1000 });
+  assert.deepEqual(outcome(r), ['error: the script ran too long (time limit)', 'keep (implicit)']);
+});
+
+test('editheader: configured protected fields, and Subject always editable', () => {
+  const r = runScript('require "editheader"; addheader "X-Petrel-Spam" "no"; deleteheader "Subject"; addheader "Subject" "new";', MESSAGES.plain, { protectedHeaders: ['X-Petrel-Spam', 'Subject'] });
+  assert.ok(r.ok);
+  assert.deepEqual(r.edits, [{ op: 'delete', name: 'Subject', index: 1 }, { op: 'add', name: 'Subject', value: 'new', last: false }]);
+  assert.deepEqual(r.warnings, ['addheader X-Petrel-Spam: refused, the header field is protected']);
+});
+
 test('duplicate ids are returned for recording after delivery', () => {
   const r = runScript('require "duplicate"; if duplicate :handle "h" :header "subject" :seconds 3600 :last { discard; }', MESSAGES.plain, { isDuplicate: () => false });
   assert.ok(r.ok);

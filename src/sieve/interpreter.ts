@@ -51,7 +51,8 @@ export type * from './env.js';
 const DEFAULT_DUPLICATE_SECONDS = 7 * 86400;
 /** Longest duplicate tracking period a script may ask for. */
 const MAX_DUPLICATE_SECONDS = 90 * 86400;
-const DEFAULT_PROTECTED_HEADERS = ['received', 'auto-submitted'];
+/** RFC 5293 section 8: a script must never remove trace (Received) or loop-protection (Auto-Submitted) fields. */
+const UNDELETABLE_HEADERS = ['received', 'auto-submitted'];
 const MAILTO = /^mailto:[^\s@]+@[^\s@?]+(\?.*)?$/i;
 
 class RuntimeError extends Error {
@@ -117,17 +118,27 @@ class Run implements MatchState {
   private readonly exts: Set<string>;
   private readonly protectedHeaders: Set<string>;
   private at: Where = { line: 0, column: 0 };
+  private readonly clock: (() => number) | undefined;
+  private readonly deadline: number;
+  private nextClockCheck = 256;
 
   constructor(private readonly env: SieveEnv) {
     this.maxSteps = env.maxSteps ?? DEFAULT_MAX_STEPS;
     this.maxRedirects = env.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
     this.exts = new Set((env.extensions ?? SIEVE_EXTENSIONS).map((x) => x.toLowerCase()));
-    this.protectedHeaders = new Set((env.protectedHeaders ?? DEFAULT_PROTECTED_HEADERS).map((x) => x.toLowerCase()));
+    // Subject may always be edited (RFC 5293 section 8); the configured list applies to adding and deleting.
+    this.protectedHeaders = new Set((env.protectedHeaders ?? []).map((x) => x.toLowerCase()).filter((x) => x !== 'subject'));
+    this.clock = env.clock;
+    this.deadline = env.clock && env.maxMillis !== undefined ? env.clock() + env.maxMillis : Infinity;
   }
 
   tick(n: number): void {
     this.steps += n;
     if (this.steps > this.maxSteps) this.fail(`the script ran too long (more than ${this.maxSteps} steps)`);
+    if (this.clock && this.steps >= this.nextClockCheck) {
+      this.nextClockCheck = this.steps + 256;
+      if (this.clock() > this.deadline) this.fail('the script ran too long (time limit)');
+    }
   }
 
   private fail(message: string): never {
@@ -434,7 +445,7 @@ class Run implements MatchState {
   private deleteheader(c: CompiledCommand, f: Frame): void {
     const name = this.str(c.args[0], f);
     if (!/^[\x21-\x39\x3b-\x7e]+$/.test(name)) this.fail(`invalid header field name "${clip(name)}"`);
-    if (this.protectedHeaders.has(name.toLowerCase())) {
+    if (this.protectedHeaders.has(name.toLowerCase()) || UNDELETABLE_HEADERS.includes(name.toLowerCase())) {
       this.warnings.push(`deleteheader ${name}: refused, the header field is protected`);
       return;
     }
@@ -767,9 +778,9 @@ class Run implements MatchState {
     if (id === undefined || id === '') return false;
     const handle = tags[':handle'] !== undefined ? this.str(tags[':handle'], f) : '';
     const seconds = Math.min(typeof tags[':seconds'] === 'number' ? tags[':seconds'] : DEFAULT_DUPLICATE_SECONDS, MAX_DUPLICATE_SECONDS);
-    const seenInRun = this.duplicates.some((d) => d.handle === handle && d.id === id);
-    const seen = seenInRun || (this.env.isDuplicate ? this.env.isDuplicate(handle, id) : false);
-    if (!seenInRun) this.duplicates.push({ handle, id, seconds, last: tags[':last'] === true });
+    // Nothing is recorded until delivery succeeded, so a second test in the same run answers like the first.
+    const seen = this.env.isDuplicate ? this.env.isDuplicate(handle, id) : false;
+    if (!this.duplicates.some((d) => d.handle === handle && d.id === id)) this.duplicates.push({ handle, id, seconds, last: tags[':last'] === true });
     return seen;
   }
 }

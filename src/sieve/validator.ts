@@ -17,7 +17,7 @@ import type { CompileOptions, CompileResult, SieveDiagnostic } from './index.js'
 import type { CompiledArg, CompiledCommand, CompiledScript, CompiledTest, MatchSpec } from './compiled.js';
 import { parse, type AstArgument, type AstCommand, type AstTest } from './parser.js';
 import { SieveSyntaxError } from './lexer.js';
-import { isKnownExtension, SIEVE_EXTENSIONS } from './extensions.js';
+import { IMPLICIT_EXTENSIONS, isKnownExtension, SIEVE_EXTENSIONS } from './extensions.js';
 import { DEFAULT_MAX_SCRIPT_SIZE } from './limits.js';
 import {
   ADDRESS_PART_TAGS,
@@ -110,7 +110,7 @@ class Validator {
 
   private checkExtensionAvailable(name: string, at: Pos): void {
     if (!isKnownExtension(name)) fail(at, `unknown extension "${name}" in require`);
-    if (!this.enabled.has(name) && !name.startsWith('comparator-i;octet') && name !== 'comparator-i;ascii-casemap') {
+    if (!this.enabled.has(name) && !IMPLICIT_EXTENSIONS.includes(name)) {
       fail(at, `extension "${name}" is not enabled on this server`);
     }
   }
