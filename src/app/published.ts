@@ -24,7 +24,7 @@ export interface Published {
 }
 
 /** The first TCP port a role listens on, when the role is on. */
-function portOf(config: Config, role: 'imap' | 'imaps' | 'pop3' | 'pop3s' | 'submission' | 'submissions'): number | undefined {
+function portOf(config: Config, role: 'imap' | 'imaps' | 'pop3' | 'pop3s' | 'submission' | 'submissions' | 'managesieve'): number | undefined {
   const section = config[role];
   if (!section.enabled) return undefined;
   for (const text of section.listen) {
@@ -44,6 +44,7 @@ export function publishedFor(config: Config): Published {
     pop3: portOf(config, 'pop3'),
     submissions: portOf(config, 'submissions'),
     submission: portOf(config, 'submission'),
+    sieve: portOf(config, 'managesieve'),
   };
   // Every domain's MX is this host, so every policy is the same text.
   const policy = mtaStsPolicy([config.hostname], d.mta_sts_mode, d.mta_sts_max_age);

@@ -30,6 +30,8 @@ export interface ClientServices {
   pop3?: number;
   submissions?: number;
   submission?: number;
+  /** ManageSieve: in the DNS plan's _sieve._tcp SRV record (RFC 5804 1.8); autoconfig and autodiscover have no place for it. */
+  sieve?: number;
 }
 
 const escapeXml = (s: string) => s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
