@@ -107,6 +107,29 @@ describe('ManageSieve session limits', () => {
     secure.destroy();
   });
 
+  it('holds at most 10 sessions of one user from one address; the 11th login is NO (TRYLATER), another user still gets in', async () => {
+    const open: SieveWire[] = [];
+    for (let i = 0; i < 10; i++) open.push(await SieveWire.login(port, 'alice@example.com', 'pw-alice'));
+    const extra = await SieveWire.open(port);
+    await extra.startTls();
+    assert.match(await extra.cmd(`AUTHENTICATE "PLAIN" "${plainToken('alice@example.com', 'pw-alice')}"`), /^NO \(TRYLATER\) "Too many sessions/);
+    assert.match(await extra.cmd(`AUTHENTICATE "PLAIN" "${plainToken('bob@example.com', 'pw-bob')}"`), /^OK/);
+    assert.match(await open[0]!.cmd('UNAUTHENTICATE'), /^OK/);
+    assert.match(await extra.cmd('UNAUTHENTICATE'), /^OK/);
+    assert.match(await extra.cmd(`AUTHENTICATE "PLAIN" "${plainToken('alice@example.com', 'pw-alice')}"`), /^OK/, 'UNAUTHENTICATE gave the slot back');
+    for (const w of [...open, extra]) w.close();
+  });
+
+  it('says BYE (TRYLATER) to open sessions when the server shuts down', async () => {
+    const other = new ManageSieveEndpoint({ directory: new Directory(store.directory, { subaddressSeparator: '+', postmaster: '' }), scripts: new SieveScripts(store.sieve, { maxScriptSize: 1000, maxScripts: 5, maxStorageBytes: 0 }), certificates: registry, logger, maxRedirects: 4 });
+    await other.listen({ kind: 'tcp', host: '127.0.0.1', port: 0 });
+    const w = await SieveWire.open(other.port());
+    const closing = other.close(1000);
+    assert.equal(await w.response(), 'BYE (TRYLATER) "Server shutting down, try again later"\r\n');
+    await w.waitClosed();
+    await closing;
+  });
+
   it('shares the failed-login counter: failures elsewhere ban the client here, its passwords are not checked, and it is refused at connect', async () => {
     const w = await SieveWire.open(port);
     await w.startTls();

@@ -248,4 +248,27 @@ describe('ManageSieve script commands', () => {
     assert.equal(del.code, 1);
     assert.match(del.stderr, /active/);
   });
+
+  it('petrel sieve deactivate, rename, and the global before/after scripts', async () => {
+    assert.equal((await p.cli(['sieve', 'deactivate', 'dave@example.com'])).code, 0);
+    assert.equal((await p.cli(['sieve', 'rename', 'dave@example.com', 'cli', 'from-cli'])).code, 0);
+    assert.equal(await w.cmd('LISTSCRIPTS'), '"from-cli"\r\n"plain"\r\nOK "Listscripts completed"\r\n');
+    assert.equal((await p.cli(['sieve', 'rename', 'dave@example.com', 'from-cli', 'plain'])).code, 1, 'no overwrite');
+    const missing = await p.cli(['sieve', 'get', 'nobody@example.com', 'x']);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /no such user/);
+    const file = join(p.dataDir, 'global.sieve');
+    writeFileSync(file, FILEINTO);
+    assert.equal((await p.cli(['sieve', 'global', 'put', 'after', '50-late', file])).code, 0);
+    assert.equal((await p.cli(['sieve', 'global', 'put', 'before', '10-lists', file])).code, 0);
+    const list = await p.cli(['sieve', 'global', 'list']);
+    assert.match(list.stdout, /^before\s+10-lists\s+\d+\s[^\n]*\nafter\s+50-late\s/m);
+    writeFileSync(file, BROKEN);
+    const bad = await p.cli(['sieve', 'global', 'put', 'before', '20-bad', file]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /line 4, column 1/);
+    assert.equal((await p.cli(['sieve', 'global', 'delete', '50-late'])).code, 0);
+    assert.doesNotMatch((await p.cli(['sieve', 'global', 'list'])).stdout, /50-late/);
+    assert.doesNotMatch(await w.cmd('LISTSCRIPTS'), /10-lists/, 'global scripts are not a user\'s');
+  });
 });
