@@ -102,7 +102,7 @@ const INVALID: Array<[string, string]> = [
   ['if ihave "fileinto" {}', '"ihave" extension'],
   ['error "x";', '"ihave" extension'],
   ['if header :regex "a" "b" {}', '"regex" extension'],
-  ['require ["regex"]; if header :regex "a" "(" {}', 'invalid regular expression'],
+  ['require ["regex"]; if header :regex "a" "(" {}', "unmatched '(' in regular expression"],
   ['require ["regex"]; if header :regex "a" "(a)\\\\1" {}', 'back-references'],
   ['require "comparator-i;ascii-numeric"; if header :contains :comparator "i;ascii-numeric" "a" "1" {}', 'cannot be used with the i;ascii-numeric comparator'],
   ['if header :comparator "i;unknown" "a" "b" {}', 'unknown comparator'],

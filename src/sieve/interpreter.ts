@@ -5,7 +5,7 @@
  *
  * Exports: runSieve (and the env/result types re-exported from env.ts).
  * Security: the script is the user's, the message anyone's. The run is pure
- * (no I/O, no clock but env.now) and bounded: a step budget counts every
+ * (no I/O; time only from env.now and the injected env.clock) and bounded: a step budget counts every
  * command, test and comparison (and wildcard/regex work), redirects and
  * actions are capped, includes are depth-limited and loop-checked. Any
  * runtime error, including a spent budget, gives the fallback result
@@ -40,7 +40,7 @@ import {
   MAX_VARIABLE_SIZE,
 } from './limits.js';
 import { matchAny, type MatchState } from './match.js';
-import { RegexError } from './regex.js';
+import { RegexError, type RegexProgram } from './regex.js';
 import { addressPart, extractAddresses } from './address.js';
 import { dateParts, parseMessageDate, parseZone } from './date.js';
 import { applyModifiers, expandVariables } from './variables.js';
@@ -102,7 +102,7 @@ export function runSieve(script: CompiledScript, env: SieveEnv): SieveRunResult 
 class Run implements MatchState {
   steps = 0;
   readonly warnings: string[] = [];
-  readonly regexCache = new Map<string, RegExp>();
+  readonly regexCache = new Map<string, RegexProgram>();
   private readonly maxSteps: number;
   private readonly maxRedirects: number;
   private redirects = 0;

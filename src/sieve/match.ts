@@ -13,13 +13,13 @@
  * possible, the example "[*] *" giving "acme-users"), draft-ietf-sieve-regex.
  */
 import type { MatchSpec } from './compiled.js';
-import { compileSieveRegex, MAX_REGEX_SUBJECT } from './regex.js';
+import { compileSieveRegex, execSieveRegex, type RegexProgram } from './regex.js';
 
 export interface MatchState {
   /** Charge n steps; throws when the budget is spent. */
   tick(n: number): void;
   /** Compiled :regex patterns of this run, by comparator and source. */
-  regexCache: Map<string, RegExp>;
+  regexCache: Map<string, RegexProgram>;
 }
 
 const asciiLower = (s: string): string => s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
@@ -133,7 +133,7 @@ function glob(pattern: string, value: string, comparator: string, st: MatchState
   return wild.map((i) => orig.slice(capStart[i], capEnd[i]).join(''));
 }
 
-function regexFor(key: string, comparator: string, st: MatchState): RegExp {
+function regexFor(key: string, comparator: string, st: MatchState): RegexProgram {
   const cacheKey = comparator + '\0' + key;
   let re = st.regexCache.get(cacheKey);
   if (!re) {
@@ -179,10 +179,8 @@ export function matchAny(
           break;
         }
         case 'regex': {
-          const re = regexFor(k, cmp, st);
-          st.tick(Math.ceil(Math.min(v.length, MAX_REGEX_SUBJECT) / 256));
-          const m = re.exec(v.length > MAX_REGEX_SUBJECT ? v.slice(0, MAX_REGEX_SUBJECT) : v);
-          if (m) return { ok: true, captures: Array.from(m, (x) => x ?? '') };
+          const m = execSieveRegex(regexFor(k, cmp, st), v, (n) => st.tick(n));
+          if (m) return { ok: true, captures: m };
           break;
         }
       }

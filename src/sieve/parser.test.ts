@@ -100,7 +100,7 @@ const ERRORS: Array<[string, number, number, string]> = [
   ['if true { keep; }\nif true;', 2, 8, "expected a block '{' after 'if', found ';'"],
   ['if header :comparator "i;ascii-numeric" "a" "b" {}', 1, 23, 'needs require "comparator-i;ascii-numeric"'],
   ['if header :regex "a" "b" {}', 1, 11, "':regex' needs the \"regex\" extension"],
-  ['require "regex";\nif header :regex "subject" "a(b" {}', 2, 28, 'invalid regular expression'],
+  ['require "regex";\nif header :regex "subject" "a(b" {}', 2, 28, "unmatched '(' in regular expression"],
 ];
 
 test('compile errors name the line, the column and what was expected', () => {
