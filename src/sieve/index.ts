@@ -3,7 +3,7 @@
  * it is stored (ManageSieve PUTSCRIPT/CHECKSCRIPT, `petrel sieve put`), run
  * the compiled form at delivery.
  *
- * Exports: compileSieve, CompileOptions, CompileResult, SieveDiagnostic,
+ * Exports: compileSieve, formatDiagnostic, CompileOptions, CompileResult, SieveDiagnostic,
  * SIEVE_EXTENSIONS, CompiledScript (and its parts); runSieve with SieveEnv,
  * SieveMessage, the SieveAction union and SieveRunResult; parseSieveMessage
  * (a SieveMessage from raw bytes, for dry runs).
@@ -23,7 +23,7 @@ import { compile } from './validator.js';
 export type { CompiledScript, CompiledCommand, CompiledTest, CompiledArg, CompiledBranch, MatchSpec } from './compiled.js';
 export { SIEVE_EXTENSIONS } from './extensions.js';
 
-/** A compile error or warning; line and column are 1-based, columns count characters. */
+/** A compile error or warning; line and column are 1-based (columns count UTF-16 code units, so characters outside the BMP count twice). */
 export interface SieveDiagnostic {
   line: number;
   column: number;
@@ -40,6 +40,11 @@ export interface CompileOptions {
 export type CompileResult =
   | { ok: true; script: CompiledScript; warnings: SieveDiagnostic[] }
   | { ok: false; error: SieveDiagnostic };
+
+/** "line 3, column 12: expected ';' after the command, found '}'", for ManageSieve NO responses and the CLI. */
+export function formatDiagnostic(d: SieveDiagnostic): string {
+  return `line ${d.line}, column ${d.column}: ${d.message}`;
+}
 
 /** Lex, parse and validate a script. Never throws. */
 export function compileSieve(source: string, options?: CompileOptions): CompileResult {

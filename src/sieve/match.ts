@@ -101,7 +101,7 @@ function glob(pattern: string, value: string, comparator: string, st: MatchState
   let starSi = 0;
   let work = 0;
   while (si < s.length) {
-    if (++work === 4096) {
+    if (++work === 1024) {
       st.tick(1);
       work = 0;
     }

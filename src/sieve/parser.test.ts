@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { lex } from './lexer.js';
 import { parse } from './parser.js';
-import { compileSieve } from './index.js';
+import { compileSieve, formatDiagnostic } from './index.js';
 
 test('lexer: tokens with line and column', () => {
   const toks = lex('if size :over 10K {\r\n  discard;\r\n}');
@@ -113,4 +113,10 @@ test('compile errors name the line, the column and what was expected', () => {
     }
   }
   assert.deepEqual(bad, []);
+});
+
+test('formatDiagnostic gives the form users see', () => {
+  const r = compileSieve('require ["fileinto"];\nif true {\n  keep }');
+  assert.ok(!r.ok);
+  assert.equal(formatDiagnostic(r.error), "line 3, column 8: expected ';' after the command, found '}'");
 });

@@ -59,6 +59,8 @@ export interface RegexProgram {
   prog: Inst[];
   groups: number;
   caseInsensitive: boolean;
+  /** The pattern starts with ^ (outside any alternation): only a match at position 0 is possible. */
+  anchored: boolean;
 }
 
 const CLASSES: Record<string, Ranges> = {
@@ -306,7 +308,8 @@ export function compileSieveRegex(pattern: string, caseInsensitive: boolean): Re
   emit(ast, prog);
   prog.push({ op: 'save', n: 1 }, { op: 'match' });
   if (prog.length > MAX_PROGRAM) throw new RegexError('regular expression too complex');
-  return { prog, groups: parser.groups, caseInsensitive };
+  const anchored = ast.t === 'bol' || (ast.t === 'cat' && ast.items[0]!.t === 'bol');
+  return { prog, groups: parser.groups, caseInsensitive, anchored };
 }
 
 function inClass(ranges: Ranges, neg: boolean, c: number, ci: boolean): boolean {
@@ -333,7 +336,7 @@ interface Thread {
 /**
  * Search the subject (unanchored, like regexec). Returns the groups as
  * strings (${0} the whole match, unmatched groups ""), or null. tick(n) is
- * charged one unit per 1024 thread steps and may throw to stop the run.
+ * charged one unit per 256 thread steps and may throw to stop the run.
  */
 export function execSieveRegex(re: RegexProgram, subject: string, tick: (n: number) => void): string[] | null {
   const orig = Array.from(subject.length > MAX_REGEX_SUBJECT ? subject.slice(0, MAX_REGEX_SUBJECT) : subject, (x) => x.codePointAt(0)!);
@@ -345,35 +348,49 @@ export function execSieveRegex(re: RegexProgram, subject: string, tick: (n: numb
   const mark = new Int32Array(prog.length).fill(-1);
   let generation = 0;
 
+  // Explicit stack (no recursion), reused between calls.
+  const pcs: number[] = [];
+  const capss: number[][] = [];
   const add = (list: Thread[], pc0: number, caps0: number[], pos: number) => {
-    const stack: Thread[] = [{ pc: pc0, caps: caps0 }];
-    while (stack.length) {
-      const { pc, caps } = stack.pop()!;
+    pcs.push(pc0);
+    capss.push(caps0);
+    while (pcs.length) {
+      const pc = pcs.pop()!;
+      const caps = capss.pop()!;
       if (mark[pc] === generation) continue;
       mark[pc] = generation;
-      if (++work >= 1024) {
+      if (++work >= 256) {
         tick(1);
         work = 0;
       }
       const inst = prog[pc]!;
       switch (inst.op) {
         case 'jmp':
-          stack.push({ pc: inst.x, caps });
+          pcs.push(inst.x);
+          capss.push(caps);
           break;
         case 'split':
-          stack.push({ pc: inst.y, caps }, { pc: inst.x, caps });
+          pcs.push(inst.y, inst.x);
+          capss.push(caps, caps);
           break;
         case 'save': {
           const c2 = caps.slice();
           c2[inst.n] = pos;
-          stack.push({ pc: pc + 1, caps: c2 });
+          pcs.push(pc + 1);
+          capss.push(c2);
           break;
         }
         case 'bol':
-          if (pos === 0) stack.push({ pc: pc + 1, caps });
+          if (pos === 0) {
+            pcs.push(pc + 1);
+            capss.push(caps);
+          }
           break;
         case 'eol':
-          if (pos === n) stack.push({ pc: pc + 1, caps });
+          if (pos === n) {
+            pcs.push(pc + 1);
+            capss.push(caps);
+          }
           break;
         default:
           list.push({ pc, caps });
@@ -385,13 +402,13 @@ export function execSieveRegex(re: RegexProgram, subject: string, tick: (n: numb
   let matched: number[] | null = null;
   const empty = new Array<number>(ncap).fill(-1);
   for (let pos = 0; pos <= n; pos++) {
-    if (matched === null) {
+    if (matched === null && (pos === 0 || !re.anchored)) {
       generation++;
       // Existing threads keep priority over a match starting here: re-mark them.
       for (const t of clist) mark[t.pc] = generation;
       add(clist, 0, empty, pos);
     }
-    if (clist.length === 0 && matched !== null) break;
+    if (clist.length === 0 && (matched !== null || re.anchored)) break;
     const nlist: Thread[] = [];
     generation++;
     for (const t of clist) {
