@@ -229,6 +229,8 @@ set :quotewildcard "b" "Rock*"; fileinto "\${b}";`,
     message: MESSAGES.mime,
     want: ['fileinto The missile'],
   },
+  { name: '5703: a single-part message is its own part', script: 'require ["foreverypart", "mime", "extracttext", "variables", "fileinto"]; foreverypart { extracttext :first 4 "t"; fileinto "${t}"; }', message: MESSAGES.plain, want: ['fileinto Look'] },
+  { name: '5703: nested foreverypart walks the children of the current part', script: 'require ["foreverypart", "mime", "fileinto", "variables"]; foreverypart { if header :mime :subtype "content-type" "alternative" { foreverypart { if header :mime :matches :contenttype "content-type" "*" { fileinto "${1}"; } } } }', message: MESSAGES.nested, want: ['fileinto text/plain', 'fileinto text/html'] },
   // ---- RFC 5435 enotify ----
   { name: '5435: notify :importance :message', script: 'require ["enotify", "fileinto", "variables"]; if header :contains "from" "boss@example.org" { notify :importance "1" :message "This is probably very important" "mailto:alm@example.com"; stop; }', message: MESSAGES.mime, want: ['notify mailto:alm@example.com 1 This is probably very important', 'keep (implicit)'] },
   { name: '5435: notify with variables', script: 'require ["enotify", "variables"]; if header :matches "Subject" "*" { set "subject" "${1}"; } if header :matches "From" "*" { set "from" "${1}"; } notify :importance "3" :message "[SIEVE] ${from}: ${subject}" "mailto:alm@example.com";', message: MESSAGES.mime, want: ['notify mailto:alm@example.com 3 [SIEVE] boss@example.org: Quarterly report', 'keep (implicit)'] },
@@ -237,6 +239,7 @@ set :quotewildcard "b" "Rock*"; fileinto "\${b}";`,
   // ---- RFC 5463 ihave ----
   { name: '5463: ihave of an unknown extension skips its block', script: 'require ["ihave", "fileinto"]; if ihave "x-frobnicate" { x_frob "y" :zz; } elsif ihave "vacation" { vacation "away"; } else { fileinto "none"; }', message: MESSAGES.plain, want: ['vacation 604800s away', 'keep (implicit)'] },
   { name: '5463: ihave disabled at run time', script: 'require ["ihave"]; if ihave "vacation" { vacation "away"; }', message: MESSAGES.plain, env: { extensions: ['ihave'] }, want: ['keep (implicit)'] },
+  { name: 'an extension disabled after upload makes the run fall back to keep', script: 'require "fileinto"; fileinto "x";', message: MESSAGES.plain, env: { extensions: ['vacation'] }, want: ['error: the script requires "fileinto", which is not enabled', 'keep (implicit)'] },
   { name: '5463: error', script: 'require ["ihave"]; if not ihave "fileinto" { discard; } error "cannot go on";', message: MESSAGES.plain, want: ['error: error: cannot go on', 'keep (implicit)'] },
 ];
 

@@ -27,7 +27,7 @@ import type {
   SieveRunResult,
   VacationAction,
 } from './env.js';
-import { SIEVE_EXTENSIONS } from './extensions.js';
+import { IMPLICIT_EXTENSIONS, SIEVE_EXTENSIONS } from './extensions.js';
 import {
   DEFAULT_MAX_REDIRECTS,
   DEFAULT_MAX_STEPS,
@@ -150,6 +150,10 @@ class Run implements MatchState {
   }
 
   private execScript(script: CompiledScript): Signal {
+    // An extension switched off after the script was stored: refuse rather than run half of it.
+    for (const e of script.requires) {
+      if (!this.exts.has(e) && !IMPLICIT_EXTENSIONS.includes(e)) this.fail(`the script requires "${e}", which is not enabled`);
+    }
     const frame: Frame = {
       script,
       variables: script.requires.includes('variables'),
@@ -504,6 +508,8 @@ class Run implements MatchState {
       }
     };
     walk(outer, 0);
+    // A message that is not multipart is its own single part (at the top level only).
+    if (parts.length === 0 && outer === this.env.message) parts.push(outer);
     try {
       for (const p of parts) {
         f.part = p;

@@ -158,7 +158,7 @@ export function matchAny(
   if (spec.type === 'count') {
     const n = String(values.length);
     st.tick(keys.length);
-    return { ok: keys.some((k) => compareRelation(n, k, spec.relation ?? 'eq', 'i;ascii-numeric' === cmp ? cmp : cmp)) };
+    return { ok: keys.some((k) => compareRelation(n, k, spec.relation ?? 'eq', cmp)) };
   }
   for (const v of values) {
     for (const k of keys) {

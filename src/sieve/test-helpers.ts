@@ -119,4 +119,30 @@ Content-Disposition: attachment; filename="tools.zip"
 PK
 --outer--
 `),
+  nested: CRLF(`From: a@example.org
+To: me@example.com
+Subject: nested
+Content-Type: multipart/mixed; boundary=b1
+
+--b1
+Content-Type: multipart/alternative; boundary=b2
+
+--b2
+Content-Type: text/plain
+
+plain
+--b2
+Content-Type: text/html
+
+<p>html</p>
+--b2--
+--b1
+Content-Type: message/rfc822
+
+From: inner@example.org
+Subject: inner
+
+inner body
+--b1--
+`),
 };
