@@ -61,9 +61,15 @@ function record(r: Row): SieveScriptRecord {
   };
 }
 
-/** Takes the account's row lock (PostgreSQL) or the write lock (SQLite) for the rest of the transaction; false when there is no such account. */
+/**
+ * Takes the account's row lock (PostgreSQL) or the write lock (SQLite) for
+ * the rest of the transaction; false when there is no such account. A
+ * non-key column is written, so PostgreSQL takes FOR NO KEY UPDATE (a
+ * delivery inserting rows that reference the account is not blocked) and
+ * neither backend looks at the tables referencing accounts(id).
+ */
 async function lockAccount(tx: SqlExecutor, accountId: number): Promise<boolean> {
-  return (await tx.run('UPDATE accounts SET id = id WHERE id = ?', [accountId])) > 0;
+  return (await tx.run('UPDATE accounts SET enabled = enabled WHERE id = ?', [accountId])) > 0;
 }
 
 export class SqlSieveScriptStore implements SieveScriptStore {
