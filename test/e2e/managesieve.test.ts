@@ -6,8 +6,9 @@
  * response, the continuation form, cancel, failures, refused before TLS),
  * every script command with its response codes, the limits from
  * [managesieve] (an oversized literal refused without being read), users
- * kept apart, UNAUTHENTICATE, LOGOUT; and `petrel sieve` against the same
- * data (what ManageSieve stored, and a compile error with its position).
+ * kept apart, UNAUTHENTICATE, LOGOUT; `petrel sieve` against the same
+ * data (what ManageSieve stored, and a compile error with its position);
+ * and a script acknowledged with OK surviving kill -9.
  *
  * Security: test only; 127.0.0.1; a test CA's certificates in certs_dir.
  * Standards: RFC 5804, RFC 4616, RFC 7301 (ALPN).
@@ -270,5 +271,20 @@ describe('ManageSieve script commands', () => {
     assert.equal((await p.cli(['sieve', 'global', 'delete', '50-late'])).code, 0);
     assert.doesNotMatch((await p.cli(['sieve', 'global', 'list'])).stdout, /50-late/);
     assert.doesNotMatch(await w.cmd('LISTSCRIPTS'), /10-lists/, 'global scripts are not a user\'s');
+  });
+});
+
+describe('ManageSieve durability', () => {
+  it('a script acknowledged with OK survives kill -9 of the server, still active', async () => {
+    const w = await SieveWire.login(p.ports.managesieve, 'carol@example.com', 'carol-pw');
+    assert.equal(await w.putScript('durable', FILEINTO), 'OK "Putscript completed"\r\n');
+    assert.equal(await w.cmd('SETACTIVE "durable"'), 'OK "Setactive completed"\r\n');
+    await p.stop('SIGKILL');
+    w.close();
+    await p.start();
+    const again = await SieveWire.login(p.ports.managesieve, 'carol@example.com', 'carol-pw');
+    assert.equal(await again.cmd('LISTSCRIPTS'), '"durable" ACTIVE\r\nOK "Listscripts completed"\r\n');
+    assert.equal(await again.cmd('GETSCRIPT "durable"'), `{${FILEINTO.length}}\r\n${FILEINTO}\r\nOK "Getscript completed"\r\n`);
+    again.close();
   });
 });
