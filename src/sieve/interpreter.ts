@@ -33,6 +33,7 @@ import {
   DEFAULT_MAX_STEPS,
   MAX_ACTIONS,
   MAX_ADDHEADER_VALUE,
+  MAX_BODY_TEXT,
   MAX_HEADER_EDITS,
   MAX_INCLUDE_DEPTH,
   MAX_MATCH_VARIABLES,
@@ -718,7 +719,7 @@ class Run implements MatchState {
   }
 
   private bodyTexts(t: CompiledTest, f: Frame): string[] {
-    if (t.tags[':raw'] === true) return [this.env.message.rawBody];
+    if (t.tags[':raw'] === true) return [this.env.message.rawBody.slice(0, MAX_BODY_TEXT)];
     const types = t.tags[':content'] !== undefined ? this.list(t.tags[':content'], f).map((x) => x.toLowerCase()) : null;
     const out: string[] = [];
     const want = (ct: string) => {
@@ -730,8 +731,8 @@ class Run implements MatchState {
       this.tick(1);
       if (p.children.length === 0) {
         if (want(p.contentType)) {
-          if (p.text !== null) out.push(p.text);
-          else if (types !== null) out.push(p.rawBody ?? '');
+          const text = p.text ?? (types !== null ? (p.rawBody ?? '') : null);
+          if (text !== null) out.push(text.length > MAX_BODY_TEXT ? text.slice(0, MAX_BODY_TEXT) : text);
         }
         return;
       }

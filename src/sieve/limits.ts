@@ -38,3 +38,5 @@ export const MAX_ACTIONS = 1024;
 export const MAX_HEADER_EDITS = 256;
 /** Length of a header value produced by addheader (RFC 5293 says a folded field may be long; 8 KiB is plenty). */
 export const MAX_ADDHEADER_VALUE = 8 * 1024;
+/** Text of one body part a body test compares (RFC 5173); longer parts are compared by their first MiB only. */
+export const MAX_BODY_TEXT = 1024 * 1024;

@@ -67,46 +67,55 @@ export function compareRelation(a: string, b: string, relation: string, comparat
   }
 }
 
-type GlobTok = { k: 'lit'; c: string } | { k: 'one' } | { k: 'any' };
+type GlobTok = { k: 'lit'; c: number } | { k: 'one' } | { k: 'any' };
 
 function globTokens(p: string): GlobTok[] {
   const out: GlobTok[] = [];
-  const cs = Array.from(p);
-  for (let i = 0; i < cs.length; i++) {
-    const c = cs[i]!;
-    if (c === '\\' && i + 1 < cs.length) out.push({ k: 'lit', c: cs[++i]! });
-    else if (c === '*') out.push({ k: 'any' });
-    else if (c === '?') out.push({ k: 'one' });
+  for (let i = 0; i < p.length; i++) {
+    const c = p.charCodeAt(i);
+    if (c === 0x5c && i + 1 < p.length) out.push({ k: 'lit', c: p.charCodeAt(++i) });
+    else if (c === 0x2a) out.push({ k: 'any' });
+    else if (c === 0x3f) out.push({ k: 'one' });
     else out.push({ k: 'lit', c });
   }
   return out;
 }
 
+const isHigh = (c: number) => c >= 0xd800 && c <= 0xdbff;
+const isLow = (c: number) => c >= 0xdc00 && c <= 0xdfff;
+
 /**
- * Wildcard match with captures: backtrack only to the most recent '*', which
- * finds a match whenever one exists and gives each earlier '*' its shortest
- * extent. Returns the wildcard captures (in pattern order) or null.
+ * Wildcard match with captures over UTF-16 code units ("?" takes a whole
+ * surrogate pair): backtrack only to the most recent '*', which finds a
+ * match whenever one exists and gives each earlier '*' its shortest extent.
+ * Returns the wildcard captures (in pattern order) or null. No per-character
+ * arrays, so memory stays proportional to the pattern.
  */
 function glob(pattern: string, value: string, comparator: string, st: MatchState): string[] | null {
   const toks = globTokens(fold(pattern, comparator));
-  const orig = Array.from(value);
-  const s = comparator === 'i;ascii-casemap' ? Array.from(asciiLower(value)) : orig;
-  const wild: number[] = [];
-  toks.forEach((t, i) => t.k !== 'lit' && wild.push(i));
+  const s = fold(value, comparator);
+  const n = s.length;
   const capStart = new Array<number>(toks.length).fill(0);
   const capEnd = new Array<number>(toks.length).fill(0);
+  const width = (at: number) => (isHigh(s.charCodeAt(at)) && isLow(s.charCodeAt(at + 1)) ? 2 : 1);
   let pi = 0;
   let si = 0;
   let starPi = -1;
   let starSi = 0;
   let work = 0;
-  while (si < s.length) {
+  while (si < n) {
     if (++work === 1024) {
       st.tick(1);
       work = 0;
     }
     const t = toks[pi];
-    if (t && (t.k === 'one' || (t.k === 'lit' && t.c === s[si]))) {
+    if (t && t.k === 'one') {
+      const w = width(si);
+      capStart[pi] = si;
+      capEnd[pi] = si + w;
+      pi++;
+      si += w;
+    } else if (t && t.k === 'lit' && t.c === s.charCodeAt(si)) {
       capStart[pi] = si;
       capEnd[pi] = si + 1;
       pi++;
@@ -118,19 +127,21 @@ function glob(pattern: string, value: string, comparator: string, st: MatchState
       capEnd[pi] = si;
       pi++;
     } else if (starPi >= 0) {
-      starSi++;
+      starSi += width(starSi);
       capEnd[starPi] = starSi;
       pi = starPi + 1;
       si = starSi;
     } else return null;
   }
   while (pi < toks.length && toks[pi]!.k === 'any') {
-    capStart[pi] = s.length;
-    capEnd[pi] = s.length;
+    capStart[pi] = n;
+    capEnd[pi] = n;
     pi++;
   }
   if (pi !== toks.length) return null;
-  return wild.map((i) => orig.slice(capStart[i], capEnd[i]).join(''));
+  const caps: string[] = [];
+  toks.forEach((t, i) => t.k !== 'lit' && caps.push(value.slice(capStart[i], capEnd[i])));
+  return caps;
 }
 
 function regexFor(key: string, comparator: string, st: MatchState): RegexProgram {
