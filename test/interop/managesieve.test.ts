@@ -58,9 +58,9 @@ after(async () => {
 });
 
 describe('sieve-connect', () => {
-  /** One sieve-connect action as alice, verifying the certificate for mail.example.com; the password on stdin (--passwordfd 0). */
+  /** One sieve-connect action as alice, verifying the certificate for mail.example.com; the password on stdin (--passwordfd 0); the mechanism its own choice from our SASL list. */
   const sieveConnect = (args: string[]) =>
-    run('sieve-connect', ['--server', '127.0.0.1', '--port', String(p.ports.managesieve), '--nosrv', '--user', 'alice@example.com', '--authmech', 'PLAIN', '--passwordfd', '0', '--tlscafile', caFile, '--tlshostname', 'mail.example.com', '--noclearchan', ...args], { input: 'alice-pw\n', timeoutMs: 30_000 });
+    run('sieve-connect', ['--server', '127.0.0.1', '--port', String(p.ports.managesieve), '--nosrv', '--user', 'alice@example.com', '--passwordfd', '0', '--tlscafile', caFile, '--tlshostname', 'mail.example.com', '--noclearchan', ...args], { input: 'alice-pw\n', timeoutMs: 30_000 });
 
   it('uploads over STARTTLS (certificate verified for the SNI name), lists, activates, downloads, deactivates and deletes', async (t) => {
     if (!requireTools(t, 'sieve-connect')) return;
