@@ -5,8 +5,9 @@
  * pre-login command limits, the failed-login counter shared with the
  * other protocols (a client banned by IMAP or SMTP failures is refused at
  * connect with BYE, and its passwords are not even checked), pipelined
- * commands answered in order, an oversized literal before login, and the
- * ALPN accepted for managesieve.
+ * commands answered in order, an oversized literal before login, the ALPN
+ * accepted for managesieve, per-user session slots, BYE at shutdown, and
+ * mutated command streams answered by the rules, never by an exception.
  *
  * Security: test only; 127.0.0.1; a self-signed certificate in a temp dir.
  * Standards: RFC 5804.
@@ -130,7 +131,37 @@ describe('ManageSieve session limits', () => {
     await closing;
   });
 
+  it('survives 150 sessions of mutated command streams before and after login: no handler error, and a fresh session is served', async () => {
+    let seed = 5804;
+    const rnd = (n: number) => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) % n;
+    };
+    const seeds = ['CAPABILITY\r\n', 'PUTSCRIPT "f" {6+}\r\nkeep;\n\r\n', 'HAVESPACE "f" 10\r\nLISTSCRIPTS\r\n', 'GETSCRIPT "f"\r\nSETACTIVE "f"\r\nSETACTIVE ""\r\n', 'RENAMESCRIPT "f" "g"\r\nDELETESCRIPT "g"\r\n', 'CHECKSCRIPT "stop;"\r\nNOOP "t"\r\n', 'AUTHENTICATE "PLAIN"\r\n'];
+    const tokens = ['"', '\\', '{', '}', '{3+}\r\n', '{0}\r\n', '\r\n', ' ', '\x00', '\xff', '*', '4294967296'];
+    for (let round = 0; round < 150; round++) {
+      const w = round % 2 === 0 ? await SieveWire.open(port) : await SieveWire.login(port, 'bob@example.com', 'pw-bob');
+      let b = Buffer.from(Array.from({ length: 1 + rnd(4) }, () => seeds[rnd(seeds.length)]).join(''), 'latin1');
+      for (let k = 1 + rnd(4); k > 0; k--) {
+        const pos = rnd(b.length + 1);
+        b = Buffer.concat([b.subarray(0, pos), Buffer.from(tokens[rnd(tokens.length)]!.repeat(1 + rnd(5)), 'latin1'), b.subarray(pos + rnd(3))]);
+      }
+      w.send(b);
+      await new Promise((r) => setTimeout(r, 5));
+      w.close();
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    const log = logger.lines.join('\n');
+    assert.doesNotMatch(log, /command-failed|session-failed/, 'every input was answered by the rules, none by an exception');
+    const fresh = await SieveWire.login(port, 'bob@example.com', 'pw-bob');
+    assert.match(await fresh.cmd('NOOP'), /^OK/);
+    fresh.close();
+  });
+
   it('shares the failed-login counter: failures elsewhere ban the client here, its passwords are not checked, and it is refused at connect', async () => {
+    authFailures.lift('127.0.0.1');
     const w = await SieveWire.open(port);
     await w.startTls();
     // Three failures from IMAP or SMTP, counted for this address.
