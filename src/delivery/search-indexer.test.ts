@@ -77,17 +77,21 @@ it('indexes queued blobs from their files, a chunk per transaction, each once', 
   }
 });
 
-it('indexes each delivery at once while deliveries are few', async () => {
+it('indexes deliveries soon (gathered for INDEX_GATHER_MS) while deliveries are few', async () => {
   const { store, blobs, inbox, deliver, queued, close } = await open('eager');
   try {
     const indexer = new SearchIndexer(store.searchQueue, blobs, createLogger({ write: () => {} }), { idleMs: 5000 });
     for (let round = 0; round < 3; round++) {
+      const started = Date.now();
       await deliver(1);
       indexer.committed(1);
-      await sleep(100);
+      await deliver(1);
+      indexer.committed(1);
+      await until(async () => (await queued()) === 0, 4000);
       assert.equal(await queued(), 0, 'indexed without waiting for a pause');
+      assert.ok(Date.now() - started < 4000, 'well before the idle time of 5 s');
     }
-    assert.deepEqual(await store.messages.matchText(inbox.id, 'body', 'word2x'), [3]);
+    assert.deepEqual(await store.messages.matchText(inbox.id, 'body', 'word4x'), [5]);
     await indexer.stop();
   } finally {
     await close();
@@ -108,8 +112,8 @@ it('during a burst indexes once deliveries pause, and between deliveries past th
     const indexer = new SearchIndexer(store.searchQueue, blobs, createLogger({ write: () => {} }), { idleMs: 1500, eagerRate: 10, backlog: 300 });
     await deliver(5);
     indexer.committed(5);
-    await sleep(100);
-    assert.equal(await queued(), 0, 'the first deliveries, below the rate, are indexed at once');
+    await until(async () => (await queued()) === 0, 1200);
+    assert.equal(await queued(), 0, 'the first deliveries, below the rate, are indexed soon, before any pause');
     await deliver(10);
     indexer.committed(10);
     for (let round = 0; round < 5; round++) {
