@@ -49,9 +49,8 @@
  * and the table shows the median run, with the range. All measured runs
  * log at level warn. With filters on, one more run at level info follows,
  * not counted in the rates: the MX logs one `filtered` line per message
- * with the milliseconds each filter took (all its stages, wall time, in
- * whole milliseconds, so only the mean over many messages means
- * anything), from which the second table takes the share of each check.
+ * with the milliseconds each filter took (all its stages, wall time, to
+ * a hundredth of a millisecond), from which the second table takes the share of each check.
  * Its rate is printed too, to show what logging at info costs.
  *
  * The target of issue 6: the pipeline costs no more than 30 % of the

@@ -545,7 +545,7 @@ export class SmtpEndpoint {
       let lmtpRefused: (MailError | undefined)[] = recipients.map(() => undefined);
       if (s.filters) {
         const filtered = await s.filters.body(bytes);
-        log.info('filtered', { verdict: filtered.verdict.action, ...Object.fromEntries([...filtered.timings].map(([name, ms]) => [`${name}_ms`, ms])) });
+        log.info('filtered', { verdict: filtered.verdict.action, ...Object.fromEntries([...filtered.timings].map(([name, ms]) => [`${name}_ms`, Math.round(ms * 100) / 100])) });
         if (filtered.verdict.action === 'reject' && !lmtp) throw filtered.verdict.error;
         message = filtered.bytes;
         extraHeaders = filtered.headers;

@@ -43,12 +43,11 @@ const RANK: Record<Verdict['action'], number> = { continue: 0, junk: 1, quaranti
 export function decide(score: number, hits: readonly Hit[], recipients: readonly FilterRecipient[], settings: SpamSettings, perRecipientReplies: boolean): Decision {
   const list = recipients.length > 0 ? recipients.map((r) => thresholdsFor(settings, r.domain)) : [settings.thresholds];
   const shown = `score=${formatScore(score)} tests=${hits.map((h) => h.name).join(',')}`;
-  const refused: Verdict = {
-    action: 'reject',
-    error: new MailError({ code: 550, enhanced: '5.7.1', text: 'Message refused as spam', module: 'spam', detail: shown }),
-  };
+  // Made only when some recipient refuses: an Error captures a stack trace, which most messages need not pay for.
+  let refused: Verdict | undefined;
+  const refuse = (): Verdict => (refused ??= { action: 'reject', error: new MailError({ code: 550, enhanced: '5.7.1', text: 'Message refused as spam', module: 'spam', detail: shown }) });
   const own = list.map((t): Verdict => {
-    if (t.reject !== null && score >= t.reject) return refused;
+    if (t.reject !== null && score >= t.reject) return refuse();
     if (score >= t.junk) return { action: t.spamAction, reason: `spam ${shown}` };
     return { action: 'continue' };
   });
