@@ -6,7 +6,8 @@
  * Exports: compileSieve, formatDiagnostic, CompileOptions, CompileResult, SieveDiagnostic,
  * SIEVE_EXTENSIONS, CompiledScript (and its parts); runSieve with SieveEnv,
  * SieveMessage, the SieveAction union and SieveRunResult; parseSieveMessage
- * (a SieveMessage from raw bytes, for dry runs).
+ * (a SieveMessage from raw bytes) and describeRun/describeAction (one line
+ * per action) for dry runs.
  *
  * Delivery: compile once at PUTSCRIPT, store JSON.stringify(script); at
  * delivery JSON.parse it, runSieve(script, env), perform result.actions
@@ -71,3 +72,4 @@ export type {
   SieveRuntimeError,
 } from './env.js';
 export { parseSieveMessage } from './message.js';
+export { describeAction, describeRun } from './describe.js';

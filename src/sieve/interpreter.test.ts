@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import type { CompiledScript } from './compiled.js';
 import type { SieveEnv } from './env.js';
 import { runSieve } from './interpreter.js';
+import { describeRun } from './describe.js';
 import { MESSAGES, compileOk, outcome, runScript } from './test-helpers.js';
 
 interface Case {
@@ -384,4 +385,13 @@ test('a stored script of another version is refused and keeps', () => {
   const bad = runSieve({ ...s, version: 2 as 1 }, { message: { header: () => [], contentType: 'text/plain', contentTypeParams: {}, text: '', children: [], size: 0, rawBody: '' }, envelope: { from: '', to: '' }, now: new Date() });
   assert.equal(bad.ok, false);
   assert.deepEqual(outcome(bad), ['error: compiled script of an unknown version: recompile it', 'keep (implicit)']);
+});
+
+test('describeRun: the dry-run lines, control characters escaped', () => {
+  const r = runScript('require ["fileinto", "editheader", "variables"]; if header :matches "subject" "*" { addheader "X-Subject" "${1}"; } fileinto "x";', msg('Subject: a\x1b[31mred'));
+  assert.deepEqual(describeRun(r), ['fileinto x', 'addheader X-Subject: a [31mred']);
+  const v = runScript('require ["vacation", "variables"]; if header :matches "subject" "*" { vacation :subject "${1}" "r"; }', msg('Subject: a\x1b[31mred'));
+  assert.deepEqual(describeRun(v), ['vacation 604800s subject=a\\x1b[31mred r', 'keep (implicit)']);
+  const e = runScript('redirect "a@b.example"; redirect "c@d.example";', MESSAGES.plain, { maxRedirects: 1 });
+  assert.deepEqual(describeRun(e), ['error: line 1, column 25: too many redirects (the limit is 1) (falling back to keep)', 'keep (implicit)']);
 });

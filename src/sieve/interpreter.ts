@@ -438,7 +438,8 @@ class Run implements MatchState {
       this.warnings.push(`addheader ${name}: refused, the header field is protected`);
       return;
     }
-    let value = this.str(c.args[1], f).replace(/\r?\n|\r/g, ' ');
+    // No line breaks (a script must not inject fields) and no other control characters but tab.
+    let value = this.str(c.args[1], f).replace(/\r?\n|\r/g, ' ').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, ' ');
     if (value.length > MAX_ADDHEADER_VALUE) value = value.slice(0, MAX_ADDHEADER_VALUE);
     const last = c.tags[':last'] === true;
     const v = this.headerValues(name);

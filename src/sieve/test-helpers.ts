@@ -13,6 +13,7 @@ import type { CompiledScript } from './compiled.js';
 import type { SieveAction, SieveEnv, SieveRunResult } from './env.js';
 import { runSieve } from './interpreter.js';
 import { parseSieveMessage } from './message.js';
+import { describeAction } from './describe.js';
 
 export function compileOk(src: string, options?: CompileOptions): CompiledScript {
   const r = compileSieve(src, options);
@@ -23,25 +24,8 @@ export function compileOk(src: string, options?: CompileOptions): CompiledScript
   return back;
 }
 
-export function summarize(a: SieveAction): string {
-  const fl = (f: string[]) => (f.length ? ` [${f.join(' ')}]` : '');
-  switch (a.type) {
-    case 'keep':
-      return `keep${a.implicit ? ' (implicit)' : ''}${fl(a.flags)}`;
-    case 'fileinto':
-      return `fileinto ${a.mailbox}${a.copy ? ' :copy' : ''}${a.create ? ' :create' : ''}${a.specialUse ? ` :specialuse ${a.specialUse}` : ''}${fl(a.flags)}`;
-    case 'redirect':
-      return `redirect ${a.address}${a.copy ? ' :copy' : ''}`;
-    case 'reject':
-      return `${a.ereject ? 'ereject' : 'reject'} ${a.reason}`;
-    case 'discard':
-      return 'discard';
-    case 'vacation':
-      return `vacation ${a.seconds}s${a.subject !== null ? ` subject=${a.subject}` : ''}${a.from !== null ? ` from=${a.from}` : ''}${a.addresses.length ? ` addresses=${a.addresses.join(',')}` : ''}${a.mime ? ' :mime' : ''} ${a.reason}`;
-    case 'notify':
-      return `notify ${a.method} ${a.importance}${a.message !== null ? ` ${a.message}` : ''}`;
-  }
-}
+/** Action lines exactly as the dry run prints them (control characters escaped). */
+export const summarize = (a: SieveAction): string => describeAction(a).replace(/\\r\\n/g, '\r\n');
 
 export function runScript(src: string, message: string, env: Partial<SieveEnv> = {}, options?: CompileOptions): SieveRunResult {
   const script = compileOk(src, options);
