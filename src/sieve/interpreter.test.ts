@@ -96,6 +96,7 @@ const CASES: Case[] = [
   { name: '5228: stop ends the script', script: 'stop; discard;', message: MESSAGES.plain, want: ['keep (implicit)'] },
   { name: '5228: redirect cancels implicit keep', script: 'redirect "bob@example.net";', message: MESSAGES.plain, want: ['redirect bob@example.net'] },
   { name: '5228: duplicate redirects are one', script: 'redirect "bob@example.net"; redirect "Bob@Example.net";', message: MESSAGES.plain, want: ['redirect bob@example.net'] },
+  { name: '5228 2.10.3: keep and fileinto INBOX give one copy', script: 'require ["fileinto", "imap4flags", "copy"]; fileinto :copy :flags "a" "INBOX"; keep :flags "b";', message: MESSAGES.plain, want: ['keep [b a]'] },
   { name: '5228: exists', script: 'if exists ["From","Date"] { discard; }', message: MESSAGES.plain, want: ['discard'] },
   { name: '5228: not exists', script: 'if not exists "X-Nope" { discard; }', message: MESSAGES.plain, want: ['discard'] },
   { name: '5228: header :contains is case-insensitive', script: 'require "fileinto"; if header :contains "subject" "PRESENT" { fileinto "gifts"; }', message: MESSAGES.plain, want: ['fileinto gifts'] },

@@ -174,6 +174,17 @@ class Run implements MatchState {
     }
     const actions = [...this.actions];
     if (this.implicitKeep) actions.push({ type: 'keep', flags: [...this.flags], implicit: true, edits: this.edits.length });
+    // RFC 5228 2.10.3: keep and fileinto "INBOX" store one copy; the flags of both are kept.
+    const keep = actions.find((a): a is KeepAction => a.type === 'keep');
+    if (keep) {
+      for (let i = actions.length - 1; i >= 0; i--) {
+        const a = actions[i]!;
+        if (a.type === 'fileinto' && a.mailbox.toUpperCase() === 'INBOX' && a.specialUse === null) {
+          keep.flags = [...keep.flags, ...a.flags.filter((x) => !keep.flags.some((y) => y.toLowerCase() === x.toLowerCase()))];
+          actions.splice(i, 1);
+        }
+      }
+    }
     return { ok: true, actions, implicitKeep: this.implicitKeep, edits: this.edits, duplicates: this.duplicates, warnings: this.warnings, steps: this.steps };
   }
 

@@ -8,7 +8,8 @@
  * K/M/G, quoted strings, multi-line strings with dot-stuffing). Deviations:
  * a bare LF is accepted wherever CRLF is (scripts uploaded from Unix editors
  * use it) and a line ending inside a string becomes CRLF; a hash comment may
- * end at the end of the script without a line break.
+ * end at the end of the script without a line break; a leading byte order
+ * mark is skipped.
  */
 
 export type TokenKind =
@@ -106,6 +107,11 @@ export function lex(src: string): Token[] {
     out.push({ kind, line: l, column: c, text, value, multiline });
   };
 
+  // A UTF-8 byte order mark some editors write is not part of the script.
+  if (src.charCodeAt(0) === 0xfeff) {
+    i = 1;
+    lineStart = 1;
+  }
   while (i < n) {
     const c = src.charCodeAt(i);
     if (c === 0x20 || c === 0x09) {

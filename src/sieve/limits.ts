@@ -14,8 +14,8 @@ export const DEFAULT_MAX_SCRIPT_SIZE = 64 * 1024;
 export const MAX_NESTING_DEPTH = 32;
 /** Commands and tests in one script; bounds compiled size and validation time. */
 export const MAX_COMMANDS = 10_000;
-/** Strings in one string list. */
-export const MAX_LIST_ITEMS = 1024;
+/** Strings in one string list; an allowlist of a few thousand addresses is real, more than fits in a 64 KiB script is not. */
+export const MAX_LIST_ITEMS = 10_000;
 /** Default run-time steps (one per command and test evaluated, plus per match attempt). */
 export const DEFAULT_MAX_STEPS = 100_000;
 /** Default redirects one run may produce (Dovecot's sieve_max_redirects is 4). */

@@ -47,6 +47,11 @@ test('lexer: strings', () => {
   }
 });
 
+test('lexer: a leading byte order mark is skipped, columns count from after it', () => {
+  const t = lex('\ufeffkeep;');
+  assert.deepEqual([t[0]!.kind, t[0]!.line, t[0]!.column], ['identifier', 1, 1]);
+});
+
 test('lexer: numbers with quantifiers', () => {
   assert.deepEqual(
     lex('1 2k 3M 1G 0').filter((t) => t.kind === 'number').map((t) => t.value),
