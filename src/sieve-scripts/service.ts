@@ -7,7 +7,7 @@
  * checked again inside the store's transaction.
  *
  * Exports: SieveScripts, SieveScriptSettings, CheckOutcome, PutOutcome,
- * SpaceOutcome, formatDiagnostic.
+ * SpaceOutcome, and formatDiagnostic (sieve/'s, re-exported).
  * Security: the content is untrusted: refused before compiling when it is
  * over the size limit or not UTF-8; the compiler never throws and bounds
  * its own work. Diagnostics carry no server detail, only the position and
@@ -16,6 +16,8 @@
  * (CHECKSCRIPT), RFC 5228 section 2.1 (scripts are UTF-8).
  */
 import { compileSieve, type SieveDiagnostic } from '../sieve/index.js';
+
+export { formatDiagnostic } from '../sieve/index.js';
 import type { SieveGlobalPhase, SieveScriptRecord, SieveScriptStore, SieveScriptSummary } from '../store/types.js';
 
 export interface SieveScriptSettings {
@@ -41,11 +43,6 @@ export type SpaceOutcome = 'ok' | 'too-large' | 'max-scripts' | 'quota';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** "line 3, column 7: expected ';'": how an error or a warning is shown to the user. */
-export function formatDiagnostic(d: SieveDiagnostic): string {
-  return `line ${d.line}, column ${d.column}: ${d.message}`;
-}
-
 /** The offset of the first octet that does not begin a valid UTF-8 sequence (RFC 3629), or -1. */
 function firstInvalidUtf8(b: Buffer): number {
   for (let i = 0; i < b.length; ) {
@@ -66,7 +63,8 @@ function invalidUtf8At(content: Buffer): SieveDiagnostic {
   const lineStart = content.lastIndexOf(0x0a, at - 1) + 1;
   let line = 1;
   for (let i = content.indexOf(0x0a); i !== -1 && i < at; i = content.indexOf(0x0a, i + 1)) line++;
-  const column = [...content.subarray(lineStart, at).toString('utf8')].length + 1;
+  // Columns count UTF-16 code units, as the compiler's do.
+  const column = content.subarray(lineStart, at).toString('utf8').length + 1;
   return { line, column, message: 'invalid UTF-8' };
 }
 
