@@ -51,6 +51,8 @@ export interface CompiledTest {
 export interface CompiledBranch {
   test: CompiledTest;
   block: CompiledCommand[];
+  /** Extensions an ihave test made available inside this block only (RFC 5463), e.g. "variables". */
+  exts?: string[];
 }
 
 export interface CompiledCommand {

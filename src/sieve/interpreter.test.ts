@@ -240,6 +240,7 @@ set :quotewildcard "b" "Rock*"; fileinto "\${b}";`,
   { name: '5435: notify_method_capability online', script: 'require ["enotify"]; if notify_method_capability "mailto:a@b.example" "Online" "maybe" { discard; }', message: MESSAGES.plain, want: ['discard'] },
   // ---- RFC 5463 ihave ----
   { name: '5463: ihave of an unknown extension skips its block', script: 'require ["ihave", "fileinto"]; if ihave "x-frobnicate" { x_frob "y" :zz; } elsif ihave "vacation" { vacation "away"; } else { fileinto "none"; }', message: MESSAGES.plain, want: ['vacation 604800s away', 'keep (implicit)'] },
+  { name: '5463: ihave "variables" expands only inside its block', script: 'require ["ihave", "fileinto"]; fileinto "${x}"; if ihave ["variables", "encoded-character"] { set "x" "y${hex:7a}"; fileinto "${x}"; }', message: MESSAGES.plain, want: ['fileinto ${x}', 'fileinto yz'] },
   { name: '5463: ihave disabled at run time', script: 'require ["ihave"]; if ihave "vacation" { vacation "away"; }', message: MESSAGES.plain, env: { extensions: ['ihave'] }, want: ['keep (implicit)'] },
   { name: 'an extension disabled after upload makes the run fall back to keep', script: 'require "fileinto"; fileinto "x";', message: MESSAGES.plain, env: { extensions: ['vacation'] }, want: ['error: the script requires "fileinto", which is not enabled', 'keep (implicit)'] },
   { name: '5463: error', script: 'require ["ihave"]; if not ihave "fileinto" { discard; } error "cannot go on";', message: MESSAGES.plain, want: ['error: error: cannot go on', 'keep (implicit)'] },

@@ -269,7 +269,16 @@ class Run implements MatchState {
     switch (c.name) {
       case 'if': {
         for (const b of c.branches ?? []) {
-          if (this.test(b.test, f)) return this.block(b.block, f);
+          if (this.test(b.test, f)) {
+            if (!b.exts?.includes('variables') || f.variables) return this.block(b.block, f);
+            // "variables" made available by ihave applies inside this block only.
+            f.variables = true;
+            try {
+              return this.block(b.block, f);
+            } finally {
+              f.variables = false;
+            }
+          }
           this.at = c;
         }
         return c.elseBlock ? this.block(c.elseBlock, f) : null;

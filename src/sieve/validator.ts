@@ -14,7 +14,7 @@
  * RFC 7352, RFC 5235, RFC 8579 and the others named in signatures.ts.
  */
 import type { CompileOptions, CompileResult, SieveDiagnostic } from './index.js';
-import type { CompiledArg, CompiledCommand, CompiledScript, CompiledTest, MatchSpec } from './compiled.js';
+import type { CompiledArg, CompiledBranch, CompiledCommand, CompiledScript, CompiledTest, MatchSpec } from './compiled.js';
 import { parse, type AstArgument, type AstCommand, type AstTest } from './parser.js';
 import { SieveSyntaxError } from './lexer.js';
 import { IMPLICIT_EXTENSIONS, isKnownExtension, SIEVE_EXTENSIONS } from './extensions.js';
@@ -130,9 +130,7 @@ class Validator {
         const cmd = openIf!;
         this.expectNoArgs(c);
         if (c.name === 'elsif') {
-          const test = this.singleTest(c, ctx);
-          const blockCtx = this.ihaveCtx(test.ast, ctx);
-          cmd.branches!.push({ test: blockCtx ? test.compiled : FALSE_TEST(c.tests[0]!), block: blockCtx ? this.blockOf(c, blockCtx) : [] });
+          cmd.branches!.push(this.branch(c, ctx));
         } else {
           if (c.tests.length) fail(c.tests[0]!, "'else' takes no test (write 'elsif' for a second condition)");
           cmd.elseBlock = this.blockOf(c, ctx);
@@ -142,16 +140,7 @@ class Validator {
       }
       if (c.name === 'if') {
         this.expectNoArgs(c);
-        const test = this.singleTest(c, ctx);
-        const blockCtx = this.ihaveCtx(test.ast, ctx);
-        const cmd: CompiledCommand = {
-          name: 'if',
-          line: c.line,
-          column: c.column,
-          tags: {},
-          args: [],
-          branches: [{ test: blockCtx ? test.compiled : FALSE_TEST(c.tests[0]!), block: blockCtx ? this.blockOf(c, blockCtx) : [] }],
-        };
+        const cmd: CompiledCommand = { name: 'if', line: c.line, column: c.column, tags: {}, args: [], branches: [this.branch(c, ctx)] };
         out.push(cmd);
         openIf = cmd;
         continue;
@@ -161,6 +150,25 @@ class Validator {
       if (c.name === 'stop' || c.name === 'return') stopped = c;
     }
     return out;
+  }
+
+  /** One if/elsif branch: with an ihave test, its block sees the extensions named (or is dropped when they are unavailable). */
+  private branch(c: AstCommand, ctx: Ctx): CompiledBranch {
+    const test = this.singleTest(c, ctx);
+    const blockCtx = this.ihaveCtx(test.ast, ctx);
+    if (!blockCtx) return { test: FALSE_TEST(c.tests[0]!), block: [] };
+    if (blockCtx === ctx) return { test: test.compiled, block: this.blockOf(c, ctx) };
+    const saved = [this.decode, this.variables] as const;
+    this.decode = blockCtx.exts.has('encoded-character');
+    this.variables = blockCtx.exts.has('variables');
+    try {
+      const added = [...blockCtx.exts].filter((e) => !ctx.exts.has(e));
+      const b: CompiledBranch = { test: test.compiled, block: this.blockOf(c, blockCtx) };
+      if (added.length) b.exts = added;
+      return b;
+    } finally {
+      [this.decode, this.variables] = saved;
+    }
   }
 
   /** The context for the block of an if whose test is ihave: null when the extensions are not all available (block skipped). */
