@@ -110,6 +110,7 @@ export interface RejectAction {
   /** ereject: refuse in the SMTP/LMTP session rather than with a bounce (RFC 5429). */
   ereject: boolean;
 }
+/** Only cancels the implicit keep: any keep, fileinto or redirect in the list still happens. */
 export interface DiscardAction {
   type: 'discard';
 }

@@ -93,6 +93,7 @@ const CASES: Case[] = [
   { name: '5228 ex2: rest kept', script: RFC5228_EXAMPLE_2, message: msg('To: me@x.org\nSubject: hi'), want: ['keep'] },
   { name: '5228: implicit keep with no action', script: 'if false { discard; }', message: MESSAGES.plain, want: ['keep (implicit)'] },
   { name: '5228: discard cancels implicit keep', script: 'discard;', message: MESSAGES.plain, want: ['discard'] },
+  { name: '5228: discard then keep keeps', script: 'discard; keep;', message: MESSAGES.plain, want: ['discard', 'keep'] },
   { name: '5228: stop ends the script', script: 'stop; discard;', message: MESSAGES.plain, want: ['keep (implicit)'] },
   { name: '5228: redirect cancels implicit keep', script: 'redirect "bob@example.net";', message: MESSAGES.plain, want: ['redirect bob@example.net'] },
   { name: '5228: duplicate redirects are one', script: 'redirect "bob@example.net"; redirect "Bob@Example.net";', message: MESSAGES.plain, want: ['redirect bob@example.net'] },

@@ -119,6 +119,7 @@ class Run implements MatchState {
   private readonly exts: Set<string>;
   private readonly protectedHeaders: Set<string>;
   private at: Where = { line: 0, column: 0 };
+  private rejectAt: Where = { line: 0, column: 0 };
   private readonly clock: (() => number) | undefined;
   private readonly deadline: number;
   private nextClockCheck = 256;
@@ -170,7 +171,7 @@ class Run implements MatchState {
     // RFC 5429 2.1 and 2.2: reject/ereject exclude keeping, filing, redirecting and answering.
     const reject = this.actions.find((a) => a.type === 'reject');
     if (reject && this.actions.some((a) => a.type === 'keep' || a.type === 'fileinto' || a.type === 'redirect' || a.type === 'vacation')) {
-      throw new RuntimeError(0, 0, 'reject cannot be combined with keep, fileinto, redirect or vacation');
+      throw new RuntimeError(this.rejectAt.line, this.rejectAt.column, 'reject cannot be combined with keep, fileinto, redirect or vacation');
     }
     const actions = [...this.actions];
     if (this.implicitKeep) actions.push({ type: 'keep', flags: [...this.flags], implicit: true, edits: this.edits.length });
@@ -329,6 +330,7 @@ class Run implements MatchState {
       case 'reject':
       case 'ereject': {
         if (this.actions.some((a) => a.type === 'reject')) this.fail('only one reject or ereject per script run');
+        this.rejectAt = { line: c.line, column: c.column };
         this.addAction({ type: 'reject', reason: this.str(c.args[0], f), ereject: c.name === 'ereject' });
         this.implicitKeep = false;
         return null;
@@ -378,7 +380,7 @@ class Run implements MatchState {
       case 'extracttext': {
         const text = f.part.text ?? '';
         let v = text;
-        if (typeof t[':first'] === 'number') v = Array.from(text).slice(0, t[':first']).join('');
+        if (typeof t[':first'] === 'number') v = firstChars(text, t[':first']);
         const mods = Object.keys(t).filter((k) => k !== ':first').map((k) => k.slice(1));
         this.setVar(c.args[0] as string, applyModifiers(v, mods), f);
         return null;
@@ -825,6 +827,16 @@ function headerParams(v: string): Map<string, string> {
     if (!out.has(k)) out.set(k, val);
   }
   return out;
+}
+
+/** The first n characters (code points) without splitting the whole text into an array. */
+function firstChars(text: string, n: number): string {
+  let i = 0;
+  for (let k = 0; k < n && i < text.length; k++) {
+    const c = text.charCodeAt(i);
+    i += c >= 0xd800 && c <= 0xdbff && i + 1 < text.length ? 2 : 1;
+  }
+  return text.slice(0, i);
 }
 
 function clip(s: string): string {

@@ -470,6 +470,16 @@ class Validator {
         if (this.constant(addr) && !/^[^\s@<>]+@[^\s@<>]+$/.test(addr.trim().replace(/^<(.*)>$/, '$1'))) fail(at0, `invalid redirect address "${addr.replace(/[^\x20-\x7e]/g, '?').slice(0, 60)}"`);
         break;
       }
+      case 'setflag':
+      case 'addflag':
+      case 'removeflag': {
+        if (cmd.args.length === 2) {
+          const name = cmd.args[0] as string;
+          if (!ctx.exts.has('variables')) fail(at0, `a flag variable in '${c.name}' needs the "variables" extension: add require "variables"`);
+          if (!isSettableName(name)) fail(at0, `invalid variable name "${name.replace(/[^\x20-\x7e]/g, '?')}"`);
+        }
+        break;
+      }
       case 'addheader': {
         this.checkHeaderNames(cmd.args[0], at0);
         break;
@@ -524,6 +534,12 @@ class Validator {
       }
       case 'duplicate':
         if (typeof tags[':header'] === 'string') this.checkHeaderNames(tags[':header'], t);
+        break;
+      case 'hasflag':
+        if (out.args.length === 2) {
+          if (!this.variables) fail(pos[0] ?? t, 'flag variables in \'hasflag\' need the "variables" extension: add require "variables"');
+          for (const n of out.args[0] as string[]) if (!isSettableName(n)) fail(pos[0] ?? t, `invalid variable name "${n.replace(/[^\x20-\x7e]/g, '?')}"`);
+        }
         break;
       case 'valid_notify_method':
       case 'notify_method_capability':
