@@ -88,3 +88,48 @@ test('fuzz: mutated valid scripts never throw', () => {
   for (let i = 0; i < 5000; i++) check(mutate(rnd, SEEDS[rnd(SEEDS.length)]!));
   assert.ok(Date.now() - t0 < 20_000);
 });
+
+test('fuzz: mutated MIME messages never throw in parseSieveMessage or a MIME-heavy run', () => {
+  const script = compileSieve(
+    'require ["body", "mime", "foreverypart", "extracttext", "variables", "regex", "date", "relational"]; foreverypart { if header :mime :anychild :param "filename" :matches "content-disposition" "*" { extracttext :first 20 "x"; } } if body :content "text" :regex "m(i|o)ss" { discard; } if address :all :matches ["from", "to"] "*@*" { keep; } if date :value "ge" "date" "year" "2000" { stop; }',
+  );
+  assert.ok(script.ok);
+  const rnd = rng(99);
+  const seeds = [MESSAGES.mime, MESSAGES.nested, MESSAGES.list];
+  const toks = ['--outer', '--b1', '--b2--', '\r\n', '\r\n\r\n', 'Content-Type: multipart/mixed; boundary=outer\r\n', 'Content-Type: message/rfc822\r\n', '=?utf-8?B?w6k=?=', '=?x?Q?', '"', '<', '>', ',', ':', ';', '(', ')', '\\', '\x00', 'é'];
+  const t0 = Date.now();
+  for (let i = 0; i < 1500; i++) {
+    let m = seeds[rnd(seeds.length)]!;
+    for (let k = 1 + rnd(6); k > 0; k--) {
+      const pos = rnd(m.length + 1);
+      const op = rnd(3);
+      if (op === 0) m = m.slice(0, pos) + m.slice(pos + 1 + rnd(20));
+      else if (op === 1) m = m.slice(0, pos) + toks[rnd(toks.length)]!.repeat(1 + rnd(5)) + m.slice(pos);
+      else m = m.slice(0, pos) + String.fromCharCode(rnd(256)) + m.slice(pos);
+    }
+    const message = parseSieveMessage(m);
+    const r = runSieve(script.script, { message, envelope: { from: '', to: 'me@example.com' }, now: new Date(0) });
+    assert.ok(r.actions.length >= 1);
+  }
+  assert.ok(Date.now() - t0 < 20_000);
+});
+
+test('threat: hostile scripts at the size limit compile or fail quickly', () => {
+  const size = 64 * 1024 - 100;
+  const hostile = [
+    'if header :is "a" [' + '"x",'.repeat(size / 4 - 10) + '"y"] {}',
+    'if anyof(' + 'true,'.repeat(size / 5 - 10) + 'true) {}',
+    'keep;'.repeat(size / 5 - 1),
+    '"'.repeat(size),
+    '/*'.repeat(size / 2),
+    'text:\n' + '.x\n'.repeat(size / 3 - 10),
+    'if ' + 'not '.repeat(size / 4 - 10) + 'true {}',
+    'require ["variables"]; set "a" "' + '${a}'.repeat(size / 4 - 20) + '";',
+  ];
+  for (const src of hostile) {
+    const t0 = Date.now();
+    const r = compileSieve(src);
+    assert.equal(typeof r.ok, 'boolean');
+    assert.ok(Date.now() - t0 < 2000, `${src.slice(0, 30)}: ${Date.now() - t0} ms`);
+  }
+});
