@@ -3,7 +3,8 @@
  * sieve-connect (Debian, Perl; it verifies our certificate against a test
  * CA for the SNI name it sends) and Python's sievelib (Debian
  * python3-sievelib) upload, list, activate, download, check, rename and
- * delete scripts; a syntax error comes back with its line and column.
+ * delete scripts; a syntax error comes back with its line and column;
+ * `openssl s_client -starttls sieve` verifies the certificate by SNI.
  * Skipped with a message naming scripts/install-test-deps.sh when a
  * client is missing; failed instead under PETREL_REQUIRE_INTEROP=1.
  *
@@ -99,6 +100,23 @@ describe('sieve-connect', () => {
     if (!requireTools(t, 'sieve-connect')) return;
     const r = await run('sieve-connect', ['--server', '127.0.0.1', '--port', String(p.ports.managesieve), '--nosrv', '--user', 'alice@example.com', '--authmech', 'PLAIN', '--passwordfd', '0', '--tlscafile', caFile, '--tlshostname', 'mail.example.com', '--noclearchan', '--list'], { input: 'wrong\n', timeoutMs: 30_000 });
     assert.notEqual(r.code, 0);
+  });
+});
+
+describe('openssl s_client', () => {
+  it('-starttls sieve verifies the certificate for the SNI name, and a session runs inside TLS', async (t) => {
+    if (!requireTools(t, 'openssl')) return;
+    const token = Buffer.from('\0alice@example.com\0alice-pw').toString('base64');
+    const r = await run('openssl', ['s_client', '-connect', `127.0.0.1:${p.ports.managesieve}`, '-starttls', 'sieve', '-servername', 'mail.example.com', '-verify_hostname', 'mail.example.com', '-CAfile', caFile, '-verify_return_error', '-quiet', '-ign_eof', '-crlf'], {
+      input: `AUTHENTICATE "PLAIN" "${token}"\nPUTSCRIPT "ossl" {5+}\nkeep;\nLISTSCRIPTS\nDELETESCRIPT "ossl"\nLOGOUT\n`,
+      timeoutMs: 15_000,
+    });
+    assert.match(r.stderr, /verify return:1/);
+    assert.match(r.stdout, /^"SASL" "PLAIN"\r$/m, 'the capabilities re-sent after the handshake');
+    assert.doesNotMatch(r.stdout, /^"STARTTLS"/m);
+    assert.match(r.stdout, /^OK "Logged in"\r$/m);
+    assert.match(r.stdout, /^"ossl"\r\nOK "Listscripts completed"\r$/m);
+    assert.match(r.stdout, /^OK "Logout completed"\r$/m);
   });
 });
 
