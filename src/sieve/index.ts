@@ -52,7 +52,7 @@ export function compileSieve(source: string, options?: CompileOptions): CompileR
   return compile(source, options ?? {});
 }
 
-export { runSieve } from './interpreter.js';
+export { runSieve, runSieveSequence } from './interpreter.js';
 export type {
   SieveEnv,
   SieveEnvelope,

@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import type { CompiledScript } from './compiled.js';
 import type { SieveEnv } from './env.js';
 import { runSieve } from './interpreter.js';
-import { describeRun } from './describe.js';
+import { describeAction, describeRun } from './describe.js';
+import { runSieveSequence } from './interpreter.js';
+import { parseSieveMessage } from './message.js';
 import { MESSAGES, compileOk, outcome, runScript } from './test-helpers.js';
 
 interface Case {
@@ -397,4 +399,19 @@ test('describeRun: the dry-run lines, control characters escaped', () => {
   assert.deepEqual(describeRun(v), ['vacation 604800s subject=a\\x1b[31mred r', 'keep (implicit)']);
   const e = runScript('redirect "a@b.example"; redirect "c@d.example";', MESSAGES.plain, { maxRedirects: 1 });
   assert.deepEqual(describeRun(e), ['error: line 1, column 25: too many redirects (the limit is 1) (falling back to keep)', 'keep (implicit)']);
+});
+
+test('runSieveSequence: before, user and after scripts share one delivery', () => {
+  const env = { message: parseSieveMessage(MESSAGES.list), envelope: { from: 'a@b.example', to: 'me@example.com' }, now: new Date(0) };
+  const before = compileOk('require ["imap4flags", "spamtest", "relational", "comparator-i;ascii-numeric", "fileinto"]; addflag "$Checked"; if spamtest :value "ge" :comparator "i;ascii-numeric" "9" { fileinto "Junk"; }');
+  const user = compileOk('require ["fileinto", "variables"]; if header :matches "List-ID" "*<*@*" { fileinto "lists/${2}"; stop; }');
+  const userKeeps = compileOk('stop;');
+  const after = compileOk('require "fileinto"; fileinto "Archive";');
+  const lines = (r: ReturnType<typeof runSieveSequence>) => r.actions.map(describeAction);
+  // The user's fileinto cancels the implicit keep, so the after script does not run.
+  assert.deepEqual(lines(runSieveSequence([before, user, after], env)), ['fileinto lists/acme-users [$Checked]']);
+  // The user's script keeps: the after script runs too.
+  assert.deepEqual(lines(runSieveSequence([before, userKeeps, after], env)), ['fileinto Archive [$Checked]']);
+  // Spam filed by the before script: the user's script is not run.
+  assert.deepEqual(lines(runSieveSequence([before, user, after], { ...env, spam: { value: 10, percent: 100 } })), ['fileinto Junk [$Checked]']);
 });

@@ -3,7 +3,8 @@
  * returns the actions to take. It performs none of them: delivery does,
  * through the mailbox store and the outbound queue.
  *
- * Exports: runSieve (and the env/result types re-exported from env.ts).
+ * Exports: runSieve, runSieveSequence (and the env/result types re-exported
+ * from env.ts).
  * Security: the script is the user's, the message anyone's. The run is pure
  * (no I/O; time only from env.now and the injected env.clock) and bounded: a step budget counts every
  * command, test and comparison (and wildcard/regex work), redirects and
@@ -85,10 +86,25 @@ interface Where {
 
 /** Run a compiled script. Never throws: a runtime error returns the keep fallback. */
 export function runSieve(script: CompiledScript, env: SieveEnv): SieveRunResult {
+  return runSieveSequence([script], env);
+}
+
+/**
+ * Run the admin's before scripts, the user's active script and the after
+ * scripts as one delivery, sharing actions, flags and limits. As Pigeonhole
+ * does with sieve_before/sieve_after, the next script runs only while the
+ * message is still kept (implicitly or by an explicit keep); `stop` ends the
+ * current script only. A runtime error in any of them gives the keep fallback
+ * for the whole delivery.
+ */
+export function runSieveSequence(scripts: readonly CompiledScript[], env: SieveEnv): SieveRunResult {
   const run = new Run(env);
   try {
-    if (script.version !== 1) throw new RuntimeError(1, 1, 'compiled script of an unknown version: recompile it');
-    run.main(script);
+    for (const script of scripts) {
+      if (script.version !== 1) throw new RuntimeError(1, 1, 'compiled script of an unknown version: recompile it');
+      run.main(script);
+      if (!run.stillKept()) break;
+    }
     return run.result();
   } catch (e) {
     const error =
@@ -148,7 +164,12 @@ class Run implements MatchState {
   }
 
   main(script: CompiledScript): void {
+    this.included.clear();
     this.execScript(script);
+  }
+
+  stillKept(): boolean {
+    return this.implicitKeep || this.actions.some((a) => a.type === 'keep');
   }
 
   private execScript(script: CompiledScript): Signal {
