@@ -164,7 +164,9 @@ class Run implements MatchState {
   }
 
   main(script: CompiledScript): void {
+    // Each script of a sequence has its own include set and global variables; only actions and flags carry over.
     this.included.clear();
+    this.globals.clear();
     this.execScript(script);
   }
 
