@@ -133,3 +133,23 @@ test('threat: hostile scripts at the size limit compile or fail quickly', () => 
     assert.ok(Date.now() - t0 < 2000, `${src.slice(0, 30)}: ${Date.now() - t0} ms`);
   }
 });
+
+test('threat: a corrupted stored CompiledScript never throws, it falls back to keep', () => {
+  const message = parseSieveMessage(MESSAGES.plain);
+  const garbage: unknown[] = [
+    null,
+    {},
+    { version: 1 },
+    { version: 1, requires: 'x', commands: [] },
+    { version: 1, requires: [], commands: [{ name: 'fileinto', args: [42], tags: {} }] },
+    { version: 1, requires: [], commands: [{ name: 'if', branches: [{ test: { name: 'nope' } }] }] },
+    { version: 1, requires: [], commands: [{ name: 'if', branches: [{ test: { name: 'header', args: [], tags: {} }, block: null }] }] },
+    { version: 1, requires: [], commands: [{ name: 'redirect', args: [['a@b.c']], tags: {} }] },
+    { version: 1, requires: [], commands: 'keep' },
+  ];
+  for (const g of garbage) {
+    const r = runSieve(g as never, { message, envelope: { from: '', to: '' }, now: new Date(0) });
+    assert.ok(r.actions.length >= 1, JSON.stringify(g));
+    if (!r.ok) assert.deepEqual(r.actions, [{ type: 'keep', flags: [], implicit: true, edits: 0 }]);
+  }
+});
