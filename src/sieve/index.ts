@@ -3,11 +3,12 @@
  * it is stored (ManageSieve PUTSCRIPT/CHECKSCRIPT, `petrel sieve put`), run
  * the compiled form at delivery.
  *
- * Exports: compileSieve, formatDiagnostic, CompileOptions, CompileResult, SieveDiagnostic,
- * SIEVE_EXTENSIONS, CompiledScript (and its parts); runSieve with SieveEnv,
- * SieveMessage, the SieveAction union and SieveRunResult; parseSieveMessage
- * (a SieveMessage from raw bytes) and describeRun/describeAction (one line
- * per action) for dry runs.
+ * Exports: compileSieve, formatDiagnostic, CompileOptions, CompileResult,
+ * SieveDiagnostic, SIEVE_EXTENSIONS, CompiledScript (and its parts);
+ * runSieve and runSieveSequence (global before/after scripts around the
+ * user's) with SieveEnv, SieveMessage, the SieveAction union and
+ * SieveRunResult; parseSieveMessage (a SieveMessage from raw bytes) and
+ * describeRun/describeAction (one line per action) for dry runs; the limits.
  *
  * Delivery: compile once at PUTSCRIPT, store JSON.stringify(script); at
  * delivery JSON.parse it, runSieve(script, env), perform result.actions
@@ -73,3 +74,4 @@ export type {
 } from './env.js';
 export { parseSieveMessage } from './message.js';
 export { describeAction, describeRun } from './describe.js';
+export * from './limits.js';
