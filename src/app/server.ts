@@ -21,7 +21,7 @@ import { Pop3Endpoint } from '../endpoints/pop3/index.js';
 import { ManageSieveEndpoint } from '../endpoints/managesieve/index.js';
 import { DEFAULT_MAX_REDIRECTS } from '../sieve/limits.js';
 import { openDnsClient } from './dns.js';
-import { sieveScriptsFor } from './sieve-scripts.js';
+import { SIEVE_RELOADABLE_KEYS, sieveScriptSettings, sieveScriptsFor } from './sieve-scripts.js';
 import { filterPipelineFor, greylistSettingsFrom } from './filters.js';
 import { runPeriodically } from './periodic.js';
 import { scheduleSpamTraining } from './spam-training.js';
@@ -163,6 +163,8 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
 
   // Shared by every endpoint and updated in place on SIGHUP.
   const limits = { ...config.smtp };
+  // The [managesieve] limits on users' scripts, likewise.
+  const sieveSettings = sieveScriptSettings(config);
   // One user's submissions counted across the 587 and 465 listeners.
   const sendingLimits = new SendingLimits(() => ({ messages: limits.user_messages_per_hour, recipients: limits.user_recipients_per_hour }));
   // Connections, messages and recipients per minute from one MX client, over every MX listener.
@@ -185,7 +187,7 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
     }
     if (role === 'managesieve') {
       // Scripts are compiled once, here at upload; MAXREDIRECTS is the interpreter's own limit.
-      return new ManageSieveEndpoint({ directory: stores.directory, scripts: sieveScriptsFor(config, stores.store.sieve), authFailures, certificates, logger, maxRedirects: DEFAULT_MAX_REDIRECTS });
+      return new ManageSieveEndpoint({ directory: stores.directory, scripts: sieveScriptsFor(config, stores.store.sieve, sieveSettings), authFailures, certificates, logger, maxRedirects: DEFAULT_MAX_REDIRECTS });
     }
     const smtp = new SmtpEndpoint({ role, hostname: config.hostname, directory: stores.directory, committer: publishing, authFailures, sendingLimits, clientRates, certificates, limits, logger, hasSpace, filters, authservId: config.filters.authserv_id || config.hostname });
     smtpEndpoints.push(smtp);
@@ -273,10 +275,13 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
     async reload() {
       try {
         const fresh = loadConfig({ file: loaded.file, dataDir: loaded.dataDir });
-        const needRestart = RESTART_KEYS.filter((k) => JSON.stringify(fresh.config[k]) !== JSON.stringify(config[k]));
+        // Of [managesieve], only the listeners need a restart; its limits apply at once.
+        const restartPart = (c: Config, k: (typeof RESTART_KEYS)[number]) => (k === 'managesieve' ? { ...c.managesieve, ...Object.fromEntries(SIEVE_RELOADABLE_KEYS.map((x) => [x, 0])) } : c[k]);
+        const needRestart = RESTART_KEYS.filter((k) => JSON.stringify(restartPart(fresh.config, k)) !== JSON.stringify(restartPart(config, k)));
         if (needRestart.length > 0) logger.warn('reload: these settings take effect at the next restart', { keys: needRestart.join(',') });
         config = fresh.config;
         Object.assign(limits, config.smtp);
+        Object.assign(sieveSettings, sieveScriptSettings(config));
         for (const e of smtpEndpoints) e.applyLimits();
       } catch (err) {
         logger.error('reload: configuration invalid, keeping the running one', { reason: err instanceof Error ? err.message : String(err) });

@@ -14,7 +14,7 @@
  * Standards: RFC 5804, RFC 4616, RFC 7301 (ALPN).
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
@@ -286,5 +286,22 @@ describe('ManageSieve durability', () => {
     assert.equal(await again.cmd('LISTSCRIPTS'), '"durable" ACTIVE\r\nOK "Listscripts completed"\r\n');
     assert.equal(await again.cmd('GETSCRIPT "durable"'), `{${FILEINTO.length}}\r\n${FILEINTO}\r\nOK "Getscript completed"\r\n`);
     again.close();
+  });
+});
+
+describe('ManageSieve and SIGHUP', () => {
+  it('applies new [managesieve] limits at a reload, to sessions already open, without asking for a restart', async () => {
+    const w = await SieveWire.login(p.ports.managesieve, 'carol@example.com', 'carol-pw');
+    assert.equal(await w.cmd('HAVESPACE "big" 1500'), 'NO (QUOTA/MAXSIZE) "Script is larger than 1024 octets"\r\n');
+    const text = readFileSync(p.configFile, 'utf8');
+    writeFileSync(p.configFile, text.replace('max_script_size = "1K"', 'max_script_size = "2K"').replace('max_scripts = 3', 'max_scripts = 1'));
+    p.child!.kill('SIGHUP');
+    await p.waitForLog(/ reloaded /);
+    assert.doesNotMatch(p.log, /take effect at the next restart/);
+    assert.equal(await w.cmd('HAVESPACE "durable" 1500'), 'OK "Putscript would succeed"\r\n');
+    assert.equal(await w.cmd('PUTSCRIPT "second" "keep;"'), 'NO (QUOTA/MAXSCRIPTS) "Too many scripts: delete one first"\r\n');
+    const big = `#${'z'.repeat(1190)}\r\nkeep;\r\n`;
+    assert.equal(await w.putScript('durable', big), 'OK "Putscript completed"\r\n', 'a literal over the old size is read now');
+    w.close();
   });
 });

@@ -131,6 +131,8 @@ export class ManageSieveSession implements SessionApi {
     try {
       this.sendCapabilities('Petrel ManageSieve ready');
       for (;;) {
+        // The script size may have changed (SIGHUP); it bounds the next literal.
+        if (this.state === 'authenticated') this.reader.setLiteralLimit(this.deps.scripts.maxScriptSize);
         const event = await this.nextEvent();
         if (!event) break;
         await this.handle(event);
