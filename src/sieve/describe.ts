@@ -26,7 +26,7 @@ export function describeAction(a: SieveAction): string {
     case 'discard':
       return 'discard';
     case 'vacation':
-      return `vacation ${a.seconds}s${a.subject !== null ? ` subject=${esc(a.subject)}` : ''}${a.from !== null ? ` from=${esc(a.from)}` : ''}${a.addresses.length ? ` addresses=${a.addresses.map(esc).join(',')}` : ''}${a.mime ? ' :mime' : ''} ${esc(a.reason)}`;
+      return `vacation ${a.seconds}s${a.subject !== null ? ` subject=${esc(a.subject)}` : ''}${a.from !== null ? ` from=${esc(a.from)}` : ''}${a.addresses.length ? ` addresses=${a.addresses.map(esc).join(',')}` : ''}${a.mime ? ' :mime' : ''} ${esc(a.reason)}${a.suppressed ? ` (not sent: ${a.suppressed})` : ''}`;
     case 'notify':
       return `notify ${esc(a.method)} ${a.importance}${a.message !== null ? ` ${esc(a.message)}` : ''}`;
   }

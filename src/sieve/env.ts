@@ -126,6 +126,15 @@ export interface VacationAction {
   handle: string;
   /** Minimum period between two answers to one sender (:days converted, or :seconds). */
   seconds: number;
+  /** Who the answer goes to: the envelope sender (RFC 5230 4.4). */
+  to: string;
+  /**
+   * Why no answer may be sent at all, or null: the RFC 3834 and RFC 5230 4.5
+   * checks that need only this message (null sender, Auto-Submitted, list or
+   * bulk mail, a system sender, the user not among the recipients). Delivery
+   * still applies the once-per-sender-per-period rule with handle and seconds.
+   */
+  suppressed: string | null;
 }
 export interface NotifyAction {
   type: 'notify';

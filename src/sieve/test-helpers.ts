@@ -31,7 +31,7 @@ export function runScript(src: string, message: string, env: Partial<SieveEnv> =
   const script = compileOk(src, options);
   return runSieve(script, {
     message: parseSieveMessage(message),
-    envelope: { from: 'sender@example.org', to: 'me@example.com' },
+    envelope: { from: 'coyote@desert.example.org', to: 'roadrunner@acme.example.com' },
     now: new Date('2007-07-02T12:00:00Z'),
     ...env,
   });
