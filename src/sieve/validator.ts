@@ -87,7 +87,7 @@ class Validator {
     let i = 0;
     for (; i < ast.length && ast[i]!.name === 'require'; i++) {
       const c = ast[i]!;
-      if (c.tests.length) fail(c.tests[0]!, "'require' takes no test");
+      if (c.tests.length) fail(c.tests[0]!, `expected ';' after the command, found '${c.tests[0]!.name}'`);
       if (c.block) fail(c.end, "expected ';' after 'require', found '{'");
       if (c.args.length !== 1 || (c.args[0]!.kind !== 'string' && c.args[0]!.kind !== 'list')) {
         fail(c.args[0] ?? c.end, "'require' needs one string or string list naming extensions");
@@ -132,7 +132,10 @@ class Validator {
         if (c.name === 'elsif') {
           cmd.branches!.push(this.branch(c, ctx));
         } else {
-          if (c.tests.length) fail(c.tests[0]!, "'else' takes no test (write 'elsif' for a second condition)");
+          if (c.tests.length) {
+            const n = c.tests[0]!.name;
+            fail(c.tests[0]!, n === 'if' ? "'else' takes no test (write 'elsif' for a second condition)" : `expected a block '{' after 'else', found '${n}'`);
+          }
           cmd.elseBlock = this.blockOf(c, ctx);
           openIf = null;
         }
@@ -230,7 +233,8 @@ class Validator {
     return cmd;
   }
 
-  private test(t: AstTest, ctx: Ctx): CompiledTest {
+  /** where: what may follow the test, for the message when an identifier follows it instead. */
+  private test(t: AstTest, ctx: Ctx, where: 'block' | 'list' = 'block'): CompiledTest {
     const sig = Object.hasOwn(TESTS, t.name) ? TESTS[t.name]! : undefined;
     if (!sig) {
       if (Object.hasOwn(COMMANDS, t.name)) fail(t, `'${t.name}' is a command, not a test`);
@@ -243,12 +247,13 @@ class Validator {
     if (a.addressPart) out.addressPart = a.addressPart;
     if (sig!.tests === 'list') {
       if (!t.testList) fail(t, `expected a test list '(' after '${t.name}'`);
-      out.tests = t.tests.map((x) => this.test(x, ctx));
+      out.tests = t.tests.map((x) => this.test(x, ctx, 'list'));
     } else if (sig!.tests === 'one') {
       if (t.tests.length !== 1 || t.testList) fail(t, `'${t.name}' takes exactly one test`);
-      out.tests = [this.test(t.tests[0]!, ctx)];
+      out.tests = [this.test(t.tests[0]!, ctx, where)];
     } else if (t.tests.length) {
-      fail(t.tests[0]!, `expected ',', ')' or a block after '${t.name}', found ${t.testList ? "'('" : `'${t.tests[0]!.name}'`} ('${t.name}' takes no nested test)`);
+      const found = t.testList ? "'('" : `'${t.tests[0]!.name}'`;
+      fail(t.tests[0]!, where === 'list' ? `expected ',' or ')' after the test '${t.name}', found ${found}` : `expected a block '{' after the test '${t.name}', found ${found}`);
     }
     this.testRules(t, out, a.positions);
     return out;
