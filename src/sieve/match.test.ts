@@ -33,6 +33,8 @@ const CASES: Array<[string, string, string, string, boolean, string[]?]> = [
   ['value', 'i;ascii-numeric', '10', '9', true],
   ['value', 'i;ascii-casemap', '10', '9', false],
   ['value', 'i;ascii-numeric', 'abc', '99999', true],
+  ['value', 'i;ascii-casemap', '_', 'a', true], // casemap folds to upper case: "_" (5F) > "A" (41)
+  ['value', 'i;octet', '_', 'a', false],
   ['value', 'i;ascii-numeric', '007', '7', false],
   ['is', 'i;ascii-numeric', '007', '7', true],
   ['is', 'i;ascii-numeric', 'x', 'y', true], // both positive infinity

@@ -22,10 +22,11 @@ export interface MatchState {
   regexCache: Map<string, RegexProgram>;
 }
 
-const asciiLower = (s: string): string => s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+/** RFC 4790 9.2: i;ascii-casemap maps a-z to A-Z (upper, which matters for ordering: "_" sorts after "A" but before "a"). */
+const asciiUpper = (s: string): string => s.replace(/[a-z]+/g, (m) => m.toUpperCase());
 
 function fold(s: string, comparator: string): string {
-  return comparator === 'i;ascii-casemap' ? asciiLower(s) : s;
+  return comparator === 'i;ascii-casemap' ? asciiUpper(s) : s;
 }
 
 /** RFC 4790 i;ascii-numeric: the leading digits as a number, or positive infinity (null) when there are none. */
