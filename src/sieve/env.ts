@@ -23,8 +23,10 @@ export interface SieveMessagePart {
   text: string | null;
   /** Multipart children, or the one part of an encapsulated message/rfc822. */
   children: readonly SieveMessagePart[];
-  /** The part's body as it is in the message, for body :content on parts that are not text. */
+  /** The part's body as it is in the message (still transfer-encoded). */
   rawBody?: string;
+  /** A leaf that is not text: its body with the transfer encoding removed, one character per octet (body :content, RFC 5173 5.2). */
+  content?: string;
 }
 
 export interface SieveMessage extends SieveMessagePart {

@@ -129,6 +129,7 @@ const CASES: Case[] = [
   { name: '5173: body :raw', script: 'require "body"; if body :raw :contains "MAKE MONEY FAST" { discard; }', message: MESSAGES.list, want: ['discard'] },
   { name: '5173: body :content text, decoded', script: 'require ["body", "fileinto"]; if body :content "text" :contains ["missile", "Grüße"] { fileinto "secrets"; }', message: MESSAGES.mime, want: ['fileinto secrets'] },
   { name: '5173: body :text does not see attachments', script: 'require "body"; if body :text :contains "PK" { discard; }', message: MESSAGES.mime, want: ['keep (implicit)'] },
+  { name: '5173: body :content sees a non-text part transfer-decoded', script: 'require ["body","fileinto"]; if body :content "image/png" :contains "PNG" { fileinto "images"; }', message: MESSAGES.mime, want: ['fileinto images'] },
   { name: '5173: body :content on a non-text part', script: 'require ["body","fileinto"]; if body :content "application/zip" :contains "" { fileinto "archives"; }', message: MESSAGES.mime, want: ['fileinto archives'] },
   // ---- RFC 5229 variables ----
   {

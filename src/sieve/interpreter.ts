@@ -799,7 +799,7 @@ class Run implements MatchState {
       this.tick(1);
       if (p.children.length === 0) {
         if (want(p.contentType)) {
-          const text = p.text ?? (types !== null ? (p.rawBody ?? '') : null);
+          const text = p.text ?? (types !== null ? (p.content ?? p.rawBody ?? '') : null);
           if (text !== null) out.push(text.length > MAX_BODY_TEXT ? text.slice(0, MAX_BODY_TEXT) : text);
         }
         return;

@@ -57,14 +57,18 @@ function parseHeaders(head: string): Map<string, string[]> {
   return map;
 }
 
-function decodeBody(body: string, cte: string, charset: string): string {
-  let bytes: Buffer;
+function transferDecode(body: string, cte: string): Buffer {
   const enc = cte.trim().toLowerCase();
-  if (enc === 'base64') bytes = Buffer.from(body.replace(/[^A-Za-z0-9+/=]/g, ''), 'base64');
-  else if (enc === 'quoted-printable') {
+  if (enc === 'base64') return Buffer.from(body.replace(/[^A-Za-z0-9+/=]/g, ''), 'base64');
+  if (enc === 'quoted-printable') {
     const s = body.replace(/=\r?\n/g, '').replace(/=([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
-    bytes = Buffer.from(s, 'latin1');
-  } else bytes = Buffer.from(body, 'latin1');
+    return Buffer.from(s, 'latin1');
+  }
+  return Buffer.from(body, 'latin1');
+}
+
+function decodeBody(body: string, cte: string, charset: string): string {
+  const bytes = transferDecode(body, cte);
   try {
     return new TextDecoder(charset || 'utf-8').decode(bytes);
   } catch {
@@ -90,6 +94,7 @@ function parsePart(raw: string, depth: number, limits: SieveMessageLimits, budge
   }
   const children: SieveMessagePart[] = [];
   let text: string | null = null;
+  let content: string | undefined;
   const boundary = params['boundary'];
   if (contentType.startsWith('multipart/') && boundary && depth < limits.maxDepth) {
     const delim = '--' + boundary;
@@ -110,6 +115,8 @@ function parsePart(raw: string, depth: number, limits: SieveMessageLimits, budge
     children.push(parsePart(body, depth + 1, limits, budget, 'text/plain'));
   } else if (contentType.startsWith('text/')) {
     text = decodeBody(body, headers.get('content-transfer-encoding')?.[0] ?? '7bit', params['charset'] ?? 'us-ascii');
+  } else if (!contentType.startsWith('multipart/') && contentType !== 'message/rfc822') {
+    content = transferDecode(body, headers.get('content-transfer-encoding')?.[0] ?? '7bit').toString('latin1');
   }
   return {
     header: (name: string) => headers.get(name.toLowerCase()) ?? [],
@@ -118,6 +125,7 @@ function parsePart(raw: string, depth: number, limits: SieveMessageLimits, budge
     text,
     children,
     rawBody: body,
+    ...(content !== undefined ? { content } : {}),
   };
 }
 
