@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileSieve, SIEVE_EXTENSIONS } from './index.js';
+import { compileSieve, needsMessageBody, SIEVE_EXTENSIONS } from './index.js';
 import { MAX_COMMANDS, MAX_NESTING_DEPTH } from './limits.js';
 
 /** Scripts that must compile. */
@@ -203,4 +203,16 @@ test('threat: too many commands', () => {
   const r = compileSieve('keep;'.repeat(MAX_COMMANDS + 1), { maxSize: 1 << 20 });
   assert.ok(!r.ok);
   assert.match(r.error.message, /too many commands and tests \(the limit is 10000\)/);
+});
+
+test('needsMessageBody: only scripts that can read bodies or parts', () => {
+  const need = (src: string) => {
+    const r = compileSieve(src);
+    assert.ok(r.ok);
+    return needsMessageBody(r.script);
+  };
+  assert.equal(need('require "fileinto"; if header :contains "subject" "x" { fileinto "y"; }'), false);
+  assert.equal(need('require "body"; if body :contains "x" { discard; }'), true);
+  assert.equal(need('require ["foreverypart", "mime"]; foreverypart { }'), true);
+  assert.equal(need('require "include"; include "x";'), true);
 });

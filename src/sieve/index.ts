@@ -3,7 +3,7 @@
  * it is stored (ManageSieve PUTSCRIPT/CHECKSCRIPT, `petrel sieve put`), run
  * the compiled form at delivery.
  *
- * Exports: compileSieve, formatDiagnostic, CompileOptions, CompileResult,
+ * Exports: compileSieve, formatDiagnostic, needsMessageBody, CompileOptions, CompileResult,
  * SieveDiagnostic, SIEVE_EXTENSIONS, CompiledScript (and its parts);
  * runSieve and runSieveSequence (global before/after scripts around the
  * user's) with SieveEnv, SieveMessage, the SieveAction union and
@@ -51,6 +51,15 @@ export function formatDiagnostic(d: SieveDiagnostic): string {
 /** Lex, parse and validate a script. Never throws. */
 export function compileSieve(source: string, options?: CompileOptions): CompileResult {
   return compile(source, options ?? {});
+}
+
+/**
+ * Whether running the script can look past the header (body text, MIME
+ * parts), so delivery can skip decoding bodies for scripts that only test
+ * headers and the envelope. Conservative: include and ihave count as yes.
+ */
+export function needsMessageBody(script: CompiledScript): boolean {
+  return script.requires.some((e) => ['body', 'mime', 'foreverypart', 'extracttext', 'include', 'ihave'].includes(e));
 }
 
 export { runSieve, runSieveSequence } from './interpreter.js';
