@@ -41,7 +41,7 @@
  * MX logs at level info, one per message.
  *
  * Exports: startFilterServices, FilterServices, petrelFilterConfig,
- * writeBenchMessage, checkStored, probeRefusals, filterTimings,
+ * benchMessage, writeBenchMessage, checkStored, probeRefusals, filterTimings,
  * FilterTimings, FilterMode, SENDER, SENDER_DOMAIN.
  * Security: benchmark only; BIND and clamd listen on 127.0.0.1; the key
  * is made for the run and dropped with it.
@@ -152,12 +152,17 @@ function writeForSmtpSource(file: string, message: Buffer): void {
   writeFileSync(file, message.toString('latin1').replace(/\r\n/g, '\n'), 'latin1');
 }
 
-/** Writes the DKIM-signed benchmark message of `size` body octets into dir; returns its path. */
-export function writeBenchMessage(dir: string, size: number, privateKey: string): string {
+/** The DKIM-signed benchmark message of `size` body octets (CRLF line ends), signed by bench._domainkey.source.test. */
+export function benchMessage(size: number, privateKey: string): Buffer {
   const message = plainMessage(size, new Date());
   const signature = dkimSignatures(message, [{ domain: SENDER_DOMAIN, selector: SELECTOR, algorithm: 'rsa-sha256', privateKey }]);
+  return Buffer.concat([Buffer.from(signature, 'latin1'), message]);
+}
+
+/** Writes the DKIM-signed benchmark message of `size` body octets into dir; returns its path. */
+export function writeBenchMessage(dir: string, size: number, privateKey: string): string {
   const file = join(dir, `message-${size}.eml`);
-  writeForSmtpSource(file, Buffer.concat([Buffer.from(signature, 'latin1'), message]));
+  writeForSmtpSource(file, benchMessage(size, privateKey));
   return file;
 }
 
