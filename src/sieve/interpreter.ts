@@ -806,7 +806,6 @@ class Run implements MatchState {
       }
       for (const ch of p.children) walk(ch, depth + 1);
     };
-    void f;
     walk(this.env.message, 0);
     return out;
   }

@@ -77,8 +77,8 @@ export function parse(src: string): AstCommand[] {
   const command = (depth: number): AstCommand => {
     const name = next();
     counted(name);
-    const args = argumentsOf(depth);
-    const { tests, testList } = testsOf(depth, false);
+    const args = argumentsOf();
+    const { tests, testList } = testsOf(depth);
     const t = next();
     let block: AstCommand[] | null = null;
     if (t.kind === '{') {
@@ -94,7 +94,7 @@ export function parse(src: string): AstCommand[] {
     return { name: name.text.toLowerCase(), line: name.line, column: name.column, args, tests, testList, block, end: { line: t.line, column: t.column } };
   };
 
-  const argumentsOf = (depth: number): AstArgument[] => {
+  const argumentsOf = (): AstArgument[] => {
     const args: AstArgument[] = [];
     for (;;) {
       const t = peek();
@@ -121,13 +121,12 @@ export function parse(src: string): AstCommand[] {
         }
         args.push({ kind: 'list', values, line: t.line, column: t.column });
       } else {
-        void depth;
         return args;
       }
     }
   };
 
-  const testsOf = (depth: number, insideTest: boolean): { tests: AstTest[]; testList: boolean } => {
+  const testsOf = (depth: number): { tests: AstTest[]; testList: boolean } => {
     const t = peek();
     if (t.kind === 'identifier') return { tests: [test(depth + 1)], testList: false };
     if (t.kind === '(') {
@@ -143,7 +142,6 @@ export function parse(src: string): AstCommand[] {
       }
       return { tests, testList: true };
     }
-    void insideTest;
     return { tests: [], testList: false };
   };
 
@@ -151,8 +149,8 @@ export function parse(src: string): AstCommand[] {
     const name = next();
     counted(name);
     if (depth > MAX_NESTING_DEPTH) err(name, `tests nested too deeply (the limit is ${MAX_NESTING_DEPTH})`);
-    const args = argumentsOf(depth);
-    const { tests, testList } = testsOf(depth, true);
+    const args = argumentsOf();
+    const { tests, testList } = testsOf(depth);
     return { name: name.text.toLowerCase(), line: name.line, column: name.column, args, tests, testList };
   };
 
