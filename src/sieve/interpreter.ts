@@ -46,6 +46,7 @@ import { RegexError, type RegexProgram } from './regex.js';
 import { addressPart, extractAddresses } from './address.js';
 import { dateParts, parseMessageDate, parseZone } from './date.js';
 import { applyModifiers, expandVariables } from './variables.js';
+import { vacationSuppressed } from './vacation.js';
 
 export type * from './env.js';
 
@@ -435,28 +436,8 @@ class Run implements MatchState {
         : 'auto:' + createHash('sha256').update(JSON.stringify([reason, subject, from, mime])).digest('hex').slice(0, 32);
     const addresses = this.list(t[':addresses'], f);
     const to = this.env.envelope.from;
-    const v: VacationAction = { type: 'vacation', reason, mime, subject, from, addresses, handle, seconds, to, suppressed: this.vacationSuppressed(addresses) };
+    const v: VacationAction = { type: 'vacation', reason, mime, subject, from, addresses, handle, seconds, to, suppressed: vacationSuppressed((n) => this.headerValues(n), this.env.envelope, addresses) };
     this.addAction(v);
-  }
-
-  /** RFC 3834 section 2 and RFC 5230 4.5/4.6: reasons not to answer that this message alone shows. */
-  private vacationSuppressed(addresses: readonly string[]): string | null {
-    const h = (n: string) => this.headerValues(n);
-    const sender = this.env.envelope.from.toLowerCase();
-    if (sender === '') return 'the sender is the null reverse path';
-    const auto = h('auto-submitted')[0]?.trim().toLowerCase();
-    if (auto !== undefined && !auto.startsWith('no')) return 'the message is Auto-Submitted';
-    if (['list-id', 'list-post', 'list-unsubscribe', 'list-help', 'list-owner'].some((n) => h(n).length > 0)) return 'the message comes from a mailing list';
-    if (h('precedence').some((p) => /^\s*(bulk|list|junk)\b/i.test(p))) return 'the message is bulk or list mail';
-    const local = sender.slice(0, sender.lastIndexOf('@') < 0 ? undefined : sender.lastIndexOf('@'));
-    if (/^(mailer-daemon|postmaster|listserv|majordomo|owner-.*|.*-request|.*-owner|no-?reply)$/.test(local)) return 'the sender is a system address';
-    // RFC 5230 4.5: only answer mail that names the user (or one of :addresses) as a recipient.
-    const mine = new Set([this.env.envelope.to, ...addresses].map((a) => a.trim().replace(/^<(.*)>$/, '$1').toLowerCase()).filter((a) => a !== ''));
-    if (mine.has(sender)) return 'the message is from the user';
-    const recipients = ['to', 'cc', 'bcc', 'resent-to', 'resent-cc', 'resent-bcc'].flatMap((n) => h(n).flatMap(extractAddresses)).map((a) => a.toLowerCase());
-    const plain = (a: string) => a.replace(/\+[^@]*@/, '@');
-    if (!recipients.some((r) => mine.has(r) || mine.has(plain(r)) || [...mine].some((m) => plain(m) === plain(r)))) return 'the user is not among the recipients';
-    return null;
   }
 
   private notify(c: CompiledCommand, f: Frame): void {
