@@ -8,7 +8,8 @@
  * runSieve and runSieveSequence (global before/after scripts around the
  * user's) with SieveEnv, SieveMessage, the SieveAction union and
  * SieveRunResult; parseSieveMessage (a SieveMessage from raw bytes) and
- * describeRun/describeAction (one line per action) for dry runs; the limits.
+ * describeRun/describeAction (one line per action) for dry runs;
+ * vacationSuppressed (the RFC 3834 checks); the limits.
  *
  * Delivery: compile once at PUTSCRIPT, store JSON.stringify(script); at
  * delivery JSON.parse it, runSieve(script, env), perform result.actions
@@ -83,4 +84,5 @@ export type {
 } from './env.js';
 export { parseSieveMessage } from './message.js';
 export { describeAction, describeRun } from './describe.js';
+export { vacationSuppressed } from './vacation.js';
 export * from './limits.js';
