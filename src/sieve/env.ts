@@ -173,6 +173,8 @@ export type SieveRunResult =
       /** The actions to perform, the implicit keep included when it stands. */
       actions: SieveAction[];
       implicitKeep: boolean;
+      /** The imap4flags internal variable at the end (setflag/addflag/removeflag); keep and fileinto already carry the flags they use. */
+      flags: string[];
       edits: HeaderEdit[];
       duplicates: DuplicateRecord[];
       /** Things the run refused without failing (a protected header edit). */
@@ -185,6 +187,7 @@ export type SieveRunResult =
       /** Always the single fallback keep: a runtime error never loses mail. */
       actions: [KeepAction];
       implicitKeep: true;
+      flags: [];
       edits: [];
       duplicates: [];
       warnings: string[];

@@ -308,6 +308,13 @@ test('editheader: configured protected fields, and Subject always editable', () 
   assert.deepEqual(r.warnings, ['addheader X-Petrel-Spam: refused, the header field is protected']);
 });
 
+test('imap4flags: the final flag state is returned beside the actions', () => {
+  const r = runScript('require ["imap4flags", "fileinto"]; setflag "\\\\Seen"; fileinto "a"; addflag "$Later"; removeflag "\\\\Seen";', MESSAGES.plain);
+  assert.ok(r.ok);
+  assert.deepEqual(r.flags, ['$Later']);
+  assert.deepEqual(outcome(r), ['fileinto a [\\Seen]']);
+});
+
 test('duplicate ids are returned for recording after delivery', () => {
   const r = runScript('require "duplicate"; if duplicate :handle "h" :header "subject" :seconds 3600 :last { discard; }', MESSAGES.plain, { isDuplicate: () => false });
   assert.ok(r.ok);

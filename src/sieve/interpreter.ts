@@ -113,7 +113,7 @@ export function runSieveSequence(scripts: readonly CompiledScript[], env: SieveE
         ? { line: e.line, column: e.column, message: e.message }
         : { line: 0, column: 0, message: e instanceof RangeError ? 'script too complex' : 'internal error while running the script' };
     const keep: KeepAction = { type: 'keep', flags: [], implicit: true, edits: 0 };
-    return { ok: false, error, actions: [keep], implicitKeep: true, edits: [], duplicates: [], warnings: run.warnings, steps: run.steps };
+    return { ok: false, error, actions: [keep], implicitKeep: true, flags: [], edits: [], duplicates: [], warnings: run.warnings, steps: run.steps };
   }
 }
 
@@ -210,7 +210,7 @@ class Run implements MatchState {
         }
       }
     }
-    return { ok: true, actions, implicitKeep: this.implicitKeep, edits: this.edits, duplicates: this.duplicates, warnings: this.warnings, steps: this.steps };
+    return { ok: true, actions, implicitKeep: this.implicitKeep, flags: [...this.flags], edits: this.edits, duplicates: this.duplicates, warnings: this.warnings, steps: this.steps };
   }
 
   // ---- values ------------------------------------------------------------
