@@ -12,7 +12,7 @@
  * as RFC 5228 2.7.4 allows for syntactically invalid addresses.
  */
 
-const MAX_ADDRESSES_PER_VALUE = 1000;
+import { MAX_ADDRESSES_PER_VALUE } from './limits.js';
 
 /** The addr-specs (local@domain, no angle brackets) in an address-list header value. */
 export function extractAddresses(value: string): string[] {

@@ -30,14 +30,17 @@ import type {
 } from './env.js';
 import { IMPLICIT_EXTENSIONS, SIEVE_EXTENSIONS } from './extensions.js';
 import {
+  DEFAULT_DUPLICATE_SECONDS,
   DEFAULT_MAX_REDIRECTS,
   DEFAULT_MAX_STEPS,
   MAX_ACTIONS,
   MAX_ADDHEADER_VALUE,
   MAX_BODY_TEXT,
+  MAX_DUPLICATE_SECONDS,
   MAX_HEADER_EDITS,
   MAX_INCLUDE_DEPTH,
   MAX_MATCH_VARIABLES,
+  MAX_MIME_DEPTH,
   MAX_VARIABLES,
   MAX_VARIABLE_SIZE,
 } from './limits.js';
@@ -50,10 +53,6 @@ import { vacationSuppressed } from './vacation.js';
 
 export type * from './env.js';
 
-/** Default duplicate tracking period when the script gives no :seconds (RFC 7352 leaves it to us). */
-const DEFAULT_DUPLICATE_SECONDS = 7 * 86400;
-/** Longest duplicate tracking period a script may ask for. */
-const MAX_DUPLICATE_SECONDS = 90 * 86400;
 /** RFC 5293 section 8: a script must never remove trace (Received) or loop-protection (Auto-Submitted) fields. */
 const UNDELETABLE_HEADERS = ['received', 'auto-submitted'];
 const MAILTO = /^mailto:[^\s@]+@[^\s@?]+(\?.*)?$/i;
@@ -550,7 +549,7 @@ class Run implements MatchState {
     const outer = f.part;
     const parts: SieveMessagePart[] = [];
     const walk = (p: SieveMessagePart, depth: number) => {
-      if (depth > 100) return;
+      if (depth > MAX_MIME_DEPTH) return;
       for (const ch of p.children) {
         this.tick(1);
         parts.push(ch);
@@ -595,7 +594,7 @@ class Run implements MatchState {
     const out = [f.part];
     if (t.tags[':anychild'] === true) {
       const walk = (p: SieveMessagePart, depth: number) => {
-        if (depth > 100) return;
+        if (depth > MAX_MIME_DEPTH) return;
         for (const ch of p.children) {
           this.tick(1);
           out.push(ch);
@@ -776,7 +775,7 @@ class Run implements MatchState {
       return types.some((x) => x === '' || x === ct || (!x.includes('/') && ct.startsWith(x + '/')));
     };
     const walk = (p: SieveMessagePart, depth: number) => {
-      if (depth > 100) return;
+      if (depth > MAX_MIME_DEPTH) return;
       this.tick(1);
       if (p.children.length === 0) {
         if (want(p.contentType)) {

@@ -40,3 +40,20 @@ export const MAX_HEADER_EDITS = 256;
 export const MAX_ADDHEADER_VALUE = 8 * 1024;
 /** Text of one body part a body test compares (RFC 5173); longer parts are compared by their first MiB only. */
 export const MAX_BODY_TEXT = 1024 * 1024;
+/** Longest subject a :regex runs against; longer header or body text is cut (the engine is linear, this bounds memory). */
+export const MAX_REGEX_SUBJECT = 64 * 1024;
+/** Instructions in one compiled :regex pattern after expanding {n,m}; ((a{100}){100}) would otherwise be a million. */
+export const MAX_REGEX_PROGRAM = 10_000;
+/** Capturing groups in one :regex pattern; only ${0}..${9} are visible, more is only memory per thread. */
+export const MAX_REGEX_GROUPS = 64;
+/** Addresses taken from one header value by the address test; real To/Cc lists stay far below. */
+export const MAX_ADDRESSES_PER_VALUE = 1000;
+/** MIME nesting the interpreter walks (foreverypart, :anychild, body); the security spec caps MIME at about 100 levels. */
+export const MAX_MIME_DEPTH = 100;
+/** Default duplicate tracking period when the script gives no :seconds (RFC 7352 leaves it to the implementation). */
+export const DEFAULT_DUPLICATE_SECONDS = 7 * 86400;
+/** Longest duplicate tracking period a script may ask for; bounds the tracking table. */
+export const MAX_DUPLICATE_SECONDS = 90 * 86400;
+/** parseSieveMessage: MIME nesting and part count it builds (dry runs and tests; delivery uses its own index). */
+export const MAX_PARSED_MIME_DEPTH = 20;
+export const MAX_PARSED_MIME_PARTS = 1000;

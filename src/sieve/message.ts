@@ -13,13 +13,14 @@
  */
 import libmime from 'libmime';
 import type { SieveMessage, SieveMessagePart } from './env.js';
+import { MAX_PARSED_MIME_DEPTH, MAX_PARSED_MIME_PARTS } from './limits.js';
 
 export interface SieveMessageLimits {
   maxDepth: number;
   maxParts: number;
 }
 
-const DEFAULT_LIMITS: SieveMessageLimits = { maxDepth: 20, maxParts: 1000 };
+const DEFAULT_LIMITS: SieveMessageLimits = { maxDepth: MAX_PARSED_MIME_DEPTH, maxParts: MAX_PARSED_MIME_PARTS };
 
 interface Budget {
   parts: number;

@@ -2,8 +2,7 @@
  * The :regex match type: POSIX extended regular expressions (what the regex
  * draft specifies), compiled to a small NFA program and run by a Pike VM.
  *
- * Exports: compileSieveRegex, execSieveRegex, RegexProgram, RegexError,
- * MAX_REGEX_SUBJECT.
+ * Exports: compileSieveRegex, execSieveRegex, RegexProgram, RegexError.
  * Security: patterns come from users and, through variables, from message
  * headers; subjects come from messages. JavaScript's RegExp backtracks: one
  * exec of (a+)+b or .*a.*b.*c can run for minutes and cannot be interrupted,
@@ -20,16 +19,10 @@
  * ${n} in ambiguous patterns; back-references are refused (not ERE, and
  * exponential); `\` before an ordinary character means that character.
  */
-import { MAX_REGEX_LENGTH } from './limits.js';
+import { MAX_REGEX_GROUPS as MAX_GROUPS, MAX_REGEX_LENGTH, MAX_REGEX_PROGRAM as MAX_PROGRAM, MAX_REGEX_SUBJECT } from './limits.js';
 
 export class RegexError extends Error {}
 
-/** Longest subject a regex runs against; longer header or body text is cut. */
-export const MAX_REGEX_SUBJECT = 64 * 1024;
-/** Instructions in one compiled pattern (after expanding {n,m}). */
-const MAX_PROGRAM = 10_000;
-/** Capturing groups in one pattern. */
-const MAX_GROUPS = 64;
 
 type Ranges = Array<[number, number]>;
 type Node =
