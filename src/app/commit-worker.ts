@@ -87,7 +87,8 @@ async function main(): Promise<void> {
       return;
     }
     const { id, item } = message;
-    committer.commit({ ...item, bytes: asBuffer(item.bytes) }).then(
+    const revive = (it: CommitItem): CommitItem => ({ ...it, bytes: asBuffer(it.bytes), ...(it.also ? { also: it.also.map(revive) } : {}) });
+    committer.commit(revive(item)).then(
       (result) => port.postMessage({ id, result }),
       (err: unknown) => port.postMessage({ id, error: err instanceof Error ? err.message : String(err) }),
     );

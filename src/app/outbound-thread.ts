@@ -98,7 +98,8 @@ export class OutboundThread {
 
 /** A committer that tells the outbound worker when a commit queued remote recipients. */
 export function kickingCommitter(committer: MessageCommitter, kick: () => void): MessageCommitter {
-  const queued = (item: CommitItem) => (item.request.outbound?.recipients.length ?? 0) > 0;
+  // Sieve redirects, vacation replies and notifications ride in item.also.
+  const queued = (item: CommitItem): boolean => (item.request.outbound?.recipients.length ?? 0) > 0 || (item.also ?? []).some(queued);
   return {
     async commit(item) {
       const result = await committer.commit(item);

@@ -21,6 +21,7 @@ import { Pop3Endpoint } from '../endpoints/pop3/index.js';
 import { ManageSieveEndpoint } from '../endpoints/managesieve/index.js';
 import { DEFAULT_MAX_REDIRECTS } from '../sieve/limits.js';
 import { openDnsClient } from './dns.js';
+import { SieveDelivery } from '../delivery/sieve/index.js';
 import { SIEVE_RELOADABLE_KEYS, sieveScriptSettings, sieveScriptsFor } from './sieve-scripts.js';
 import { filterPipelineFor, greylistSettingsFrom } from './filters.js';
 import { runPeriodically } from './periodic.js';
@@ -161,6 +162,8 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
   );
   const hasSpace = spaceChecker(stores.paths.root, Math.max(100 * 1024 * 1024, 2 * config.smtp.max_message_size));
 
+  // Users' Sieve scripts at local delivery (SMTP, submission, LMTP); the redirect limit is the one ManageSieve announces.
+  const sieve = new SieveDelivery({ scripts: stores.store.sieve, mailboxes: stores.store.mailboxes, marks: stores.store.sieveMarks, directory: stores.directory, hostname: config.hostname, maxRedirects: DEFAULT_MAX_REDIRECTS });
   // Shared by every endpoint and updated in place on SIGHUP.
   const limits = { ...config.smtp };
   // The [managesieve] limits on users' scripts, likewise.
@@ -189,7 +192,7 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
       // Scripts are compiled once, here at upload; MAXREDIRECTS is the interpreter's own limit.
       return new ManageSieveEndpoint({ directory: stores.directory, scripts: sieveScriptsFor(config, stores.store.sieve, sieveSettings), authFailures, certificates, logger, maxRedirects: DEFAULT_MAX_REDIRECTS });
     }
-    const smtp = new SmtpEndpoint({ role, hostname: config.hostname, directory: stores.directory, committer: publishing, authFailures, sendingLimits, clientRates, certificates, limits, logger, hasSpace, filters, authservId: config.filters.authserv_id || config.hostname });
+    const smtp = new SmtpEndpoint({ role, hostname: config.hostname, directory: stores.directory, committer: publishing, authFailures, sendingLimits, clientRates, certificates, limits, logger, hasSpace, filters, authservId: config.filters.authserv_id || config.hostname, sieve });
     smtpEndpoints.push(smtp);
     return smtp;
   };

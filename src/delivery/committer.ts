@@ -48,7 +48,9 @@ export const MAX_BATCH = 256;
 export interface CommitItem {
   bytes: Buffer;
   index: string;
-  request: Omit<DeliveryRequest, 'blob'>;
+  request: Omit<DeliveryRequest, 'blob' | 'also'>;
+  /** Messages made from this one (Sieve), each with its own bytes, committed in the same transaction. */
+  also?: CommitItem[];
 }
 
 /** What the pipeline needs of a committer: the in-thread Committer, or the commit worker's proxy (app/). */
@@ -116,12 +118,18 @@ export class Committer implements MessageCommitter {
 
   commit(item: CommitItem): Promise<DeliveryResult> {
     this.inFlight++;
-    let pinned: string | undefined;
+    const pinned: string[] = [];
+    // The message and the ones a Sieve run made of it: every blob durable before their one transaction.
+    const put = (it: CommitItem): Promise<DeliveryRequest> =>
+      Promise.all([this.blobs.put(it.bytes).then((hash) => (this.pin(hash), pinned.push(hash), hash)), Promise.all((it.also ?? []).map(put))]).then(([hash, also]) => ({
+        ...it.request,
+        blob: { hash, size: it.bytes.length, index: it.index, search: searchKeysOf(it, this.logger) },
+        ...(also.length > 0 ? { also } : {}),
+      }));
     const answered = new Promise<DeliveryResult>((resolve, reject) => {
-      this.blobs.put(item.bytes).then(
-        (hash) => {
-          this.pin((pinned = hash));
-          this.ready.push({ request: { ...item.request, blob: { hash, size: item.bytes.length, index: item.index, search: searchKeysOf(item, this.logger) } }, resolve, reject });
+      put(item).then(
+        (request) => {
+          this.ready.push({ request, resolve, reject });
           this.schedule();
         },
         (err: unknown) => {
@@ -131,7 +139,7 @@ export class Committer implements MessageCommitter {
       );
     });
     const settle = () => {
-      if (pinned) this.unpin(pinned);
+      for (const hash of pinned) this.unpin(hash);
       if (--this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
     };
     answered.then(settle, settle);

@@ -82,11 +82,14 @@ function add(map: Map<number, Set<MailboxListener>>, key: number, listener: Mail
  * landed in, once the message is durable.
  */
 export function publishDeliveries(committer: MessageCommitter, events: MailboxEvents): MessageCommitter {
-  const announce = (item: CommitItem, result: DeliveryResult) =>
+  const announce = (item: CommitItem, result: DeliveryResult): void => {
     result.local.forEach((outcome, i) => {
       const target = item.request.local[i];
       if (outcome.ok && target) events.publish({ type: 'messages', accountId: target.accountId, mailboxId: outcome.mailboxId, changes: ['new'] });
     });
+    // Copies a Sieve run made (edited header fields, vacation replies to local senders) land too.
+    result.also?.forEach((r, i) => item.also?.[i] && announce(item.also[i], r));
+  };
   return {
     async commit(item: CommitItem): Promise<DeliveryResult> {
       const result = await committer.commit(item);

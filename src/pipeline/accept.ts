@@ -9,6 +9,10 @@
  *
  * Local recipients are delivered in the same transaction that accepts the
  * message (no second hop through the queue); remote ones are queued in it.
+ * A local account with Sieve scripts gets what its run decided
+ * (delivery/sieve): mailboxes and flags, edited copies, redirects and
+ * replies riding in the same commit, or a refusal (reject/ereject) that
+ * the endpoint answers for that recipient (550 5.7.1).
  *
  * Security: reads untrusted message bytes. Everything thrown out of here is
  * a MailError with a generic reply; the detail goes to the log only.
@@ -16,10 +20,11 @@
  */
 import { MailError, asMailError } from '../core/errors.js';
 import type { Logger } from '../telemetry/logger.js';
-import type { MessageCommitter } from '../delivery/committer.js';
+import type { CommitItem, MessageCommitter } from '../delivery/committer.js';
+import type { SieveDelivery, SieveFilterFacts, SievePlan } from '../delivery/sieve/index.js';
 import type { Target } from '../directory/resolve.js';
 import { indexMessage } from '../mime/index.js';
-import type { LocalOutcome, OutboundEnvelope, OutboundRecipient } from '../store/types.js';
+import type { AccountRecord, LocalOutcome, LocalTarget, OutboundEnvelope, OutboundRecipient, SieveMark } from '../store/types.js';
 import { INBOX, JUNK } from '../core/mailbox-names.js';
 import { threadRefsOf } from '../core/message-ids.js';
 import { checkLineEndings, countHeader, headerLength, newMessageId, receivedHeader, rfc5322Date, type ReceivedInfo } from './cleanup.js';
@@ -78,6 +83,12 @@ export interface Inbound {
   clientIp?: string;
   /** Refuse bare CR/LF (strict) or repair them (normalize). */
   lineEndings: 'strict' | 'normalize';
+  /** Runs the recipients' Sieve scripts; absent: every local copy goes to INBOX (or Junk). */
+  sieve?: Pick<SieveDelivery, 'plan'>;
+  /** The filters' verdicts, for Sieve's spamtest and virustest. */
+  facts?: SieveFilterFacts;
+  /** The authenticated submitter's address (Sieve's envelope "auth"). */
+  authUser?: string;
   /** Enforce quota at commit (LMTP, or one SMTP recipient); else allow overshoot. */
   enforceQuota: boolean;
   maxReceived: number;
@@ -167,6 +178,7 @@ export async function acceptMessage(inbound: Inbound, committer: MessageCommitte
   // One mailbox entry per account, however many recipients reach it; the first recipient reaching it chooses the folder.
   const accounts: number[] = [];
   const folders = new Map<number, string>();
+  const owners = new Map<number, { account: AccountRecord; recipient: string }>();
   const remote: OutboundRecipient[] = [];
   const held = inbound.recipients.filter((r) => r.quarantine !== undefined);
   for (const r of inbound.recipients) {
@@ -176,6 +188,7 @@ export async function acceptMessage(inbound: Inbound, committer: MessageCommitte
         if (!accounts.includes(t.account.id)) {
           accounts.push(t.account.id);
           folders.set(t.account.id, r.folder === 'junk' ? JUNK : INBOX);
+          owners.set(t.account.id, { account: t.account, recipient: r.address });
         }
       } else if (!remote.some((x) => x.address === t.address)) {
         // An alias expanded to t: the address the client gave is the original recipient (as Postfix records it).
@@ -185,17 +198,79 @@ export async function acceptMessage(inbound: Inbound, committer: MessageCommitte
     }
   }
 
+  const threadRefs = threadRefsOf(headerText);
+  // Sieve: each account's scripts decide where its copies go, before the one commit that answers.
+  const plans = new Map<number, SievePlan>();
+  if (inbound.sieve) {
+    for (const id of accounts) {
+      const { account, recipient } = owners.get(id)!;
+      try {
+        const plan = await inbound.sieve.plan({
+          account,
+          recipient,
+          sender: inbound.sender,
+          bytes,
+          messageId,
+          threadRefs,
+          queueId: inbound.queueId,
+          source: inbound.source,
+          keepMailbox: folders.get(id)!,
+          facts: inbound.facts,
+          clientIp: inbound.clientIp,
+          auth: inbound.authUser,
+          envelope: inbound.envelope ?? NO_ENVELOPE,
+          enforceQuota: inbound.enforceQuota,
+          now,
+          log,
+        });
+        if (plan) plans.set(id, plan);
+      } catch (err) {
+        // Reading the scripts failed: the message still lands where it would without them.
+        log.error('sieve failed, keeping the message', { to: `<${recipient}>`, reason: err instanceof Error ? err.message : String(err), status: 'keep' });
+      }
+    }
+  }
+  const local: LocalTarget[] = [];
+  const localOwner: number[] = [];
+  const also: CommitItem[] = [];
+  const alsoOwner: (number | undefined)[] = [];
+  const marks: SieveMark[] = [];
+  const refused = new Map<number, MailError>();
+  for (const accountId of accounts) {
+    const plan = plans.get(accountId);
+    if (!plan) {
+      local.push({ accountId, mailbox: folders.get(accountId)!, enforceQuota: inbound.enforceQuota });
+      localOwner.push(accountId);
+      continue;
+    }
+    if (plan.kind === 'refuse') {
+      refused.set(accountId, new MailError({ code: 550, enhanced: '5.7.1', text: plan.reason, module: 'sieve', detail: 'reject' }));
+      continue;
+    }
+    for (const c of plan.copies) {
+      local.push({ accountId, mailbox: c.mailbox, flags: c.flags, enforceQuota: inbound.enforceQuota });
+      localOwner.push(accountId);
+    }
+    plan.also.forEach((item, i) => {
+      also.push(item);
+      alsoOwner.push(i < plan.localAlso ? accountId : undefined);
+    });
+    marks.push(...plan.marks);
+  }
+
   let result;
   try {
     result = await committer.commit({
       bytes,
       index,
+      ...(also.length > 0 ? { also } : {}),
       request: {
         internalDate: now.getTime(),
         messageId,
         queueId: inbound.queueId,
-        threadRefs: threadRefsOf(headerText),
-        local: accounts.map((accountId) => ({ accountId, mailbox: folders.get(accountId)!, enforceQuota: inbound.enforceQuota })),
+        threadRefs,
+        local,
+        ...(marks.length > 0 ? { marks } : {}),
         outbound: remote.length > 0 ? { sender: inbound.sender, recipients: remote, source: inbound.source, accountId: inbound.accountId, envelope: inbound.envelope ?? NO_ENVELOPE } : undefined,
         quarantine: held.length > 0 ? {
           sender: inbound.sender,
@@ -214,8 +289,20 @@ export async function acceptMessage(inbound: Inbound, committer: MessageCommitte
   }
 
   if (result.releaseGone) return { queueId: inbound.queueId, messageId, size: bytes.length, outcomes: inbound.recipients.map(() => ({ ok: true })), releaseGone: true };
-  const byAccount = new Map<number, LocalOutcome>();
-  accounts.forEach((id, i) => byAccount.set(id, result.local[i]!));
+  // Every copy an account got (its INBOX, the mailboxes its script chose, edited copies), and the first failure.
+  const byAccount = new Map<number, { stored: { mailbox: string; uid: number }[]; planned: number; failure?: Exclude<LocalOutcome, { ok: true }> }>();
+  for (const id of accounts) byAccount.set(id, { stored: [], planned: 0 });
+  const record = (id: number, target: LocalTarget, outcome: LocalOutcome | undefined) => {
+    const a = byAccount.get(id)!;
+    a.planned++;
+    if (outcome?.ok) a.stored.push({ mailbox: target.mailbox, uid: outcome.uid });
+    else if (outcome && !a.failure) a.failure = outcome;
+  };
+  local.forEach((target, i) => record(localOwner[i]!, target, result.local[i]));
+  also.forEach((item, i) => {
+    const owner = alsoOwner[i];
+    if (owner !== undefined) item.request.local.forEach((target, j) => record(owner, target, result.also?.[i]?.local[j]));
+  });
 
   const outcomes: RecipientOutcome[] = inbound.recipients.map((r) => {
     if (r.quarantine !== undefined) {
@@ -231,21 +318,26 @@ export async function acceptMessage(inbound: Inbound, committer: MessageCommitte
         log.info('queued', { queue: inbound.queueId, to: `<${t.address}>`, orig_to: t.address === r.address ? undefined : `<${r.address}>`, status: 'queued', relay: 'outbound' });
         continue;
       }
+      const orig_to = t.address === r.address.toLowerCase() ? undefined : `<${r.address}>`;
+      const refusal = refused.get(t.account.id);
+      if (refusal) {
+        failure = refusal;
+        log.info('not delivered', { queue: inbound.queueId, to: `<${t.address}>`, orig_to, status: 'rejected', reason: 'sieve reject', reply: refusal.reply });
+        continue;
+      }
       const outcome = byAccount.get(t.account.id)!;
-      if (outcome.ok) {
+      if (outcome.planned === 0) {
+        // The script discarded or redirected it: nothing to store, and that is a success.
         delivered = true;
-        log.info('delivered', {
-          queue: inbound.queueId,
-          to: `<${t.address}>`,
-          orig_to: t.address === r.address.toLowerCase() ? undefined : `<${r.address}>`,
-          status: 'delivered',
-          mailbox: folders.get(t.account.id),
-          uid: outcome.uid,
-          'message-id': messageId,
-        });
+        log.info('delivered', { queue: inbound.queueId, to: `<${t.address}>`, orig_to, status: 'delivered', mailbox: 'none (sieve)', 'message-id': messageId });
+      } else if (outcome.stored.length > 0) {
+        delivered = true;
+        for (const stored of outcome.stored) {
+          log.info('delivered', { queue: inbound.queueId, to: `<${t.address}>`, orig_to, status: 'delivered', mailbox: stored.mailbox, uid: stored.uid, 'message-id': messageId });
+        }
       } else {
-        failure = outcomeError(outcome);
-        log.info('not delivered', { queue: inbound.queueId, to: `<${t.address}>`, status: 'rejected', reason: outcome.reason, reply: failure.reply });
+        failure = outcomeError(outcome.failure ?? { ok: false, reason: 'no-mailbox' });
+        log.info('not delivered', { queue: inbound.queueId, to: `<${t.address}>`, status: 'rejected', reason: outcome.failure?.reason, reply: failure.reply });
       }
     }
     return delivered || !failure ? { ok: true } : { ok: false, error: failure };

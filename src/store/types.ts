@@ -446,6 +446,33 @@ export interface DeliveryRequest {
   quarantine?: QuarantineHold;
   /** A quarantine entry this delivery releases: removed in the same transaction, so it is delivered once. */
   releasesQuarantine?: number;
+  /**
+   * Messages this delivery makes (Sieve: a copy with edited header fields, a
+   * redirect, a vacation reply, a notification), each with its own blob and
+   * queue id, committed in the same transaction, after this one.
+   */
+  also?: DeliveryRequest[];
+  /** Sieve marks recorded in the transaction (RFC 7352 duplicate ids seen by the run). */
+  marks?: SieveMark[];
+  /** Commit this request only when no unexpired mark of this kind and key exists, then record it (vacation: once per sender per period). */
+  onlyOnce?: SieveMark;
+}
+
+/** A Sieve run's durable memory: kind 'duplicate' (RFC 7352) or 'vacation' (RFC 5230), a hashed key, a period. */
+export interface SieveMark {
+  accountId: number;
+  kind: 'duplicate' | 'vacation';
+  /** SHA-256 hex of the handle and the id (or the sender). */
+  mark: string;
+  seconds: number;
+  /** RFC 7352 :last: the period restarts at each sighting; otherwise at the first. */
+  last: boolean;
+}
+
+/** The marks delivery reads before it runs a user's scripts. */
+export interface SieveMarkReader {
+  /** Those of these marks that exist and have not expired at now. */
+  unexpired(accountId: number, kind: SieveMark['kind'], marks: readonly string[], now: number): Promise<Set<string>>;
 }
 
 /** What is kept of a held message besides its bytes. */
@@ -547,6 +574,10 @@ export type LocalOutcome =
 
 export interface DeliveryResult {
   local: LocalOutcome[];
+  /** The results of the request's `also` messages, in order. */
+  also?: DeliveryResult[];
+  /** onlyOnce found its mark: nothing of this request was written. */
+  skipped?: true;
   /** The request released a quarantine entry that no longer existed (deleted or released meanwhile): nothing was written. */
   releaseGone?: true;
 }
@@ -950,6 +981,8 @@ export interface MetadataStore {
   readonly greylist: GreylistStore;
   /** Users' Sieve scripts and the global ones. */
   readonly sieve: SieveScriptStore;
+  /** Sieve duplicate and vacation marks (written by DeliveryStore.commit). */
+  readonly sieveMarks: SieveMarkReader;
   /** The search queue, which the commit worker's indexer empties. */
   readonly searchQueue: SearchIndexQueue;
   /** Blob hashes still referenced by a message, the queue, a learning event or the quarantine (for blob garbage collection). */

@@ -37,6 +37,7 @@ import { ConnectionLimiter } from '../../net/connection-limiter.js';
 import { inNetworks, normalizeIp } from '../../net/ip.js';
 import { bindServer, type ListenAddress } from '../../net/listen.js';
 import { acceptMessage, type AcceptRecipient, type Source } from '../../pipeline/accept.js';
+import type { SieveDelivery, SieveFilterFacts } from '../../delivery/sieve/index.js';
 import type { AccountRecord } from '../../store/types.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { CertificateRegistry } from '../../tls/index.js';
@@ -94,6 +95,8 @@ export interface SmtpEndpointDeps {
   filters?: FilterPipeline;
   /** Our authserv-id: incoming Authentication-Results claiming it are removed before filtering (default: hostname). */
   authservId?: string;
+  /** Runs local recipients' Sieve scripts at delivery (delivery/sieve); absent: no scripts run. */
+  sieve?: Pick<SieveDelivery, 'plan'>;
 }
 
 interface SessionState {
@@ -542,6 +545,7 @@ export class SmtpEndpoint {
       const lmtp = this.role === 'lmtp';
       let message = bytes;
       let extraHeaders: string[] | undefined;
+      let facts: SieveFilterFacts | undefined;
       let lmtpRefused: (MailError | undefined)[] = recipients.map(() => undefined);
       if (s.filters) {
         const filtered = await s.filters.body(bytes);
@@ -549,6 +553,7 @@ export class SmtpEndpoint {
         if (filtered.verdict.action === 'reject' && !lmtp) throw filtered.verdict.error;
         message = filtered.bytes;
         extraHeaders = filtered.headers;
+        facts = filtered.facts;
         // LMTP answers each recipient; SMTP has one reply after DATA, so a refusal for some recipients only holds it for them instead (never a bounce).
         if (lmtp) lmtpRefused = filtered.perRecipient.map((v) => (v.action === 'reject' ? v.error : undefined));
         recipients = recipients.map((r, i) => {
@@ -585,6 +590,9 @@ export class SmtpEndpoint {
           },
           bytes: message,
           extraHeaders,
+          sieve: this.deps.sieve,
+          facts,
+          authUser: s.account ? `${s.account.local}@${s.account.domain}` : undefined,
           clientIp: normalizeIp(session.remoteAddress),
           received: {
             helo: session.hostNameAppearsAs || 'unknown',

@@ -27,6 +27,8 @@ export interface FilteredMessage {
   verdict: Verdict;
   /** Per recipient, in RCPT order. */
   perRecipient: Verdict[];
+  /** What the filters found (spam score, virus scan), for Sieve's spamtest and virustest at delivery. */
+  facts: Readonly<Facts>;
   timings: Map<string, number>;
 }
 
@@ -65,7 +67,7 @@ export class SessionFilters {
     try {
       const clean = sanitizeHeader(bytes, headerLength(bytes), this.authservId);
       const out = await run.body({ bytes: clean.bytes, headerEnd: clean.headerEnd });
-      return { bytes: clean.bytes, headers: out.headers, verdict: out.verdict, perRecipient: out.perRecipient, timings: run.timings };
+      return { bytes: clean.bytes, headers: out.headers, verdict: out.verdict, perRecipient: out.perRecipient, facts: out.facts, timings: run.timings };
     } finally {
       this.close();
     }

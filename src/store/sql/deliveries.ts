@@ -3,7 +3,9 @@
  * Several messages share it (group commit): their blob rows, one mailbox
  * entry per local recipient with the next UID and MODSEQ, quota usage, and
  * the outbound queue rows for remote recipients, and the quarantine entry
- * of recipients the filters held (or the removal of the one released).
+ * of recipients the filters held (or the removal of the one released),
+ * and what a Sieve run made of the message (its `also` messages: edited
+ * copies, redirects, vacation replies; duplicate and vacation marks).
  *
  * Each mailbox entry gets its THREADID here (threads.ts).
  *
@@ -21,6 +23,7 @@ import type { SqlDriver, SqlExecutor } from './driver.js';
 import { insertSearchKeys, NO_SEARCH_KEYS } from './fulltext.js';
 import { ensureMailboxesIn } from './mailboxes.js';
 import { insertQuarantine } from './quarantine.js';
+import { claimMark, recordMark } from './sieve-marks.js';
 import { messageIdsIn } from '../../core/message-ids.js';
 import { threadIdFor } from './threads.js';
 import { flagsText, normaliseFlags } from './uid-set.js';
@@ -71,6 +74,8 @@ export class SqlDeliveryStore implements DeliveryStore {
     if (request.releasesQuarantine !== undefined && (await tx.run('DELETE FROM quarantine WHERE id = ?', [request.releasesQuarantine])) === 0) {
       return { local: [], releaseGone: true };
     }
+    // A vacation reply goes once per sender per period: the mark is taken here, under the transaction.
+    if (request.onlyOnce && !(await claimMark(tx, request.onlyOnce, now))) return { local: [], skipped: true };
     await tx.run('INSERT INTO blobs (hash, size, mime, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING', [blob.hash, blob.size, blob.index, now]);
     // Only a message that lands in a mailbox can be searched: mail only queued for remote recipients is not indexed
     // (a later local copy of the same bytes adds the keys then; insertSearchKeys keeps the first).
@@ -99,6 +104,12 @@ export class SqlDeliveryStore implements DeliveryStore {
       }
     }
     if (request.quarantine) await insertQuarantine(tx, request, request.quarantine, now);
+    for (const mark of request.marks ?? []) await recordMark(tx, mark, now);
+    if (request.also && request.also.length > 0) {
+      const also: DeliveryResult[] = [];
+      for (const companion of request.also) also.push(await this.commitOne(tx, companion));
+      return { local, also };
+    }
     return { local };
   }
 

@@ -434,6 +434,21 @@ export const migrations: Migration[] = [
       )`,
     ],
   },
+  {
+    version: 17,
+    name: 'sieve marks: duplicate ids (RFC 7352) and vacation replies (RFC 5230) per user, with their expiry',
+    statements: () => [
+      // kind 'duplicate' or 'vacation'; mark a SHA-256 (hex) of the handle and the id or sender, so a hostile
+      // Message-ID costs 64 characters; written in the delivery transaction that performs the actions.
+      `CREATE TABLE sieve_marks (
+        account_id BIGINT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        mark TEXT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        PRIMARY KEY (account_id, kind, mark)
+      )`,
+    ],
+  },
 ];
 
 export const LATEST_VERSION = migrations[migrations.length - 1]!.version;

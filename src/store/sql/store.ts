@@ -21,6 +21,7 @@ import { migrate } from './migrations.js';
 import { SqlMtaStsCache } from './mta-sts.js';
 import { SqlQueueStore } from './queue.js';
 import { SqlSearchQueue } from './search.js';
+import { SqlSieveMarkStore } from './sieve-marks.js';
 import { SqlSieveScriptStore } from './sieve-scripts.js';
 import { SqlSubscriptionStore } from './subscriptions.js';
 
@@ -39,6 +40,7 @@ export async function openSqlStore(driver: SqlDriver, now: () => number = Date.n
     quarantine: new SqlQuarantineStore(driver),
     greylist: new SqlGreylistStore(driver),
     sieve: new SqlSieveScriptStore(driver),
+    sieveMarks: new SqlSieveMarkStore(driver),
     mtaSts: new SqlMtaStsCache(driver),
     searchQueue: new SqlSearchQueue(driver),
     async isBlobReferenced(hash: string): Promise<boolean> {
