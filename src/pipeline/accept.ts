@@ -289,6 +289,9 @@ export async function acceptMessage(inbound: Inbound, committer: MessageCommitte
   }
 
   if (result.releaseGone) return { queueId: inbound.queueId, messageId, size: bytes.length, outcomes: inbound.recipients.map(() => ({ ok: true })), releaseGone: true };
+  also.forEach((item, i) => {
+    if (result.also?.[i]?.skipped) log.info('sieve reply not sent: this sender was answered within the period', { reply_queue: item.request.queueId });
+  });
   // Every copy an account got (its INBOX, the mailboxes its script chose, edited copies), and the first failure.
   const byAccount = new Map<number, { stored: { mailbox: string; uid: number }[]; planned: number; failure?: Exclude<LocalOutcome, { ok: true }> }>();
   for (const id of accounts) byAccount.set(id, { stored: [], planned: 0 });
