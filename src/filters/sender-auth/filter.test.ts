@@ -11,7 +11,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DnsAnswer, DnsClient } from '../../dns/client.js';
 import { fakeDns } from '../../dns/fake-client.js';
+import { silentLogger } from '../../telemetry/logger.js';
+import { FilterPipeline } from '../pipeline.js';
 import { CASES, CLIENT_IP, assertCase, buildMessage, fakeZone, runCase, settingsWith, type Case } from './cases.test.js';
+import { senderAuthFilter } from './filter.js';
 
 const dns = () => fakeDns(fakeZone());
 /** The first 8 characters of the DKIM-Signature's b= (header.b). */
@@ -157,6 +160,22 @@ describe('DNS bounds per message', () => {
     assert.equal(r.body.facts.auth?.spf?.result, 'temperror');
     assert.equal(r.body.facts.auth?.dmarc?.result, 'temperror');
     assert.ok(r.body.verdict.action === 'reject' && r.body.verdict.error.reply.startsWith('451 4.4.3 '));
+  });
+
+  it('MAIL FROM is answered without waiting for SPF unless spf_fail_reject (the check runs while RCPT and DATA come)', async () => {
+    const stage = async (settings: ReturnType<typeof settingsWith>) => {
+      const pipeline = new FilterPipeline([senderAuthFilter(settings, { dns: silentDns() })]);
+      const run = pipeline.begin({ client: { ip: CLIENT_IP, helo: 'mx.relay.test', tls: false, user: null, role: 'mx', trusted: false }, sender: 'a@spf-pass.test', queueId: 'Q1', facts: {}, log: silentLogger });
+      const started = Date.now();
+      const verdict = await run.mailFrom();
+      run.close();
+      return { verdict, took: Date.now() - started };
+    };
+    const background = await stage(settingsWith({ dnsTimeoutMs: 400 }));
+    assert.equal(background.verdict.action, 'continue');
+    assert.ok(background.took < 200, `answered after ${background.took} ms`);
+    const waited = await stage(settingsWith({ dnsTimeoutMs: 400, spfFailReject: true }));
+    assert.ok(waited.took >= 350, `spf_fail_reject waits for the result (${waited.took} ms)`);
   });
 
   it('a temporary failure inside an include: is temperror, not the fail mailauth would go on to (then p=reject would refuse)', async () => {

@@ -1,9 +1,11 @@
 /*
  * The sender-auth filter (issue 6, "Sender authentication"), for the MX:
  *
- *   mailFrom  SPF of the MAIL FROM identity (HELO for the null sender);
- *             published as facts.auth.spf. With spf_fail_reject a fail
- *             is refused here (550 5.7.1, RFC 7208 section 8.4).
+ *   mailFrom  SPF of the MAIL FROM identity (HELO for the null sender).
+ *             With spf_fail_reject a fail is refused here (550 5.7.1,
+ *             RFC 7208 section 8.4) and the result published as
+ *             facts.auth.spf; without, the check is started here and not
+ *             waited for: it runs while the client sends RCPT and DATA.
  *   body      DKIM and ARC verification, DMARC with the From domain's
  *             policy applied; one Authentication-Results field; facts.auth.
  *
@@ -121,14 +123,23 @@ export function senderAuthFilter(settings: SenderAuthSettings, deps: SenderAuthD
       const skip = ctx.client.trusted || ctx.client.user !== null;
       const budget = new DnsBudget(dns, settings.maxDnsQueries, settings.dnsTimeoutMs);
       const authorBudget = new DnsBudget(dns, AUTHOR_QUERIES, settings.dnsTimeoutMs);
-      let spf: SpfOutcome | undefined;
-      const spfOnce = async () => (spf ??= await checkSpf(ctx.client, ctx.sender, budget, settings.authservId));
+      let spf: Promise<SpfOutcome> | undefined;
+      const spfOnce = () =>
+        (spf ??= checkSpf(ctx.client, ctx.sender, budget, settings.authservId).then((result) => {
+          ctx.log.info('spf', { result: result.result, identity: result.identity, value: result.value, client: ctx.client.ip, comment: result.comment });
+          return result;
+        }));
 
       return {
         async mailFrom(): Promise<StageResult> {
           if (skip) return CONTINUE;
+          if (!settings.spfFailReject) {
+            // Nothing is refused at MAIL FROM, so the check runs while the client sends RCPT and DATA, and the body
+            // stage takes its result; a failure surfaces there (451 4.3.0), never as an unhandled rejection.
+            spfOnce().catch(() => {});
+            return CONTINUE;
+          }
           const result = await spfOnce();
-          ctx.log.info('spf', { result: result.result, identity: result.identity, value: result.value, client: ctx.client.ip, comment: result.comment });
           return { ...spfVerdict(result, settings), facts: { auth: { spf: spfFact(result) } } };
         },
 
