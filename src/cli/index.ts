@@ -45,7 +45,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   dns: { run: dns, help: 'dns plan DOMAIN [--json]                 every record the domain and the mail host must publish' },
   spam: { run: spam, help: 'spam learn spam|ham [--user ADDRESS] [FILE...] | forget [--user ADDRESS] [FILE...] | status [--user ADDRESS] | check [FILE]' },
   quarantine: { run: quarantine, help: 'quarantine list [--json] | show ID [--json] [--full] | release ID... | delete ID...' },
-  sieve: { run: sieve, help: 'sieve list USER [--json] | get USER NAME | put USER NAME FILE | activate USER NAME | deactivate USER | rename USER OLD NEW | delete USER NAME\n                                          | global list | global put before|after NAME FILE | global delete NAME' },
+  sieve: { run: sieve, help: 'sieve list USER [--json] | get USER NAME | put USER NAME FILE | activate USER NAME | deactivate USER | rename USER OLD NEW | delete USER NAME\n                                          | global list | global put before|after NAME FILE | global delete NAME\n                                          | test SCRIPT MESSAGE [--user ADDR]' },
   queue: { run: queue, help: 'queue list | show ID | stats | flush | retry ID | hold ID | release ID | delete ID' },
 };
 

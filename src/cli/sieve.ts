@@ -14,8 +14,12 @@
  *                                    the administrator's scripts, run for
  *                                    every user before or after their own
  *
- * `petrel sieve test SCRIPT MESSAGE` (a dry run, like sieve-test) needs
- * the interpreter and is not here yet.
+ *   test SCRIPT MESSAGE [--user ADDR] a dry run, like Pigeonhole's sieve-test:
+ *                                    compiles SCRIPT, runs it on the MESSAGE
+ *                                    file and prints one line per action, edit
+ *                                    and warning (nothing is delivered or sent;
+ *                                    the envelope is the message's Return-Path
+ *                                    or From, and --user or its first To)
  *
  * Exports: sieve.
  * Security: operator command; reads and writes the metadata store the
@@ -27,11 +31,33 @@ import { readFile } from 'node:fs/promises';
 import { sieveScriptsFor } from '../app/sieve-scripts.js';
 import { accountAddress } from '../directory/directory.js';
 import { checkScriptName, formatDiagnostic, type PutOutcome, type SieveScripts } from '../sieve-scripts/index.js';
+import { compileSieve, describeRun, parseSieveMessage, runSieve } from '../sieve/index.js';
 import type { AccountRecord, SieveGlobalScripts } from '../store/types.js';
 import { need, UsageError, type CommandContext } from './context.js';
 import { table } from './table.js';
 
-const USAGE = 'usage: petrel sieve list USER [--json] | get USER NAME | put USER NAME FILE | activate USER NAME | deactivate USER | rename USER OLD NEW | delete USER NAME | global list|put before|after NAME FILE|delete NAME';
+const USAGE = 'usage: petrel sieve list USER [--json] | get USER NAME | put USER NAME FILE | activate USER NAME | deactivate USER | rename USER OLD NEW | delete USER NAME | global list|put before|after NAME FILE|delete NAME | test SCRIPT MESSAGE [--user ADDR]';
+
+/** The first address in a header value ("Bob <bob@x>" gives bob@x). */
+const firstAddress = (values: readonly string[]): string => /[^\s<>(),;:"]+@[^\s<>(),;:"]+/.exec(values[0] ?? '')?.[0] ?? '';
+
+/** `petrel sieve test`: compile and run without the store, print describeRun's lines; 1 on a compile or runtime error. */
+async function dryRun(ctx: CommandContext, args: string[]): Promise<number> {
+  need(args, 2, 'petrel sieve test SCRIPT MESSAGE [--user ADDR]');
+  const [file, messageFile] = args as [string, string];
+  const compiled = compileSieve((await readSource(file)).toString('utf8'));
+  if (!compiled.ok) {
+    ctx.io.err(`${file}: ${formatDiagnostic(compiled.error)}`);
+    return 1;
+  }
+  for (const w of compiled.warnings) ctx.io.err(`${file}: warning: ${formatDiagnostic(w)}`);
+  const message = parseSieveMessage(await readSource(messageFile));
+  const from = firstAddress(message.header('return-path')) || firstAddress(message.header('from'));
+  const to = typeof ctx.options.user === 'string' ? ctx.options.user : firstAddress(message.header('to'));
+  const result = runSieve(compiled.script, { message, envelope: { from, to }, now: new Date(), maxMillis: 5000, clock: () => performance.now() });
+  for (const line of describeRun(result)) ctx.io.out(line);
+  return result.ok ? 0 : 1;
+}
 
 async function readSource(file: string): Promise<Buffer> {
   if (file !== '-') return readFile(file);
@@ -63,6 +89,8 @@ function report(ctx: CommandContext, file: string, name: string, outcome: PutOut
 export async function sieve(ctx: CommandContext): Promise<number> {
   const [action, ...rest] = ctx.args;
   if (action === undefined) throw new UsageError(USAGE);
+  // The dry run needs no store (sieve-test needs no mail storage either).
+  if (action === 'test') return dryRun(ctx, rest);
   return ctx.withStores(async ({ store, directory }, loaded) => {
     const scripts = sieveScriptsFor(loaded.config, store.sieve);
     const user = async (text: string): Promise<AccountRecord> => {

@@ -12,6 +12,7 @@
  * discard stores nothing.
  */
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
@@ -182,5 +183,20 @@ describe('Sieve at delivery', () => {
     assert.equal((await smtp('bob@remote.test', ['dis@example.com'], mail('dis@example.com', 'Gone')))[0]!.code, 250);
     await p.waitForLog(/sieve discard"? .*user=dis@example\.com/, 10_000);
     assert.equal(mailbox('dis@example.com', 'INBOX').length, 0);
+  });
+
+  it('petrel sieve test SCRIPT MESSAGE prints the actions of a dry run and delivers nothing; a runtime error exits 1 with the fallback', async () => {
+    const script = join(p.dataDir, 'dry.sieve');
+    const msg = join(p.dataDir, 'dry.eml');
+    writeFileSync(script, 'require ["fileinto", "imap4flags", "vacation"];\nif address :is "from" "bob@remote.test" { fileinto :flags "\\\\Seen" "Bob"; }\nvacation :days 2 "Out";\nredirect "x@far.test";\n');
+    writeFileSync(msg, mail('ann@example.com', 'Dry'));
+    const r = await p.cli(['sieve', 'test', script, msg]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n'), ['fileinto Bob [\\Seen]', 'vacation 172800s Out', 'redirect x@far.test']);
+    writeFileSync(script, 'require "include"; include "absent";');
+    const e = await p.cli(['sieve', 'test', script, msg]);
+    assert.equal(e.code, 1);
+    assert.match(e.stdout, /^error: line 1, column 20: .*falling back to keep\)\nkeep \(implicit\)/);
+    assert.equal(sessionsTo('x@far.test').length, 0, 'a dry run sends nothing');
   });
 });
