@@ -52,6 +52,8 @@ export const SIEVE_REDIRECT_MARKER = 'X-Sieve-Redirected-From';
 const MAX_PASSES = 4;
 /** Wall-clock budget of one run (the step budget is the interpreter's). */
 const DEFAULT_MAX_MILLIS = 1000;
+/** How long the global scripts read for one delivery serve the next ones (every delivery would otherwise read them). */
+const GLOBALS_TTL_MS = 1000;
 /** Longest reject reason sent in the SMTP/LMTP reply. */
 const MAX_REASON = 200;
 
@@ -125,12 +127,25 @@ function parseCompiled(json: string): CompiledScript | null {
 }
 
 export class SieveDelivery {
+  private globals: { at: number; list: Promise<SieveGlobalScriptRecord[]> } | undefined;
+
   constructor(private readonly deps: SieveDeliveryDeps) {}
+
+  /** The administrator's scripts, read again at most every GLOBALS_TTL_MS (a change applies within a second). */
+  private globalScripts(): Promise<SieveGlobalScriptRecord[]> {
+    const now = Date.now();
+    if (!this.globals || now - this.globals.at > GLOBALS_TTL_MS) {
+      const list = this.deps.scripts.listGlobal();
+      this.globals = { at: now, list };
+      list.catch(() => (this.globals = undefined));
+    }
+    return this.globals.list;
+  }
 
   /** The plan for this account, or null when it has no active script and the admin none either (deliver as before). */
   async plan(input: SieveDeliveryInput): Promise<SievePlan | null> {
     const { account, log } = input;
-    const [active, globals] = await Promise.all([this.deps.scripts.active(account.id), this.deps.scripts.listGlobal()]);
+    const [active, globals] = await Promise.all([this.deps.scripts.active(account.id), this.globalScripts()]);
     const before = globals.filter((g) => g.phase === 'before');
     const after = globals.filter((g) => g.phase === 'after');
     if (!active && before.length === 0 && after.length === 0) return null;
@@ -198,7 +213,7 @@ export class SieveDelivery {
         const [location, ...rest] = key.split('/');
         const name = rest.join('/');
         let compiled: string | undefined;
-        if (location === 'global') compiled = (await this.deps.scripts.listGlobal()).find((g) => g.name === name)?.compiled;
+        if (location === 'global') compiled = (await this.globalScripts()).find((g) => g.name === name)?.compiled;
         else compiled = (await this.deps.scripts.get(accountId, name))?.compiled;
         includes.set(key, compiled !== undefined ? parseCompiled(compiled) : null);
       }
