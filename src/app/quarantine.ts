@@ -17,6 +17,7 @@
 import { parseAddress } from '../core/address.js';
 import { newQueueId } from '../core/ids.js';
 import type { MessageCommitter } from '../delivery/committer.js';
+import type { SieveDelivery } from '../delivery/sieve/index.js';
 import type { Directory } from '../directory/directory.js';
 import type { Target } from '../directory/resolve.js';
 import { acceptMessage, type AcceptRecipient } from '../pipeline/accept.js';
@@ -30,6 +31,8 @@ export interface QuarantineDeps {
   committer: MessageCommitter;
   blobs: { get(hash: string): Promise<Buffer> };
   log: Logger;
+  /** Recipients' Sieve scripts run on a released message, as on one delivered at once (an Amavis release goes back through the LDA too). */
+  sieve?: Pick<SieveDelivery, 'plan'>;
 }
 
 /** Releases a batch at a time; what is left waits for the next run. */
@@ -80,6 +83,7 @@ async function releaseOne(entry: QuarantinedMessage, deps: QuarantineDeps): Prom
       enforceQuota: false,
       maxReceived: Number.MAX_SAFE_INTEGER,
       releasesQuarantine: entry.id,
+      sieve: deps.sieve,
       log,
     },
     deps.committer,

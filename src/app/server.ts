@@ -256,7 +256,7 @@ export async function startServer(loaded: LoadedConfig, logger: Logger): Promise
   const spamTraining = config.spam.enabled && config.spam.bayes.enabled ? scheduleSpamTraining(stores.store, { root: stores.paths.blobs, get: (h) => blobs.get(h) }, config.spam.learn_interval, logger.child({}, 'spam')) : undefined;
   // Held messages the CLI marked are delivered here, through the same committer as any message.
   const quarantine = scheduleQuarantine(
-    { quarantine: stores.store.quarantine, directory: stores.directory, committer: publishing, blobs, log: logger.child({}, 'quarantine') },
+    { quarantine: stores.store.quarantine, directory: stores.directory, committer: publishing, blobs, log: logger.child({}, 'quarantine'), sieve },
     { checkIntervalMs: config.quarantine.check_interval, retentionMs: config.quarantine.retention },
   );
   // Greylisting forgets triplets nobody retried and networks gone quiet.
