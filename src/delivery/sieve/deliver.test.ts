@@ -42,7 +42,7 @@ function delivery(source: string | null, opts: { globals?: SieveGlobalScriptReco
             ? { kind: 'deliver', targets: [{ kind: 'mailbox', account: alice, address: 'alice@example.test' }] }
             : { kind: 'unknown' }
           : { kind: 'not-hosted' },
-      maySendAs: async (_acc, text) => text.toLowerCase() === 'alice@example.test' || text.toLowerCase() === 'info@example.test',
+      maySendAs: async (acc, text) => text.toLowerCase() === `${acc.local}@${acc.domain}` || (acc.id === alice.id && text.toLowerCase() === 'info@example.test'),
     },
     hostname: 'mx.example.test',
   });
@@ -131,6 +131,21 @@ describe('Sieve at delivery: the action mapping', () => {
     assert.notEqual(item.request.queueId, 'Q1');
     const looped = await delivery('redirect "carol@far.test";').d.plan(input(`${SIEVE_REDIRECT_MARKER}: <alice@example.test>\r\n${MESSAGE}`));
     assert.deepEqual(looped, { kind: 'deliver', copies: [{ mailbox: 'INBOX', flags: [] }], also: [], localAlso: 0, marks: [] });
+  });
+
+  it('a redirect or a vacation reply to a local address is a copy into that account\'s INBOX in the same commit, not a queue entry; an unknown local address is not redirected', async () => {
+    const bobby: AccountRecord = { ...alice, id: 9, local: 'bobby' };
+    const { d } = delivery('require ["vacation", "copy"]; redirect :copy "alice@example.test"; redirect :copy "ghost@example.test"; vacation "Away";');
+    // bobby gets a message from alice, another local user: his copy of it to alice and his answer to her stay inside.
+    const plan = await d.plan(input(MESSAGE.replace('To: alice@', 'To: bobby@'), { account: bobby, recipient: 'bobby@example.test', sender: 'alice@example.test' }));
+    assert.ok(plan?.kind === 'deliver');
+    assert.deepEqual(plan.copies, [{ mailbox: 'INBOX', flags: [] }]);
+    assert.equal(plan.also.length, 2, 'the redirect to alice and the vacation reply to alice');
+    for (const item of plan.also) {
+      assert.equal(item.request.outbound, undefined);
+      assert.deepEqual(item.request.local, [{ accountId: 7, mailbox: 'INBOX', enforceQuota: false }]);
+    }
+    assert.match(plan.also[1]!.bytes.toString(), /^Auto-Submitted: auto-replied$/m);
   });
 
   it('editheader changes apply to the stored copy, which becomes a message of its own in the same commit', async () => {
