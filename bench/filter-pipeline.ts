@@ -39,6 +39,7 @@ import { dkimRecordStrings, generateDkimKey } from '../src/sender-auth/dkim-keys
 import { openSqliteStore } from '../src/store/sqlite/index.js';
 import { createLogger } from '../src/telemetry/logger.js';
 import { benchMessage, SENDER, SENDER_DOMAIN } from './lib/filtering.js';
+import { markdown } from './lib/markdown.js';
 
 interface Options {
   messages: number;
@@ -59,8 +60,6 @@ function parseArgs(argv: string[]): Options {
   }
   return options;
 }
-
-const markdown = (rows: string[][]) => rows.map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 
 const AUTHSERV = 'mx.bench.test';
 const CLIENT: ClientInfo = { ip: '127.0.0.1', helo: SENDER_DOMAIN, tls: false, user: null, role: 'mx', trusted: false };

@@ -93,6 +93,7 @@ import { generateDkimKey } from '../src/sender-auth/dkim-keys.js';
 import { PetrelProcess } from '../test/support/petrel.js';
 import { hasTool, run } from '../test/support/tools.js';
 import { checkStored, filterTimings, petrelFilterConfig, probeRefusals, SENDER, SENDER_DOMAIN, startFilterServices, writeBenchMessage, type FilterMode, type FilterServices, type FilterTimings } from './lib/filtering.js';
+import { markdown } from './lib/markdown.js';
 
 const DOMAIN = 'bench.test';
 const HOSTNAME = 'mx.bench.test';
@@ -334,8 +335,6 @@ async function measure(r: Run, options: Options): Promise<Figures> {
 
 const sizeText = (size: number) => (size >= 1024 ? `${size / 1024} KiB` : `${size} B`);
 const connectionText = (c: Connection) => (c === 'session' ? 'per session' : 'per message');
-const markdown = (rows: string[][]) => rows.map((cells) => `| ${cells.join(' | ')} |`).join('\n');
-
 function table(rows: Figures[]): string {
   const header = ['filters', 'connections', 'size', 'sessions', 'messages', 'seconds', 'accepted msg/s', 'delivered msg/s', 'range over runs', 'CPU ms/msg', 'indexed after s', 'CPU ms/msg with indexing', 'peak RSS MB', 'clamd CPU ms/msg'];
   const lines = rows.map((r) => [
